@@ -1,0 +1,44 @@
+"""Configuration: every ``MOTCUA_*`` environment variable is read here and nowhere else."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the engine, the web app and the workers are configured with."""
+
+    database_url: str
+    var_dir: Path
+    processes_dir: Path
+    forms_dir: Path
+    operator: str
+    sql_echo: bool = False
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for ``postgresql://`` URLs, as that is the one motcua installs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment (``os.environ`` by default)."""
+    env = os.environ if environ is None else environ
+    var_dir = Path(env.get("MOTCUA_VAR_DIR", str(PROJECT_DIR / "var")))
+    database_url = env.get("MOTCUA_DATABASE_URL") or f"sqlite:///{var_dir / 'motcua.db'}"
+    return Settings(
+        database_url=normalize_database_url(database_url),
+        var_dir=var_dir,
+        processes_dir=Path(env.get("MOTCUA_PROCESSES_DIR", str(PROJECT_DIR / "processes"))),
+        forms_dir=Path(env.get("MOTCUA_FORMS_DIR", str(PROJECT_DIR / "forms"))),
+        operator=env.get("MOTCUA_OPERATOR", "operator"),
+        sql_echo=env.get("MOTCUA_SQL_ECHO", "") in ("1", "true", "yes"),
+    )

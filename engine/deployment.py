@@ -1,0 +1,175 @@
+"""Deploying procedures: check the files, then store them as new versions (or find them unchanged).
+
+A deployment is a snapshot: the BPMN, its DMN and every form it references are stored with it, so a
+running instance keeps the forms it started with. Identical content deploys as the same version;
+changed content as the next one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import lint
+from engine.errors import BadInput, DeploymentRefused, Problem
+from engine.models import Deployment, DeploymentResource, ProcessDefinition
+
+PROCEDURE_FILE = "procedure.toml"
+
+
+@dataclass
+class DeployedDefinition:
+    """One process of a deployment and whether this deployment created its version."""
+
+    id: str
+    key: str
+    version: int
+    name: str | None
+    created: bool
+
+
+@dataclass
+class DeployResult:
+    """What a deployment stored, and the warnings the analyst should read."""
+
+    deployment_id: str | None
+    definitions: list[DeployedDefinition] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def collect_files(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
+    """Read BPMN/DMN files and procedure folders into (resource name, content) pairs."""
+    files: list[tuple[str, bytes]] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in (".bpmn", ".dmn") or p.name == PROCEDURE_FILE)
+            found = [p for p in found if "scenarios" not in p.relative_to(path).parts]
+            if not found:
+                raise BadInput(f"{path}: no .bpmn or .dmn file in this folder")
+            base = path.parent
+            files.extend((p.relative_to(base).as_posix(), p.read_bytes()) for p in found)
+        elif path.is_file():
+            if path.suffix not in (".bpmn", ".dmn", ".xml"):
+                raise BadInput(f"{path}: only .bpmn and .dmn files (or procedure folders) can be deployed")
+            files.append((path.name, path.read_bytes()))
+        else:
+            raise BadInput(f"{path}: no such file or folder")
+    return files
+
+
+def _kind(name: str, data: bytes) -> str:
+    if name.endswith(".dmn") or (name.endswith(".xml") and b"DMN" in data[:2000]):
+        return "dmn"
+    if name.endswith(PROCEDURE_FILE):
+        return "procedure"
+    return "bpmn"
+
+
+def _forms_referenced(roots) -> set[str]:
+    keys = set()
+    for root in roots:
+        for el in root.iter(f"{lint.B}userTask", f"{lint.B}startEvent"):
+            key = el.get(f"{lint.C}formKey")
+            if key:
+                keys.add(key)
+    return keys
+
+
+def read_form(forms_dir: Path, key: str) -> bytes | None:
+    """The form file for a form key, or None if there is none."""
+    path = forms_dir / f"{key}.json"
+    return path.read_bytes() if lint.FORM_KEY.match(key) and path.is_file() else None
+
+
+def check(files: list[tuple[str, bytes]], forms_dir: Path, extra_functions: set[str] = frozenset()) -> tuple:
+    """Run every deploy check; return (problems, parsed BPMN trees, DMN files, forms, process keys)."""
+    problems: list[Problem] = []
+    bpmn = {n: d for n, d in files if _kind(n, d) == "bpmn"}
+    dmn = {n: d for n, d in files if _kind(n, d) == "dmn"}
+    if not bpmn:
+        raise BadInput("nothing to deploy: no BPMN file given")
+    decisions: set[str] = set()
+    for name, data in dmn.items():
+        found, dmn_problems = lint.decisions_in(name, data)
+        decisions |= found
+        problems.extend(dmn_problems)
+    roots = {}
+    for name, data in bpmn.items():
+        file_problems, root = lint.check_bpmn(name, data, lambda key: read_form(forms_dir, key), decisions,
+                                              extra_functions)
+        problems.extend(file_problems)
+        if root is not None:
+            roots[name] = root
+    forms = {key: read_form(forms_dir, key) for key in _forms_referenced(roots.values())}
+    keys = [p.get("id") for r in roots.values() for p in r.findall(f"{lint.B}process") if p.get("isExecutable") == "true"]
+    if len(keys) != len(set(keys)):
+        problems.append(Problem(next(iter(bpmn)), "two executable processes have the same id: ids must be unique"))
+    if not [p for p in problems if p.severity == "error"]:
+        problems.extend(lint.check_with_spiff(bpmn, dmn, keys, roots))
+    return problems, roots, dmn, forms, keys
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()
+
+
+def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path, deployed_by: str | None = None,
+           name: str | None = None, source: str | None = None,
+           extra_functions: set[str] = frozenset()) -> DeployResult:
+    """Check and store a deployment; raise :class:`DeploymentRefused` with every problem found."""
+    problems, roots, dmn, forms, keys = check(files, forms_dir, extra_functions)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DeploymentRefused(problems)
+    warnings = [p for p in problems if p.severity == "warning"]
+    now = dt.datetime.now(dt.timezone.utc)
+    result = DeployResult(deployment_id=None, warnings=warnings)
+    new_defs: list[tuple[str, str, str, str | None]] = []
+    bpmn_data = dict(files)
+    for resource_name, root in roots.items():
+        file_forms = _forms_referenced([root])
+        for process in root.findall(f"{lint.B}process"):
+            if process.get("isExecutable") != "true":
+                continue
+            key = process.get("id")
+            digest = _digest(bpmn_data[resource_name], *(dmn[n] for n in sorted(dmn)),
+                             *(k.encode() + b"\0" + forms[k] for k in sorted(file_forms)))
+            latest = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                                     .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+            if latest is not None and latest.sha256 == digest:
+                result.definitions.append(DeployedDefinition(latest.id, key, latest.version, latest.name, False))
+            else:
+                new_defs.append((key, resource_name, digest, process.get("name")))
+    if not new_defs:
+        return result
+    deployment = Deployment(id=str(uuid.uuid4()), name=name or ", ".join(sorted({k for k, *_ in new_defs})),
+                            source=source, deployed_by=deployed_by, deployed_at=now)
+    session.add(deployment)
+    for resource_name, data in files:
+        session.add(DeploymentResource(deployment_id=deployment.id, name=resource_name,
+                                       kind=_kind(resource_name, data), content=data))
+    for key, data in sorted(forms.items()):
+        session.add(DeploymentResource(deployment_id=deployment.id, name=f"forms/{key}.json", kind="form",
+                                       content=data))
+    session.flush()
+    for key, resource_name, digest, process_name in new_defs:
+        version = (session.scalar(select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key))
+                   or 0) + 1
+        definition = ProcessDefinition(id=f"{key}:{version}", key=key, version=version, name=process_name,
+                                       deployment_id=deployment.id, resource_name=resource_name, sha256=digest,
+                                       deployed_at=now)
+        session.add(definition)
+        result.definitions.append(DeployedDefinition(definition.id, key, version, process_name, True))
+    session.flush()
+    result.deployment_id = deployment.id
+    return result

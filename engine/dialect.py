@@ -1,0 +1,206 @@
+"""The BPMN dialect: what motcua reads from files written by Camunda Modeler or bpmn.io.
+
+SpiffWorkflow's ``CamundaParser`` reads form fields, properties and ``decisionRef``; this module adds
+``camunda:type``/``camunda:topic``/``camunda:taskPriority`` on service tasks and
+``camunda:candidateGroups``/``candidateUsers``/``assignee``/``formKey``/``dueDate`` on user tasks, and
+prepares the XML before SpiffWorkflow sees it:
+
+* it is parsed with a hardened parser (no entities, no network, no DTD) and a DOCTYPE is refused;
+* element ids that collide with names SpiffWorkflow uses for its own task specs (``Start``, ``End``,
+  ``<process>.EndJoin``, ``*.BoundaryEventSplit``...) are renamed inside the engine and the analyst's id
+  is put back on the parsed spec (``bpmn_id``), so any id works;
+* a timer written as a bare ISO 8601 literal (``PT5M``, as Camunda Modeler writes it) is quoted,
+  since SpiffWorkflow reads timer text as an expression.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.specs.defaults import NoneTask, ServiceTask
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as CamundaUserTaskParser
+from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/",
+                  "http://www.omg.org/spec/DMN/20151101/dmn.xsd")
+
+SAFE_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                  huge_tree=False, remove_comments=False)
+
+_RESERVED_IDS = {"Start", "End", "Root"}
+_RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin")
+_ISO_LITERAL = re.compile(r"^(R\d*/)?[0-9PT:WYMDHS.+\-/Z]+$")
+_ID_REFERENCES = ("sourceRef", "targetRef", "attachedToRef", "default", "bpmnElement", "processRef")
+
+
+class XmlRefused(ValueError):
+    """The file is not acceptable XML (malformed, or with a DOCTYPE)."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+def parse_xml(data: bytes) -> etree._Element:
+    """Parse untrusted XML with the hardened parser; refuse a DOCTYPE."""
+    head = data[:4096].upper()
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        line = data[: data.upper().find(b"<!DOCTYPE") if b"<!DOCTYPE" in head else data.upper().find(b"<!ENTITY")].count(b"\n") + 1
+        raise XmlRefused("the file has a DOCTYPE or an ENTITY declaration; BPMN files never need one and "
+                         "motcua refuses them (they can read files on the server)", line)
+    try:
+        return etree.fromstring(data, SAFE_XML_PARSER)
+    except etree.XMLSyntaxError as err:
+        raise XmlRefused(f"the file is not well-formed XML: {err.msg}", err.lineno) from None
+
+
+def _is_reserved(element_id: str) -> bool:
+    return element_id in _RESERVED_IDS or element_id.endswith(_RESERVED_SUFFIXES)
+
+
+def prepare(root: etree._Element) -> dict[str, str]:
+    """Rewrite a BPMN tree in place for SpiffWorkflow; return {internal id: analyst's id} for renamed ids."""
+    process_ids = {p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process")}
+    all_ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    renamed: dict[str, str] = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        element_id = el.get("id")
+        if element_id and element_id not in process_ids and _is_reserved(element_id):
+            n = 1
+            while f"{element_id}_motcua{n}" in all_ids:
+                n += 1
+            new_id = f"{element_id}_motcua{n}"
+            all_ids.add(new_id)
+            renamed[element_id] = new_id
+    if renamed:
+        for el in root.iter():
+            if not isinstance(el.tag, str):
+                continue
+            if el.get("id") in renamed:
+                el.set("id", renamed[el.get("id")])
+            for attr in _ID_REFERENCES:
+                if el.get(attr) in renamed:
+                    el.set(attr, renamed[el.get(attr)])
+            if el.tag in (f"{{{BPMN_NS}}}incoming", f"{{{BPMN_NS}}}outgoing") and (el.text or "").strip() in renamed:
+                el.text = renamed[el.text.strip()]
+    for tag in ("timeDate", "timeDuration", "timeCycle"):
+        for el in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            text = (el.text or "").strip()
+            if text and _ISO_LITERAL.match(text):
+                el.text = repr(text)
+    return {new: old for old, new in renamed.items()}
+
+
+def due_date_expression(text: str | None) -> str | None:
+    """Turn a ``camunda:dueDate`` value into an expression (a bare ISO literal becomes a string)."""
+    if not text or not text.strip():
+        return None
+    text = text.strip()
+    return repr(text) if _ISO_LITERAL.match(text) else text
+
+
+def split_list(value: str | None) -> list[str]:
+    """Split a comma-separated attribute into its trimmed, non-empty parts."""
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+class UserTask(CamundaUserTask):
+    """A user task with the Camunda assignment attributes motcua honours."""
+
+    def __init__(self, wf_spec, name, form, candidate_groups=(), candidate_users=(), assignee=None,
+                 due_date=None, priority=None, **kwargs):
+        super().__init__(wf_spec, name, form, **kwargs)
+        self.candidate_groups = list(candidate_groups)
+        self.candidate_users = list(candidate_users)
+        self.assignee = assignee
+        self.due_date = due_date
+        self.priority = priority
+
+    @property
+    def form_key(self) -> str | None:
+        """The form of this task (``camunda:formKey``), a file in ``forms/``."""
+        return getattr(self.form, "key", None)
+
+
+class ExternalTask(ServiceTask):
+    """A service task done by an external worker: it waits (STARTED) until a worker completes it."""
+
+    def __init__(self, wf_spec, name, topic=None, priority=None, **kwargs):
+        super().__init__(wf_spec, name, **kwargs)
+        self.topic = topic
+        self.priority = priority
+
+
+class PassThroughTask(NoneTask):
+    """A plain ``bpmn:task`` or ``bpmn:manualTask``: as in Camunda, it does nothing and moves on."""
+
+    def __init__(self, wf_spec, name, **kwargs):
+        super().__init__(wf_spec, name, **kwargs)
+        self.manual = False
+
+
+class UserTaskParser(CamundaUserTaskParser):
+    """Reads the Camunda attributes of a user task."""
+
+    def create_task(self):
+        form = self.get_form()
+        lane = self.lane
+        groups = split_list(self.attribute("candidateGroups", "camunda"))
+        if not groups and lane:
+            groups = [lane]
+        return self.spec_class(
+            self.spec, self.bpmn_id, form=form,
+            candidate_groups=groups,
+            candidate_users=split_list(self.attribute("candidateUsers", "camunda")),
+            assignee=(self.attribute("assignee", "camunda") or None),
+            due_date=due_date_expression(self.attribute("dueDate", "camunda")),
+            priority=self.attribute("priority", "camunda"),
+            **self.bpmn_attributes)
+
+
+class ExternalTaskParser(TaskParser):
+    """Reads ``camunda:type="external"``, ``camunda:topic`` and ``camunda:taskPriority``."""
+
+    def create_task(self):
+        return self.spec_class(self.spec, self.bpmn_id, topic=self.attribute("topic", "camunda"),
+                               priority=self.attribute("taskPriority", "camunda"), **self.bpmn_attributes)
+
+
+class MotcuaParser(CamundaParser):
+    """SpiffWorkflow's Camunda parser with motcua's task classes."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (UserTaskParser, UserTask),
+        full_tag("serviceTask"): (ExternalTaskParser, ExternalTask),
+        full_tag("sendTask"): (ExternalTaskParser, ExternalTask),
+        full_tag("task"): (CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][0], PassThroughTask),
+        full_tag("manualTask"): (CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("manualTask")][0], PassThroughTask),
+    }
+
+
+@dataclass
+class ParsedResource:
+    """One prepared BPMN file: its tree and the ids renamed inside the engine."""
+
+    name: str
+    root: etree._Element
+    renamed: dict[str, str]
+
+
+def restore_ids(specs, renamed: dict[str, str]) -> None:
+    """Put the analyst's element ids back on parsed specs whose ids were renamed by :func:`prepare`."""
+    if not renamed:
+        return
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None) in renamed:
+                task_spec.bpmn_id = renamed[task_spec.bpmn_id]

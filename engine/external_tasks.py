@@ -1,0 +1,167 @@
+"""Commands on external tasks: fetch and lock, complete, report a failure, throw a BPMN error.
+
+A worker locks tasks in a short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never
+wait on each other), works outside any database lock, then completes in the instance's transaction. The
+lock (worker id + expiry) is the claim: a worker whose lock expired or was taken over is refused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from engine import dialect, runtime
+from engine.errors import BadInput, LockNotHeld, NotFound, TaskNotActive
+from engine.instances import check_variables
+from engine.models import ExternalTask, Incident, ProcessInstance
+from engine.runtime import Actor, Loaded
+
+
+@dataclass
+class LockedTask:
+    """A task handed to a worker, with the variables it needs."""
+
+    id: str
+    topic: str
+    worker_id: str
+    lock_expires_at: dt.datetime
+    instance_id: str
+    business_key: str | None
+    activity_id: str
+    process_key: str
+    definition_id: str
+    priority: int
+    retries: int | None
+    error_message: str | None
+    variables: dict[str, Any]
+
+
+def fetch_and_lock(session: Session, worker_id: str, topics: dict[str, int], max_tasks: int = 1,
+                   use_priority: bool = True) -> list[LockedTask]:
+    """Lock up to ``max_tasks`` tasks of the given topics ({topic: lock duration in ms}) for a worker."""
+    if not worker_id:
+        raise BadInput("a worker id is required")
+    if not topics or max_tasks < 1:
+        return []
+    now = runtime.now()
+    stmt = (select(ExternalTask)
+            .where(ExternalTask.topic.in_(list(topics)), ExternalTask.suspended.is_(False),
+                   or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0),
+                   or_(ExternalTask.lock_expires_at.is_(None), ExternalTask.lock_expires_at < now),
+                   or_(ExternalTask.retry_at.is_(None), ExternalTask.retry_at <= now))
+            .order_by(*((ExternalTask.priority.desc(),) if use_priority else ()), ExternalTask.created_at,
+                      ExternalTask.id)
+            .limit(max_tasks)
+            .with_for_update(skip_locked=True))
+    locked = []
+    for row in session.scalars(stmt):
+        row.worker_id = worker_id
+        row.lock_expires_at = now + dt.timedelta(milliseconds=topics[row.topic])
+        locked.append(LockedTask(
+            id=row.id, topic=row.topic, worker_id=worker_id, lock_expires_at=row.lock_expires_at,
+            instance_id=row.instance_id, business_key=row.business_key, activity_id=row.activity_id,
+            process_key=row.process_key, definition_id=row.definition_id, priority=row.priority,
+            retries=row.retries, error_message=row.error_message, variables=json.loads(row.variables)))
+    session.flush()
+    return locked
+
+
+def _locked_row(session: Session, task_id: str, worker_id: str) -> ExternalTask:
+    row = session.get(ExternalTask, task_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
+    if row.worker_id != worker_id:
+        raise LockNotHeld(f"external task {task_id} is not locked by worker '{worker_id}'"
+                          + (f" (it is locked by '{row.worker_id}')" if row.worker_id else ""))
+    if row.lock_expires_at is None or row.lock_expires_at <= runtime.now():
+        raise LockNotHeld(f"the lock of worker '{worker_id}' on external task {task_id} has expired")
+    return row
+
+
+def _load_started(session: Session, task_id: str, worker_id: str):
+    row = _locked_row(session, task_id, worker_id)
+    loaded = runtime.load(session, row.instance_id)
+    runtime.require_running(loaded)
+    row = _locked_row(session, task_id, worker_id)  # re-check under the instance lock
+    task = loaded.task(task_id)
+    if task is None or task.state != TaskState.STARTED or not isinstance(task.task_spec, dialect.ExternalTask):
+        raise TaskNotActive(f"external task {task_id} is no longer waiting for a worker")
+    return loaded, task
+
+
+def complete(session: Session, task_id: str, worker_id: str, variables: dict[str, Any] | None = None,
+             local_variables: dict[str, Any] | None = None) -> Loaded:
+    """Complete a locked task with the worker's result variables."""
+    variables = check_variables(variables)
+    check_variables(local_variables)
+    loaded, task = _load_started(session, task_id, worker_id)
+    task.data.update(variables)
+    task.data.update(local_variables or {})
+    task.complete()
+    loaded.record("external_task_completed", task, user_id=worker_id)
+    runtime.advance(loaded)
+    runtime.save(session, loaded, Actor(worker_id, operator=True))
+    return loaded
+
+
+def _lock_instance(session: Session, instance_id: str) -> ProcessInstance:
+    row = session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                          .with_for_update().execution_options(populate_existing=True)).first()
+    if row is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return row
+
+
+def failure(session: Session, task_id: str, worker_id: str, error_message: str, error_details: str | None = None,
+            retries: int = 0, retry_timeout_ms: int = 0) -> ExternalTask:
+    """Record that a worker failed; with no retries left an incident opens and the task waits for an operator."""
+    if retries is None or retries < 0:
+        raise BadInput("retries must be 0 or more")
+    row = _locked_row(session, task_id, worker_id)
+    instance = _lock_instance(session, row.instance_id)
+    row = _locked_row(session, task_id, worker_id)
+    now = runtime.now()
+    row.retries = retries
+    row.error_message = (error_message or "")[:666]
+    row.error_details = error_details
+    row.worker_id = None
+    row.lock_expires_at = None
+    row.retry_at = now + dt.timedelta(milliseconds=max(retry_timeout_ms or 0, 0))
+    if retries == 0:
+        session.add(Incident(id=str(uuid.uuid4()), instance_id=row.instance_id, task_id=row.id,
+                             activity_id=row.activity_id, kind="failedExternalTask",
+                             message=row.error_message or "the worker failed", details=error_details,
+                             created_at=now))
+        instance.open_incidents += 1
+    session.flush()
+    return row
+
+
+def bpmn_error(session: Session, task_id: str, worker_id: str, error_code: str, error_message: str | None = None,
+               variables: dict[str, Any] | None = None) -> Loaded:
+    """Throw a BPMN error from a task: an error boundary event with this code catches it, else an incident."""
+    if not error_code:
+        raise BadInput("an error code is required")
+    variables = check_variables(variables)
+    loaded, task = _load_started(session, task_id, worker_id)
+    payload = dict(variables)
+    event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload=payload, target=task.workflow)
+    loaded.record("bpmn_error", task, user_id=worker_id, code=error_code, message=error_message)
+    try:
+        loaded.wf.send_event(event)
+    except WorkflowException:
+        loaded.errors[task.id] = (f"the BPMN error '{error_code}' was thrown but no error event catches it"
+                                  + (f": {error_message}" if error_message else ""))
+        task.error()
+    runtime.advance(loaded)
+    runtime.save(session, loaded, Actor(worker_id, operator=True))
+    return loaded

@@ -1,0 +1,102 @@
+"""Commands on process instances: start, suspend, resume, terminate."""
+from __future__ import annotations
+
+import keyword
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine import runtime
+from engine.errors import InstanceNotActive, InvalidVariables, NotFound
+from engine.models import ExternalTask, ProcessDefinition, UserTask
+from engine.runtime import Actor, Loaded
+from engine.specs import SPECS
+
+
+
+def check_variables(variables: Any) -> dict[str, Any]:
+    """Refuse variables that expressions could not use or that would bloat the state."""
+    if variables is None:
+        return {}
+    if not isinstance(variables, dict):
+        raise InvalidVariables("variables must be a JSON object of names and values")
+    for name in variables:
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name):
+            raise InvalidVariables(f"'{name}' is not a usable variable name: use letters, digits and '_', "
+                                   "starting with a letter")
+    return variables
+
+
+def find_definition(session: Session, key: str | None = None, definition_id: str | None = None) -> ProcessDefinition:
+    """The definition with this id, or the newest version of this key."""
+    if definition_id:
+        definition = session.get(ProcessDefinition, definition_id)
+        if definition is None:
+            raise NotFound(f"no process definition {definition_id}")
+        return definition
+    definition = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                                 .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    if definition is None:
+        raise NotFound(f"no process definition with key '{key}': deploy it first")
+    return definition
+
+
+def start(session: Session, actor: Actor, key: str | None = None, variables: dict[str, Any] | None = None,
+          business_key: str | None = None, definition_id: str | None = None) -> Loaded:
+    """Start an instance of the newest version of ``key`` (or of ``definition_id``) and run it to its first wait."""
+    variables = check_variables(variables)
+    definition = find_definition(session, key, definition_id)
+    parsed = SPECS.get(session, definition)
+    wf = runtime.new_workflow(parsed)
+    wf.get_next_task(spec_name="Start").data.update(variables)
+    row = runtime.new_instance_row(definition, business_key, actor)
+    loaded = Loaded(row=row, parsed=parsed, wf=wf, before={}, is_new=True)
+    loaded.record("instance_started", user_id=actor.user_id,
+                  **({"business_key": business_key} if business_key else {}))
+    runtime.advance(loaded)
+    runtime.save(session, loaded, actor)
+    return loaded
+
+
+def _set_suspended(session: Session, instance_id: str, suspended: bool) -> None:
+    for table in (UserTask, ExternalTask):
+        session.execute(update(table).where(table.instance_id == instance_id).values(suspended=suspended))
+
+
+def suspend(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> Loaded:
+    """Suspend an active instance: its tasks stay but nobody can act on them until it is resumed."""
+    loaded = runtime.load(session, instance_id)
+    runtime.require_running(loaded)
+    loaded.row.status = "suspended"
+    loaded.record("instance_suspended", user_id=actor.user_id, **({"reason": reason} if reason else {}))
+    runtime.save(session, loaded, actor)
+    _set_suspended(session, instance_id, True)
+    return loaded
+
+
+def resume(session: Session, instance_id: str, actor: Actor) -> Loaded:
+    """Resume a suspended instance."""
+    loaded = runtime.load(session, instance_id)
+    if loaded.row.status != "suspended":
+        raise InstanceNotActive(f"instance {instance_id} is {loaded.row.status}, not suspended")
+    loaded.row.status = "active"
+    loaded.record("instance_resumed", user_id=actor.user_id)
+    runtime.advance(loaded)  # timers that came due while it was suspended fire now
+    runtime.save(session, loaded, actor)
+    _set_suspended(session, instance_id, False)
+    return loaded
+
+
+def terminate(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> Loaded:
+    """End an instance now: every open task is cancelled."""
+    loaded = runtime.load(session, instance_id)
+    if loaded.row.status not in ("active", "suspended"):
+        raise InstanceNotActive(f"instance {instance_id} has already ended ({loaded.row.status})")
+    loaded.wf.cancel()
+    loaded.row.status = "terminated"
+    loaded.row.ended_at = runtime.now()
+    loaded.row.end_reason = reason
+    loaded.record("instance_terminated", user_id=actor.user_id, **({"reason": reason} if reason else {}))
+    runtime.save(session, loaded, actor)
+    return loaded

@@ -1,0 +1,221 @@
+"""Deploy-time checks: every reason a diagram cannot run, said with the file, element and line.
+
+A process analyst reads these messages, so they say what is wrong in the modeler's terms and what to
+do about it. Checks that need the whole diagram (the XSD, SpiffWorkflow's own parser) run last, after
+the checks that can explain the usual mistakes better.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+from engine import dialect, sandbox, specs
+from engine.errors import ExpressionRefused, Problem
+
+B = f"{{{dialect.BPMN_NS}}}"
+C = f"{{{dialect.CAMUNDA_NS}}}"
+
+FLOW_NODES = {
+    "startEvent", "endEvent", "userTask", "serviceTask", "sendTask", "scriptTask", "businessRuleTask",
+    "task", "manualTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
+    "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "subProcess", "callActivity",
+    "transaction",
+}
+OTHER_ALLOWED = {
+    "process", "sequenceFlow", "laneSet", "lane", "flowNodeRef", "childLaneSet", "dataObject", "dataObjectReference",
+    "dataStoreReference", "textAnnotation", "association", "extensionElements", "documentation", "incoming",
+    "outgoing", "conditionExpression", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
+    "loopCardinality", "completionCondition", "loopDataInputRef", "loopDataOutputRef", "inputDataItem",
+    "outputDataItem", "loopCondition", "ioSpecification", "dataInput", "dataOutput", "inputSet", "outputSet",
+    "dataInputRefs", "dataOutputRefs", "dataInputAssociation", "dataOutputAssociation", "sourceRef",
+    "targetRef", "property", "script", "text", "timeDate", "timeDuration", "timeCycle", "group",
+    "timerEventDefinition", "messageEventDefinition", "errorEventDefinition", "signalEventDefinition",
+    "escalationEventDefinition", "terminateEventDefinition", "cancelEventDefinition",
+}
+REFUSED = {
+    "complexGateway": "complex gateways are not run by motcua; use an inclusive gateway with conditions",
+    "receiveTask": "receive tasks are not run by motcua; use an intermediate message catch event",
+    "adHocSubProcess": "ad-hoc subprocesses are not run by motcua",
+    "compensateEventDefinition": "compensation events are not run by motcua",
+    "linkEventDefinition": "link events are not run by motcua; connect the flows directly",
+    "conditionalEventDefinition": "conditional events are not run by motcua; use a gateway or a timer",
+}
+FORM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_DMN_DECISION_TAGS = tuple(f"{{{ns}}}decision" for ns in dialect.DMN_NAMESPACES)
+
+
+def local(el: etree._Element) -> str:
+    """An element's tag without its namespace."""
+    return etree.QName(el).localname
+
+
+def check_bpmn(name: str, data: bytes, load_form: Callable[[str], bytes | None], decisions: set[str],
+               extra_functions: set[str]) -> tuple[list[Problem], etree._Element | None]:
+    """Every problem in one BPMN file, and its parsed tree (None if it is not XML)."""
+    try:
+        root = dialect.parse_xml(data)
+    except dialect.XmlRefused as err:
+        return [Problem(name, str(err), line=err.line)], None
+    if root.tag != f"{B}definitions":
+        return [Problem(name, "this is not a BPMN 2.0 file (its root element is not bpmn:definitions)",
+                        line=root.sourceline)], None
+    problems: list[Problem] = []
+    processes = root.findall(f"{B}process")
+    executable = [p for p in processes if p.get("isExecutable") == "true"]
+    if not executable:
+        problems.append(Problem(name, "no executable process: in the modeler, select the process (or pool) "
+                                      "and tick 'Executable'", line=root.sourceline))
+    for process in executable:
+        for el in process.iter():
+            if not isinstance(el.tag, str):
+                continue
+            problems.extend(_check_element(name, el, load_form, decisions, extra_functions))
+    return problems, root
+
+
+def _problem(name: str, el: etree._Element, message: str, severity: str = "error") -> Problem:
+    owner = el
+    while owner is not None and not owner.get("id"):
+        owner = owner.getparent()
+    return Problem(name, message, element_id=owner.get("id") if owner is not None else None,
+                   line=el.sourceline, severity=severity)
+
+
+def _check_element(name, el, load_form, decisions, extra_functions) -> list[Problem]:
+    tag = local(el)
+    problems: list[Problem] = []
+    if el.tag.startswith(B):
+        if tag in REFUSED:
+            return [_problem(name, el, REFUSED[tag])]
+        if tag not in FLOW_NODES and tag not in OTHER_ALLOWED:
+            return [_problem(name, el, f"the element '{tag}' is not run by motcua")]
+    if tag in ("serviceTask", "sendTask"):
+        problems.extend(_check_service_task(name, el))
+    elif tag == "userTask":
+        problems.extend(_check_user_task(name, el, load_form, extra_functions))
+    elif tag == "businessRuleTask":
+        ref = el.get(f"{C}decisionRef")
+        if not ref:
+            problems.append(_problem(name, el, "a business rule task needs a decision: set 'Decision reference' "
+                                               "(camunda:decisionRef) to the id of a DMN decision deployed with it"))
+        elif ref not in decisions:
+            problems.append(_problem(name, el, f"the decision '{ref}' is not among the DMN files deployed with this "
+                                               "diagram; put the .dmn file in the same folder"))
+    elif tag == "scriptTask":
+        fmt = (el.get("scriptFormat") or "python").lower()
+        script = el.find(f"{B}script")
+        if fmt not in ("python", "py"):
+            problems.append(_problem(name, el, f"the script format '{fmt}' is not run; write the script in Python"))
+        elif script is None or not (script.text or "").strip():
+            problems.append(_problem(name, el, "the script task has no script"))
+        else:
+            problems.extend(_check_expression(name, script, script.text, True, extra_functions))
+    elif tag in ("conditionExpression", "loopCardinality", "completionCondition", "loopCondition"):
+        if (el.text or "").strip():
+            problems.extend(_check_expression(name, el, el.text, False, extra_functions))
+    elif tag in ("timeDate", "timeDuration", "timeCycle"):
+        text = (el.text or "").strip()
+        if not text:
+            problems.append(_problem(name, el, "the timer has no value: give a date, a duration (PT5M) or a cycle"))
+        else:
+            problems.extend(_check_expression(name, el, dialect.due_date_expression(text), False, extra_functions))
+    return problems
+
+
+def _check_service_task(name: str, el: etree._Element) -> list[Problem]:
+    for attr in ("class", "delegateExpression", "expression"):
+        if el.get(f"{C}{attr}"):
+            return [_problem(name, el, f"camunda:{attr} is a Java implementation, which motcua does not run; set "
+                                       "Implementation to 'External' and give a topic")]
+    if el.get(f"{C}type") != "external" or not (el.get(f"{C}topic") or "").strip():
+        return [_problem(name, el, "a service task needs Implementation 'External' and a topic (camunda:type="
+                                   "\"external\" camunda:topic=\"...\"), so that a worker can do it")]
+    priority = el.get(f"{C}taskPriority")
+    if priority and not priority.strip().lstrip("-").isdigit():
+        return [_problem(name, el, f"the task priority '{priority}' must be a whole number")]
+    return []
+
+
+def _check_user_task(name, el, load_form, extra_functions) -> list[Problem]:
+    problems: list[Problem] = []
+    key = el.get(f"{C}formKey")
+    if key:
+        if not FORM_KEY.match(key):
+            problems.append(_problem(name, el, f"the form key '{key}' is not a motcua form: use the name of a file "
+                                               "in forms/ without '.json' (embedded and Camunda Forms are not used)"))
+        elif (form := load_form(key)) is None:
+            problems.append(_problem(name, el, f"the form '{key}' does not exist: add forms/{key}.json"))
+        else:
+            problems.extend(check_form(f"forms/{key}.json", form))
+    due = el.get(f"{C}dueDate")
+    if due:
+        problems.extend(_check_expression(name, el, dialect.due_date_expression(due), False, extra_functions))
+    has_lane = any((ref.text or "").strip() == el.get("id") for ref in el.getroottree().iter(f"{B}flowNodeRef"))
+    if not (el.get(f"{C}candidateGroups") or el.get(f"{C}candidateUsers") or el.get(f"{C}assignee") or has_lane):
+        problems.append(_problem(name, el, "nobody can see this user task: give it candidate groups, an assignee "
+                                           "or put it in a lane", severity="warning"))
+    return problems
+
+
+def _check_expression(name, el, text, script, extra_functions) -> list[Problem]:
+    try:
+        sandbox.check(text, script=script, extra_functions=extra_functions)
+    except ExpressionRefused as err:
+        line = el.sourceline + (err.line - 1 if script and err.line else 0)
+        problem = _problem(name, el, f"the expression '{_short(text)}' is refused: {err.message}")
+        problem.line = line
+        return [problem]
+    return []
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_form(name: str, data: bytes) -> list[Problem]:
+    """A form file must be JSON and a valid JSON Schema (2020-12)."""
+    try:
+        schema = json.loads(data)
+    except ValueError as err:
+        return [Problem(name, f"the form is not valid JSON: {err}")]
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as err:
+        return [Problem(name, f"the form is not a valid JSON Schema: {err.message}")]
+    return []
+
+
+def decisions_in(name: str, data: bytes) -> tuple[set[str], list[Problem]]:
+    """The decision ids a DMN file defines, or the reason it cannot be read."""
+    try:
+        root = dialect.parse_xml(data)
+    except dialect.XmlRefused as err:
+        return set(), [Problem(name, str(err), line=err.line)]
+    return {el.get("id") for el in root.iter(*_DMN_DECISION_TAGS)}, []
+
+
+def check_with_spiff(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes], keys: list[str],
+                     roots: Mapping[str, etree._Element]) -> list[Problem]:
+    """Let SpiffWorkflow parse and validate the whole deployment; translate what it says."""
+    try:
+        parser, _ = specs.build_parser(bpmn, dmn, validate=True)
+        for key in keys:
+            parser.get_spec(key)
+            parser.get_subprocess_specs(key)
+    except ValidationException as err:
+        file_name = err.file_name or next(iter(bpmn), "?")
+        element_id = getattr(err, "id", None)
+        line = err.line_number or specs.xml_line(roots.get(file_name), element_id)
+        message = str(err.args[0] if err.args else err).split("\n")[0]
+        return [Problem(file_name, f"the diagram cannot run: {message}", element_id=element_id or None,
+                        line=line or None)]
+    except dialect.XmlRefused as err:
+        return [Problem(next(iter(bpmn), "?"), str(err), line=err.line)]
+    return []

@@ -1,0 +1,27 @@
+"""Alembic environment: runs migrations on the connection motcua hands over (see engine.schema)."""
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from engine.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    """Run the migrations on ``config.attributes['connection']`` or on the configured URL."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    connectable = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.",
+                                     poolclass=pool.NullPool)
+    with connectable.connect() as conn:
+        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

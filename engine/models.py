@@ -1,0 +1,232 @@
+"""The engine's tables. Only the engine reads or writes them.
+
+``process_instance.state`` holds SpiffWorkflow's serialized workflow (spec by reference); every other
+instance table is a projection of that state, rebuilt by the command that changed it, in the same
+transaction, so that inboxes, worker queues, timers and histories are answered by indexed queries
+without deserializing anything.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData,
+                        String, Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always returned timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a timezone")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the constraint naming convention Alembic needs."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Deployment(Base):
+    """One call to deploy: a snapshot of the files deployed together."""
+
+    __tablename__ = "deployment"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(500))
+    deployed_by: Mapped[str | None] = mapped_column(String(100))
+    deployed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class DeploymentResource(Base):
+    """A file of a deployment: a BPMN or DMN file, a form or a procedure entry, stored as deployed."""
+
+    __tablename__ = "deployment_resource"
+
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployment.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # bpmn, dmn, form, procedure
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ProcessDefinition(Base):
+    """An executable process of a deployment, at one version. Never changed once written."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        Index("ix_process_definition_key_sha256", "key", "sha256"),
+    )
+
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)  # "<key>:<version>"
+    key: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(500))
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployment.id"))
+    resource_name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessInstance(Base):
+    """A running or finished instance; ``state`` is the workflow, ``version_no`` counts its saves."""
+
+    __tablename__ = "process_instance"
+    __table_args__ = (
+        Index("ix_process_instance_next_timer_at", "next_timer_at"),
+        Index("ix_process_instance_key_status", "process_key", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    definition_id: Mapped[str] = mapped_column(ForeignKey("process_definition.id"))
+    process_key: Mapped[str] = mapped_column(String(255))
+    business_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # active, suspended, completed, terminated
+    state: Mapped[str] = mapped_column(Text)
+    version_no: Mapped[int] = mapped_column(Integer)
+    variables: Mapped[str] = mapped_column(Text)
+    open_incidents: Mapped[int] = mapped_column(Integer, default=0)
+    next_timer_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    started_by: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+    # Optimistic check on every save: UPDATE ... WHERE version_no = <read value>, as a backstop to the row lock.
+    __mapper_args__ = {"version_id_col": version_no}
+
+
+class UserTask(Base):
+    """An open user task (READY in the workflow). Removed when it is completed or cancelled."""
+
+    __tablename__ = "user_task"
+    __table_args__ = (
+        Index("ix_user_task_assignee_due", "assignee", "due_at"),
+        Index("ix_user_task_due_at", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    definition_id: Mapped[str] = mapped_column(String(300))
+    process_key: Mapped[str] = mapped_column(String(255))
+    business_key: Mapped[str | None] = mapped_column(String(255))
+    activity_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(500))
+    lane: Mapped[str | None] = mapped_column(String(255))
+    form_key: Mapped[str | None] = mapped_column(String(255))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    candidate_groups: Mapped[str] = mapped_column(Text, default="")  # comma-separated, for display
+    candidate_users: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UserTaskCandidate(Base):
+    """One candidate group or user of an open user task: the index an inbox query joins on."""
+
+    __tablename__ = "user_task_candidate"
+    __table_args__ = (Index("ix_user_task_candidate_kind_value", "kind", "value"),)
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("user_task.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # group or user
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class ExternalTask(Base):
+    """A service task waiting for a worker (STARTED in the workflow): the outbox of side effects."""
+
+    __tablename__ = "external_task"
+    __table_args__ = (Index("ix_external_task_topic_priority", "topic", "priority"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    definition_id: Mapped[str] = mapped_column(String(300))
+    process_key: Mapped[str] = mapped_column(String(255))
+    business_key: Mapped[str | None] = mapped_column(String(255))
+    activity_id: Mapped[str] = mapped_column(String(255))
+    activity_name: Mapped[str | None] = mapped_column(String(500))
+    topic: Mapped[str] = mapped_column(String(255))
+    priority: Mapped[int] = mapped_column(BigInteger, default=0)
+    variables: Mapped[str] = mapped_column(Text)
+    worker_id: Mapped[str | None] = mapped_column(String(255))
+    lock_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    retries: Mapped[int | None] = mapped_column(Integer)
+    retry_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class MessageSubscription(Base):
+    """A message catch event waiting in an instance, found by message name and business key."""
+
+    __tablename__ = "message_subscription"
+    __table_args__ = (Index("ix_message_subscription_name_key", "message_name", "business_key"),)
+
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    message_name: Mapped[str] = mapped_column(String(255))
+    business_key: Mapped[str | None] = mapped_column(String(255))
+    activity_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Incident(Base):
+    """Something an operator must fix: a failed expression, a worker out of retries, an uncaught error."""
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_open", "resolved_at", "instance_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    activity_id: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(40))  # failedExternalTask, failedExpression, unhandledError
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class HistoryEvent(Base):
+    """What happened to an instance, in order: the source of its history and of the tracking card."""
+
+    __tablename__ = "history_event"
+    __table_args__ = (Index("ix_history_event_instance_id_id", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(40))
+    activity_id: Mapped[str | None] = mapped_column(String(255))
+    activity_name: Mapped[str | None] = mapped_column(String(500))
+    activity_type: Mapped[str | None] = mapped_column(String(60))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    user_id: Mapped[str | None] = mapped_column(String(100))
+    details: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,243 @@
+"""Bringing the projection tables in line with a workflow after a command.
+
+The workflow's active tasks before and after the command are compared, so only what changed is written:
+new user tasks and external tasks are inserted, finished ones deleted, message subscriptions follow the
+waiting catch events, failed tasks open incidents, and every element entered or left becomes a history
+event. The next timer's due time goes on the instance row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from engine import dialect
+from engine.models import ExternalTask, HistoryEvent, Incident, MessageSubscription, UserTask, UserTaskCandidate
+from engine.serializer import dumps_variables
+
+DEFAULT_PRIORITY = 50
+
+
+def element_id(task) -> str | None:
+    """The analyst's id of the BPMN element a task runs, or None for SpiffWorkflow's own tasks."""
+    spec = task.task_spec
+    bpmn_id = getattr(spec, "bpmn_id", None)
+    if bpmn_id is None or spec.name.endswith(" [child]"):
+        return None
+    return bpmn_id
+
+
+def element_type(task) -> str:
+    """The kind of BPMN element, as a short name (``userTask``, ``exclusiveGateway``...)."""
+    name = type(task.task_spec).__name__
+    return {"ExternalTask": "serviceTask", "UserTask": "userTask", "PassThroughTask": "task"}.get(
+        name, name[:1].lower() + name[1:])
+
+
+def _stamp(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc)
+
+
+def variables_of(wf: BpmnWorkflow, active: dict[UUID, int] | None = None) -> dict[str, Any]:
+    """The instance's variables: the data of its active tasks (latest last), or of its last task."""
+    tasks = [wf.get_task_from_id(task_id) for task_id in (active or {})]
+    tasks = [t for t in tasks if t is not None]
+    if not tasks:
+        last = wf.last_task
+        return dict(last.data) if last is not None else dict(wf.data)
+    merged: dict[str, Any] = {}
+    for task in sorted(tasks, key=lambda t: t.last_state_change):
+        merged.update(task.data)
+    return merged
+
+
+def variables_json(wf: BpmnWorkflow, active: dict[UUID, int]) -> str:
+    """:func:`variables_of` as JSON text."""
+    return dumps_variables(variables_of(wf, active))
+
+
+def _event_definitions(task):
+    definition = task.task_spec.event_definition
+    if isinstance(definition, MultipleEventDefinition):
+        return definition.event_definitions
+    return [definition]
+
+
+def next_timer(wf: BpmnWorkflow) -> dt.datetime | None:
+    """When the earliest waiting timer of the workflow is due."""
+    due: list[dt.datetime] = []
+    for task in list(wf.event_manager.tasks.values()):
+        if not any(isinstance(d, TimerEventDefinition) for d in _event_definitions(task)):
+            continue
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict):
+            if value.get("cycles") == 0:
+                continue
+            value = value.get("next")
+        if value is None:
+            continue
+        moment = TimerEventDefinition.parse_time_or_duration(value) if isinstance(value, str) else value
+        if isinstance(moment, dt.datetime):
+            due.append(moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc))
+    return min(due) if due else None
+
+
+def _messages_waiting(wf: BpmnWorkflow) -> dict[UUID, tuple[Any, list[str]]]:
+    waiting = {}
+    for task in list(wf.event_manager.tasks.values()):
+        names = [d.name for d in _event_definitions(task) if isinstance(d, MessageEventDefinition)]
+        if names:
+            waiting[task.id] = (task, names)
+    return waiting
+
+
+def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetime) -> None:
+    """Write every projection change that the command caused."""
+    wf, row, before = loaded.wf, loaded.row, loaded.before
+    new_ids = [tid for tid in after if tid not in before or before[tid] != after[tid]]
+    gone_ids = [tid for tid in before if tid not in after or before[tid] != after[tid]]
+    gone = [str(tid) for tid in gone_ids]
+    if gone:
+        session.execute(delete(UserTaskCandidate).where(UserTaskCandidate.task_id.in_(gone)))
+        session.execute(delete(UserTask).where(UserTask.id.in_(gone)))
+        session.execute(delete(ExternalTask).where(ExternalTask.id.in_(gone)))
+        session.execute(delete(MessageSubscription).where(MessageSubscription.task_id.in_(gone)))
+    messages = _messages_waiting(wf) if new_ids else {}
+    events = loaded.events
+    activity_events = _finished_events(wf, loaded)
+    for tid in new_ids:
+        task = wf.get_task_from_id(tid)
+        spec = task.task_spec
+        if tid not in before and element_id(task):
+            activity_events.append({"kind": "activity_started", "task": task, "user_id": None, "details": None})
+        if task.state == TaskState.READY and isinstance(spec, dialect.UserTask):
+            _insert_user_task(session, loaded, task, at)
+        elif task.state == TaskState.STARTED and isinstance(spec, dialect.ExternalTask):
+            _insert_external_task(session, loaded, task, at)
+        if task.state == TaskState.WAITING and tid in messages:
+            for name in messages[tid][1]:
+                session.add(MessageSubscription(task_id=str(tid), instance_id=row.id, message_name=name,
+                                                business_key=row.business_key,
+                                                activity_id=element_id(task) or spec.name, created_at=at))
+    activity_events.sort(key=lambda e: e["task"].last_state_change)
+    events = events + activity_events
+    if row.status == "completed" and row.ended_at == at:
+        events.append({"kind": "instance_completed", "task": None, "user_id": None, "details": None})
+    if loaded.errors:
+        events.extend(_open_incidents(session, loaded, at))
+    _write_history(session, loaded, events, actor)
+
+
+def _finished_events(wf: BpmnWorkflow, loaded) -> list[dict[str, Any]]:
+    events = []
+    for task in wf.get_tasks(state=TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR,
+                             updated_ts=loaded.started):
+        if not element_id(task):
+            continue
+        if task.state == TaskState.COMPLETED:
+            kind = "activity_completed"
+        elif task.state == TaskState.ERROR:
+            kind = "activity_failed"
+        elif task.id in loaded.before:
+            kind = "activity_cancelled"
+        else:
+            continue  # a predicted branch that was never entered
+        events.append({"kind": kind, "task": task, "user_id": None, "details": None})
+    return events
+
+
+def _evaluate(loaded, task, expression: str | None) -> Any:
+    if not expression:
+        return None
+    return loaded.wf.script_engine.evaluate(task, expression)
+
+
+def due_moment(value: Any, at: dt.datetime) -> dt.datetime | None:
+    """A due date from what a ``dueDate`` expression gave: a datetime, a date, an ISO date or a duration."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(23, 59), dt.timezone.utc)
+    if isinstance(value, dt.timedelta):
+        return at + value
+    if isinstance(value, dict):  # a parsed ISO duration
+        return at + TimerEventDefinition.get_timedelta_from_start(dict(value), at)
+    if isinstance(value, str):
+        moment = TimerEventDefinition.parse_time_or_duration(value)
+        return due_moment(moment, at)
+    raise ValueError(f"a due date must be a date, a datetime or a duration, not {value!r}")
+
+
+def _insert_user_task(session: Session, loaded, task, at: dt.datetime) -> None:
+    spec, row = task.task_spec, loaded.row
+    try:
+        due = due_moment(_evaluate(loaded, task, spec.due_date), at)
+    except Exception as err:  # a bad due date must not lose the task: show it without one
+        due = None
+        loaded.events.append({"kind": "due_date_failed", "task": task, "user_id": None,
+                              "details": {"message": str(err)}})
+    priority = spec.priority
+    tid = str(task.id)
+    session.add(UserTask(
+        id=tid, instance_id=row.id, definition_id=row.definition_id, process_key=row.process_key,
+        business_key=row.business_key, activity_id=element_id(task), name=spec.bpmn_name, lane=spec.lane,
+        form_key=spec.form_key, assignee=spec.assignee, candidate_groups=",".join(spec.candidate_groups),
+        candidate_users=",".join(spec.candidate_users),
+        priority=int(priority) if priority and str(priority).lstrip("-").isdigit() else DEFAULT_PRIORITY,
+        due_at=due, created_at=at, suspended=row.status == "suspended"))
+    session.flush()
+    for group in dict.fromkeys(spec.candidate_groups):
+        session.add(UserTaskCandidate(task_id=tid, kind="group", value=group))
+    for user in dict.fromkeys(spec.candidate_users):
+        session.add(UserTaskCandidate(task_id=tid, kind="user", value=user))
+
+
+def _insert_external_task(session: Session, loaded, task, at: dt.datetime) -> None:
+    spec, row = task.task_spec, loaded.row
+    priority = spec.priority
+    session.add(ExternalTask(
+        id=str(task.id), instance_id=row.id, definition_id=row.definition_id, process_key=row.process_key,
+        business_key=row.business_key, activity_id=element_id(task), activity_name=spec.bpmn_name,
+        topic=spec.topic, priority=int(priority) if priority else 0, variables=dumps_variables(task.data),
+        retries=None, suspended=row.status == "suspended", created_at=at))
+
+
+def _open_incidents(session: Session, loaded, at: dt.datetime) -> list[dict[str, Any]]:
+    events = []
+    for tid, message in loaded.errors.items():
+        task = loaded.wf.get_task_from_id(tid)
+        session.add(Incident(id=str(uuid.uuid4()), instance_id=loaded.row.id, task_id=str(tid),
+                             activity_id=element_id(task) if task else None, kind="failedExpression",
+                             message=message, created_at=at))
+        events.append({"kind": "incident_opened", "task": task, "user_id": None, "details": {"message": message}})
+    return events
+
+
+def _write_history(session: Session, loaded, events: list[dict[str, Any]], actor) -> None:
+    row = loaded.row
+    for event in events:
+        task = event["task"]
+        details = event["details"]
+        session.add(HistoryEvent(
+            instance_id=row.id,
+            at=_stamp(task.last_state_change) if task is not None and event["kind"].startswith("activity_")
+            else row.updated_at,
+            kind=event["kind"],
+            activity_id=element_id(task) if task is not None else None,
+            activity_name=task.task_spec.bpmn_name if task is not None else None,
+            activity_type=element_type(task) if task is not None else None,
+            task_id=str(task.id) if task is not None else None,
+            user_id=event["user_id"] or (actor.user_id if not event["kind"].startswith("activity_") else None),
+            details=json.dumps(details, ensure_ascii=False, default=str) if details is not None else None))

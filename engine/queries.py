@@ -1,0 +1,124 @@
+"""Read-only queries for listings, the CLI and the APIs. Each returns plain, JSON-ready dictionaries."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound
+from engine.models import (ExternalTask, HistoryEvent, Incident, ProcessDefinition, ProcessInstance, UserTask,
+                           UserTaskCandidate)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def definition_dict(row: ProcessDefinition, running: int | None = None) -> dict[str, Any]:
+    """A process definition as JSON."""
+    out = {"id": row.id, "key": row.key, "version": row.version, "name": row.name,
+           "deploymentId": row.deployment_id, "resource": row.resource_name, "deployedAt": _iso(row.deployed_at)}
+    if running is not None:
+        out["runningInstances"] = running
+    return out
+
+
+def definitions(session: Session, key: str | None = None) -> list[dict[str, Any]]:
+    """Every definition, newest version first within a key, with its number of running instances."""
+    counts = dict(session.execute(select(ProcessInstance.definition_id, func.count())
+                                  .where(ProcessInstance.status.in_(("active", "suspended")))
+                                  .group_by(ProcessInstance.definition_id)).all())
+    stmt = select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
+    if key:
+        stmt = stmt.where(ProcessDefinition.key == key)
+    return [definition_dict(d, counts.get(d.id, 0)) for d in session.scalars(stmt)]
+
+
+def instance_dict(row: ProcessInstance, with_variables: bool = False) -> dict[str, Any]:
+    """A process instance as JSON."""
+    out = {"id": row.id, "definitionId": row.definition_id, "processKey": row.process_key,
+           "businessKey": row.business_key, "status": row.status, "version": row.version_no,
+           "openIncidents": row.open_incidents, "startedBy": row.started_by, "startedAt": _iso(row.started_at),
+           "updatedAt": _iso(row.updated_at), "endedAt": _iso(row.ended_at), "endReason": row.end_reason,
+           "nextTimerAt": _iso(row.next_timer_at)}
+    if with_variables:
+        out["variables"] = json.loads(row.variables)
+    return out
+
+
+def instances(session: Session, key: str | None = None, status: str | None = None,
+              business_key: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """Instances, newest first, filtered by process key, status and business key."""
+    stmt = select(ProcessInstance).order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
+    if key:
+        stmt = stmt.where(ProcessInstance.process_key == key)
+    if status:
+        stmt = stmt.where(ProcessInstance.status == status)
+    if business_key:
+        stmt = stmt.where(ProcessInstance.business_key == business_key)
+    return [instance_dict(r) for r in session.scalars(stmt.limit(limit).offset(offset))]
+
+
+def user_task_dict(row: UserTask) -> dict[str, Any]:
+    """A user task as JSON (Camunda's field names where they exist)."""
+    return {"id": row.id, "name": row.name, "taskDefinitionKey": row.activity_id, "processInstanceId": row.instance_id,
+            "processDefinitionId": row.definition_id, "processKey": row.process_key, "businessKey": row.business_key,
+            "assignee": row.assignee, "candidateGroups": [g for g in row.candidate_groups.split(",") if g],
+            "candidateUsers": [u for u in row.candidate_users.split(",") if u], "formKey": row.form_key,
+            "priority": row.priority, "due": _iso(row.due_at), "created": _iso(row.created_at),
+            "suspended": row.suspended}
+
+
+def user_tasks(session: Session, group: str | None = None, assignee: str | None = None,
+               instance_id: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """Open user tasks, by due date then age, filtered by candidate group, assignee or instance."""
+    stmt = select(UserTask).order_by(UserTask.due_at.is_(None), UserTask.due_at, UserTask.created_at, UserTask.id)
+    if group:
+        stmt = stmt.where(UserTask.id.in_(select(UserTaskCandidate.task_id).where(
+            UserTaskCandidate.kind == "group", UserTaskCandidate.value == group)))
+    if assignee:
+        stmt = stmt.where(UserTask.assignee == assignee)
+    if instance_id:
+        stmt = stmt.where(UserTask.instance_id == instance_id)
+    return [user_task_dict(r) for r in session.scalars(stmt.limit(limit).offset(offset))]
+
+
+def external_task_dict(row: ExternalTask) -> dict[str, Any]:
+    """An external task as JSON (Camunda's field names)."""
+    return {"id": row.id, "topicName": row.topic, "activityId": row.activity_id, "processInstanceId": row.instance_id,
+            "processDefinitionId": row.definition_id, "processDefinitionKey": row.process_key,
+            "businessKey": row.business_key, "workerId": row.worker_id,
+            "lockExpirationTime": _iso(row.lock_expires_at), "retries": row.retries, "errorMessage": row.error_message,
+            "priority": row.priority, "suspended": row.suspended, "createTime": _iso(row.created_at)}
+
+
+def incident_dict(row: Incident) -> dict[str, Any]:
+    """An incident as JSON."""
+    return {"id": row.id, "processInstanceId": row.instance_id, "activityId": row.activity_id, "taskId": row.task_id,
+            "incidentType": row.kind, "incidentMessage": row.message, "createdAt": _iso(row.created_at),
+            "resolvedAt": _iso(row.resolved_at)}
+
+
+def history_dict(row: HistoryEvent) -> dict[str, Any]:
+    """A history event as JSON."""
+    return {"id": row.id, "at": _iso(row.at), "kind": row.kind, "activityId": row.activity_id,
+            "activityName": row.activity_name, "activityType": row.activity_type, "taskId": row.task_id,
+            "userId": row.user_id, "details": json.loads(row.details) if row.details else None}
+
+
+def instance_detail(session: Session, instance_id: str) -> dict[str, Any]:
+    """Everything about one instance: variables, open tasks, incidents and history."""
+    row = session.get(ProcessInstance, instance_id)
+    if row is None:
+        raise NotFound(f"no process instance {instance_id}")
+    out = instance_dict(row, with_variables=True)
+    out["userTasks"] = user_tasks(session, instance_id=instance_id, limit=1000)
+    out["externalTasks"] = [external_task_dict(t) for t in session.scalars(
+        select(ExternalTask).where(ExternalTask.instance_id == instance_id).order_by(ExternalTask.created_at))]
+    out["incidents"] = [incident_dict(i) for i in session.scalars(
+        select(Incident).where(Incident.instance_id == instance_id).order_by(Incident.created_at))]
+    out["history"] = [history_dict(h) for h in session.scalars(
+        select(HistoryEvent).where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.id))]
+    return out

@@ -1,0 +1,178 @@
+"""The transaction model: lock an instance, load its workflow, apply a command, save and project.
+
+Every command follows the same steps (DESIGN.md, "The engine"):
+
+1. lock the instance row (``SELECT ... FOR UPDATE``; on SQLite the transaction already holds the write
+   lock) — :func:`load`;
+2. take the parsed spec from the cache, deserialize the state and attach the sandbox — :func:`load`;
+3. apply the command, then :func:`advance` (``do_engine_steps``, with errors turned into incidents);
+4. serialize the state by reference and bring the projections in line — :func:`save`;
+5. the caller commits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import projections
+from engine.errors import InstanceNotActive, NotFound, StaleVersion
+from engine.models import ProcessDefinition, ProcessInstance
+from engine.serializer import StateSerializer
+from engine.specs import SCRIPT_ENGINE, SPECS, ParsedDefinition
+
+ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+MAX_ERROR_ROUNDS = 50  # a workflow with many failing branches still ends its command
+SERIALIZER = StateSerializer()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user and their groups, or a trusted operator (the CLI) who may act on any task."""
+
+    user_id: str
+    groups: frozenset[str] = frozenset()
+    operator: bool = False
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The engine itself (timers, workers)."""
+        return cls("system", operator=True)
+
+
+@dataclass
+class Loaded:
+    """An instance loaded for a command: its row, definition and workflow, and what it looked like before."""
+
+    row: ProcessInstance
+    parsed: ParsedDefinition
+    wf: BpmnWorkflow
+    before: dict[UUID, int]
+    started: float = field(default_factory=time.time)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    errors: dict[UUID, str] = field(default_factory=dict)
+    is_new: bool = False
+
+    def task(self, task_id: str):
+        """The workflow task with this id, or None."""
+        try:
+            return self.wf.get_task_from_id(UUID(task_id))
+        except (ValueError, SpiffWorkflowException, KeyError):
+            return None
+
+    def record(self, kind: str, task=None, user_id: str | None = None, **details: Any) -> None:
+        """Add a history event to be written with the save."""
+        self.events.append({"kind": kind, "task": task, "user_id": user_id, "details": details or None})
+
+
+def now() -> dt.datetime:
+    """The current time, in UTC."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def active_states(wf: BpmnWorkflow) -> dict[UUID, int]:
+    """The active tasks of a workflow and their states."""
+    return {t.id: t.state for t in wf.get_tasks(state=ACTIVE)}
+
+
+def load(session: Session, instance_id: str, expected_version: int | None = None) -> Loaded:
+    """Lock and load an instance for a command."""
+    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+    row = session.scalars(stmt.execution_options(populate_existing=True)).first()
+    if row is None:
+        raise NotFound(f"no process instance {instance_id}")
+    if expected_version is not None and row.version_no != expected_version:
+        raise StaleVersion(f"instance {instance_id} changed since version {expected_version} "
+                           f"(it is at version {row.version_no}); reload it and try again")
+    definition = session.get(ProcessDefinition, row.definition_id)
+    parsed = SPECS.get(session, definition)
+    wf = SERIALIZER.loads(row.state, parsed.spec, parsed.subprocess_specs)
+    wf.script_engine = SCRIPT_ENGINE  # not serialized: without this the unsafe default engine comes back
+    return Loaded(row=row, parsed=parsed, wf=wf, before=active_states(wf))
+
+
+def new_workflow(parsed: ParsedDefinition) -> BpmnWorkflow:
+    """A new workflow of a parsed definition, with the sandbox attached."""
+    return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=SCRIPT_ENGINE)
+
+
+def require_running(loaded: Loaded) -> None:
+    """Refuse a command on a suspended or ended instance."""
+    if loaded.row.status != "active":
+        raise InstanceNotActive(f"instance {loaded.row.id} is {loaded.row.status}")
+
+
+def advance(loaded: Loaded) -> None:
+    """Run the workflow as far as it goes; an expression or task that fails opens an incident instead of
+    undoing the command, so nothing the caller did is lost."""
+    wf = loaded.wf
+    for _ in range(MAX_ERROR_ROUNDS):
+        try:
+            wf.do_engine_steps()
+            return
+        except WorkflowTaskException as err:
+            task = err.task
+            if task is None or task.id in loaded.errors:
+                raise
+            loaded.errors[task.id] = _error_text(err)
+            if task.state != TaskState.ERROR:
+                task.error()
+        except WorkflowException as err:
+            task = getattr(err, "task", None)
+            if task is None or task.id in loaded.errors:
+                raise
+            loaded.errors[task.id] = _error_text(err)
+            if task.state != TaskState.ERROR:
+                task.error()
+
+
+def _error_text(err: Exception) -> str:
+    text = str(err.args[0]) if err.args else str(err)
+    cause = err.__cause__ or err.__context__
+    if cause is not None and str(cause) and str(cause) not in text:
+        text = f"{text}: {cause}"
+    notes = getattr(err, "__notes__", None)
+    if notes:
+        text += " (" + "; ".join(notes) + ")"
+    return text
+
+
+def save(session: Session, loaded: Loaded, actor: Actor) -> None:
+    """Serialize the workflow and bring the projections in line with it."""
+    row, wf = loaded.row, loaded.wf
+    at = now()
+    after = active_states(wf)
+    row.state = SERIALIZER.dumps(wf)
+    row.variables = projections.variables_json(wf, after)
+    row.updated_at = at
+    row.next_timer_at = projections.next_timer(wf)
+    row.open_incidents += len(loaded.errors)
+    if wf.is_completed() and row.status == "active":
+        row.status = "completed"
+        row.ended_at = at
+    if loaded.is_new:
+        session.add(row)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion(f"instance {row.id} was changed by another command; try again") from None
+    projections.sync(session, loaded, after, actor, at)
+
+
+def new_instance_row(definition: ProcessDefinition, business_key: str | None, actor: Actor) -> ProcessInstance:
+    """The row of an instance about to start."""
+    at = now()
+    return ProcessInstance(id=str(uuid.uuid4()), definition_id=definition.id, process_key=definition.key,
+                           business_key=business_key, status="active", state="", version_no=0, variables="{}",
+                           open_incidents=0, started_by=actor.user_id, started_at=at, updated_at=at)

@@ -1,0 +1,286 @@
+"""The sandbox for the Python expressions and scripts that BPMN files carry.
+
+Whoever deploys a diagram would otherwise run code as the server (SpiffWorkflow's default engine is a
+plain ``eval``). Every expression is parsed, checked against an allow-list of syntax, names,
+functions and methods, then rewritten so that the operations that can eat the machine (``**``, ``*``,
+``%`` on strings, ``range``, iteration) are bounded at run time. There are no builtins at all: only
+the functions listed in :data:`FUNCTIONS` and the helpers given to :class:`SandboxEngine`.
+
+The same check runs at deploy time (:func:`check`), so most refusals happen before a diagram runs.
+"""
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from engine.errors import ExpressionRefused
+
+MAX_EXPONENT = 10_000           # largest integer exponent of **
+MAX_INT_BITS = 100_000          # largest integer a * or ** may produce, in bits
+MAX_SEQUENCE = 1_000_000        # longest string or list a * may produce
+MAX_RANGE = 1_000_000           # longest range()
+MAX_ITERATIONS = 1_000_000      # loop steps (comprehensions) one evaluation may take
+
+
+class SandboxViolation(Exception):
+    """An expression went beyond what the sandbox allows while running."""
+
+
+def _bounded_range(*args: int) -> range:
+    r = range(*args)
+    if len(r) > MAX_RANGE:
+        raise SandboxViolation(f"range of {len(r):,} numbers is larger than the sandbox allows ({MAX_RANGE:,})")
+    return r
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "enumerate": enumerate,
+    "float": float, "int": int, "len": len, "list": list, "max": max, "min": min,
+    "range": _bounded_range, "reversed": reversed, "round": round, "set": set, "sorted": sorted,
+    "str": str, "sum": sum, "tuple": tuple, "zip": zip,
+    "now": _now,
+    "today": lambda: _now().date(),
+    "days": lambda n: dt.timedelta(days=n),
+    "hours": lambda n: dt.timedelta(hours=n),
+    "minutes": lambda n: dt.timedelta(minutes=n),
+    "parse_datetime": dt.datetime.fromisoformat,
+    "parse_date": dt.date.fromisoformat,
+}
+"""Functions any expression may call. Working-time helpers are added by the engine."""
+
+METHODS = frozenset({
+    # dict
+    "get", "keys", "values", "items",
+    # str
+    "lower", "upper", "strip", "lstrip", "rstrip", "startswith", "endswith", "split", "title",
+    "capitalize", "casefold", "count", "find", "index", "isdigit", "isalpha", "isalnum", "isnumeric",
+    "join",
+    # date and time
+    "year", "month", "day", "hour", "minute", "second", "weekday", "isoformat", "date", "days",
+    "seconds", "total_seconds",
+})
+"""Attributes and methods an expression may use. ``format`` and ``replace`` are left out on purpose:
+the first reaches attributes through its template, the second can grow a string exponentially."""
+
+_ALWAYS = (
+    ast.Expression, ast.Module, ast.Constant, ast.Name, ast.Load, ast.Store, ast.Del, ast.Tuple,
+    ast.List, ast.Dict, ast.Set, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.Add, ast.Sub,
+    ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitOr, ast.BitAnd, ast.UnaryOp, ast.Not,
+    ast.USub, ast.UAdd, ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In,
+    ast.NotIn, ast.Is, ast.IsNot, ast.IfExp, ast.Subscript, ast.Slice, ast.Call, ast.keyword,
+    ast.Attribute, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.comprehension,
+    ast.JoinedStr, ast.FormattedValue,
+)
+_STATEMENTS = (ast.Assign, ast.AugAssign, ast.If, ast.Expr, ast.Pass, ast.Delete)
+
+_DESCRIBE = {
+    ast.Import: "'import' statements", ast.ImportFrom: "'import' statements",
+    ast.Lambda: "lambda functions", ast.FunctionDef: "function definitions",
+    ast.AsyncFunctionDef: "function definitions", ast.ClassDef: "class definitions",
+    ast.While: "'while' loops", ast.For: "'for' loops (use a comprehension)",
+    ast.With: "'with' blocks", ast.Try: "'try' blocks", ast.Raise: "'raise'",
+    ast.Global: "'global'", ast.Nonlocal: "'nonlocal'", ast.Yield: "'yield'", ast.Await: "'await'",
+    ast.NamedExpr: "':=' assignments", ast.Starred: "'*' unpacking", ast.LShift: "'<<'",
+    ast.RShift: "'>>'", ast.MatMult: "'@'", ast.BitXor: "'^'", ast.Invert: "'~'",
+}
+
+_GUARDS = ("__sandbox_pow", "__sandbox_mul", "__sandbox_mod", "__sandbox_iter")
+
+
+class _Checker(ast.NodeVisitor):
+    """Walks a parsed expression and raises :class:`ExpressionRefused` at the first thing not allowed."""
+
+    def __init__(self, allowed_calls: frozenset[str], script: bool):
+        self.allowed_calls = allowed_calls
+        self.allowed_nodes = _ALWAYS + (_STATEMENTS if script else ())
+
+    def refuse(self, node: ast.AST, what: str) -> None:
+        raise ExpressionRefused(what, getattr(node, "lineno", None))
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if not isinstance(node, self.allowed_nodes):
+            name = _DESCRIBE.get(type(node), f"'{type(node).__name__}'")
+            self.refuse(node, f"{name} are not allowed in an expression")
+            return
+        super().generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id.startswith("_"):
+            self.refuse(node, f"the name '{node.id}' is not allowed: names starting with '_' are reserved")
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self.generic_visit(node)  # children first: the innermost fault is the telling one
+        if node.attr not in METHODS:
+            self.refuse(node, f"the attribute '.{node.attr}' is not allowed "
+                              f"(allowed: {', '.join(sorted(METHODS))})")
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Name) and func.id not in self.allowed_calls:
+            self.refuse(node, f"calling '{func.id}' is not allowed "
+                              f"(allowed functions: {', '.join(sorted(self.allowed_calls))})")
+        elif not isinstance(func, (ast.Name, ast.Attribute)):
+            self.refuse(node, "only named functions and allowed methods may be called")
+        for kw in node.keywords:
+            if kw.arg is None:
+                self.refuse(node, "'**' unpacking is not allowed")
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
+        if node.format_spec is not None:
+            self.refuse(node, "a format specification inside an f-string is not allowed")
+        self.generic_visit(node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        if node.is_async:
+            self.refuse(node, "'async for' is not allowed")
+        self.generic_visit(node)
+
+
+class _Guard(ast.NodeTransformer):
+    """Rewrites operations that can exhaust memory or time into calls to bounded helpers."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        guard = {ast.Pow: "__sandbox_pow", ast.Mult: "__sandbox_mul", ast.Mod: "__sandbox_mod"}.get(type(node.op))
+        if guard is None:
+            return node
+        return ast.copy_location(ast.Call(ast.Name(guard, ast.Load()), [node.left, node.right], []), node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        self.generic_visit(node)
+        guard = {ast.Pow: "__sandbox_pow", ast.Mult: "__sandbox_mul", ast.Mod: "__sandbox_mod"}.get(type(node.op))
+        if guard is None:
+            return node
+        target = node.target
+        load = ast.copy_location(type(target)(**{**{f: getattr(target, f) for f in target._fields}, "ctx": ast.Load()}), target)
+        call = ast.Call(ast.Name(guard, ast.Load()), [load, node.value], [])
+        return ast.copy_location(ast.Assign([target], call), node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+        self.generic_visit(node)
+        node.iter = ast.copy_location(ast.Call(ast.Name("__sandbox_iter", ast.Load()), [node.iter], []), node.iter)
+        return node
+
+
+def _pow(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
+        if b > MAX_EXPONENT or (b > 0 and abs(a) > 1 and abs(a).bit_length() * b > MAX_INT_BITS):
+            raise SandboxViolation(f"the power {a} ** {b} is larger than the sandbox allows")
+    return a ** b
+
+
+def _mul(a: Any, b: Any) -> Any:
+    for seq, n in ((a, b), (b, a)):
+        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int):
+            if len(seq) * n > MAX_SEQUENCE:
+                raise SandboxViolation(f"repeating a sequence {n:,} times is larger than the sandbox allows")
+    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
+        raise SandboxViolation("the product is larger than the sandbox allows")
+    return a * b
+
+
+def _mod(a: Any, b: Any) -> Any:
+    if isinstance(a, (str, bytes)):
+        raise SandboxViolation("'%' formatting of strings is not allowed; use an f-string")
+    return a % b
+
+
+def _make_iter_guard() -> Callable[[Iterable[Any]], Iterable[Any]]:
+    budget = [MAX_ITERATIONS]
+
+    def guarded(iterable: Iterable[Any]) -> Iterable[Any]:
+        for item in iterable:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise SandboxViolation(f"the expression took more than the {MAX_ITERATIONS:,} loop steps the sandbox allows")
+            yield item
+
+    return guarded
+
+
+def _parse(source: str, script: bool) -> ast.AST:
+    if not isinstance(source, str):
+        raise ExpressionRefused("the expression is empty")
+    text = source.strip() if not script else source
+    if not text.strip():
+        raise ExpressionRefused("the expression is empty")
+    if text.strip().startswith("${") or text.strip().startswith("#{"):
+        raise ExpressionRefused("'${...}' is a Java (JUEL) expression; motcua expressions are Python, "
+                                "write it without '${' and '}' (for example: amount > 100 and approved)")
+    try:
+        return ast.parse(text, mode="exec" if script else "eval")
+    except SyntaxError as err:
+        raise ExpressionRefused(f"this is not a valid Python expression ({err.msg})", err.lineno) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(source: str, script: bool, allowed_calls: frozenset[str]) -> Any:
+    tree = _parse(source, script)
+    _Checker(allowed_calls, script).visit(tree)
+    tree = ast.fix_missing_locations(_Guard().visit(tree))
+    return compile(tree, "<expression>" if not script else "<script>", "exec" if script else "eval")
+
+
+def check(source: str, script: bool = False, extra_functions: Iterable[str] = ()) -> None:
+    """Raise :class:`ExpressionRefused` if the sandbox would refuse ``source``; used at deploy time."""
+    _compile(source, script, frozenset(FUNCTIONS) | frozenset(extra_functions))
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """A SpiffWorkflow script environment that runs only what the sandbox allows."""
+
+    def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None):
+        super().__init__({**FUNCTIONS, **(helpers or {})})
+        self.allowed_calls = frozenset(self.globals)
+
+    def _namespace(self, context: Mapping[str, Any], external_context: Mapping[str, Any] | None) -> dict:
+        namespace = dict(self.globals)
+        namespace.update(external_context or {})
+        namespace.update(context)
+        # The guards go last so that no variable can replace them.
+        namespace.update({"__builtins__": {}, "__sandbox_pow": _pow, "__sandbox_mul": _mul,
+                          "__sandbox_mod": _mod, "__sandbox_iter": _make_iter_guard()})
+        return namespace
+
+    def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
+        """Evaluate one expression against the task data."""
+        code = _compile(expression, False, self.allowed_calls)
+        return eval(code, self._namespace(context, external_context))  # noqa: S307 - checked and guarded
+
+    def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
+        """Run a script task's statements; the variables it assigns become task data."""
+        code = _compile(script, True, self.allowed_calls)
+        namespace = self._namespace(context, external_context)
+        exec(code, namespace)  # noqa: S102 - checked and guarded
+        hidden = set(self.globals) | set(external_context or {}) | set(_GUARDS) | {"__builtins__"}
+        result = {k: v for k, v in namespace.items() if k not in hidden and not callable(v)}
+        context.clear()
+        context.update(result)
+        return True
+
+    def call_service(self, context: dict, **kwargs: Any) -> str:
+        """Service tasks are done by external workers, never inside the engine."""
+        raise SandboxViolation("service tasks are done by external workers")
+
+
+class SandboxEngine(PythonScriptEngine):
+    """The script engine attached to every workflow the engine loads."""
+
+    def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None):
+        super().__init__(environment=SandboxEnvironment(helpers))
+
+    def validate(self, expression: str) -> None:
+        """Check an expression without running it."""
+        _compile(expression, False, self.environment.allowed_calls)

@@ -1,0 +1,127 @@
+"""Parsing deployed files into SpiffWorkflow specs, once per definition, and keeping them.
+
+A stored definition never changes, so its parsed spec is cached for the life of the process, keyed by
+the definition's content hash: every request, job and timer reuses it (parsing per request would halve
+throughput). Sharing one spec between workflows is safe (see the SpiffWorkflow reference, §7).
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import dialect
+from engine.errors import NotFound
+from engine.models import DeploymentResource, ProcessDefinition
+from engine.sandbox import SandboxEngine
+
+_VALIDATOR: BpmnValidator | None = None
+_VALIDATOR_LOCK = threading.Lock()
+
+
+def validator() -> BpmnValidator:
+    """The BPMN 2.0 XSD validator, built once (it takes a few milliseconds)."""
+    global _VALIDATOR
+    with _VALIDATOR_LOCK:
+        if _VALIDATOR is None:
+            _VALIDATOR = BpmnValidator()
+        return _VALIDATOR
+
+
+@dataclass
+class ParsedDefinition:
+    """A definition ready to run: its specs, its form snapshot and the element names for display."""
+
+    key: str
+    spec: object
+    subprocess_specs: dict
+    forms: dict[str, dict] = field(default_factory=dict)
+
+    def element_name(self, element_id: str) -> str | None:
+        """The name an analyst gave an element, for histories and messages."""
+        for spec in (self.spec, *self.subprocess_specs.values()):
+            for task_spec in spec.task_specs.values():
+                if getattr(task_spec, "bpmn_id", None) == element_id:
+                    return task_spec.bpmn_name
+        return None
+
+
+def build_parser(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes], validate: bool = False) -> tuple:
+    """Parse BPMN and DMN files into a parser; return it with the ids renamed inside the engine.
+
+    Raises :class:`dialect.XmlRefused` for bad XML and SpiffWorkflow's ``ValidationException`` for a
+    diagram it cannot run.
+    """
+    parser = dialect.MotcuaParser(validator=validator() if validate else None)
+    renamed: dict[str, str] = {}
+    for name, data in dmn.items():
+        parser.add_dmn_xml(dialect.parse_xml(data), filename=name)
+    for name, data in bpmn.items():
+        root = dialect.parse_xml(data)
+        renamed.update(dialect.prepare(root))
+        parser.add_bpmn_xml(root, filename=name)
+    return parser, renamed
+
+
+def parse_definition(key: str, bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes],
+                     forms: Mapping[str, bytes]) -> ParsedDefinition:
+    """Parse one process of a deployment (with the call activities it uses)."""
+    parser, renamed = build_parser(bpmn, dmn)
+    spec = parser.get_spec(key)
+    subprocess_specs = parser.get_subprocess_specs(key)
+    dialect.restore_ids([spec, *subprocess_specs.values()], renamed)
+    return ParsedDefinition(key=key, spec=spec, subprocess_specs=subprocess_specs,
+                            forms={name: json.loads(data) for name, data in forms.items()})
+
+
+class SpecCache:
+    """Parsed definitions by content hash, shared by every session of this process."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, str], ParsedDefinition] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, definition: ProcessDefinition) -> ParsedDefinition:
+        """The parsed definition, parsed from its stored files on first use."""
+        cache_key = (definition.sha256, definition.key)
+        parsed = self._items.get(cache_key)
+        if parsed is None:
+            parsed = self._parse(session, definition)
+            with self._lock:
+                parsed = self._items.setdefault(cache_key, parsed)
+        return parsed
+
+    def _parse(self, session: Session, definition: ProcessDefinition) -> ParsedDefinition:
+        resources = session.scalars(select(DeploymentResource)
+                                    .where(DeploymentResource.deployment_id == definition.deployment_id)).all()
+        bpmn = {r.name: r.content for r in resources if r.kind == "bpmn"}
+        dmn = {r.name: r.content for r in resources if r.kind == "dmn"}
+        forms = {r.name.removeprefix("forms/").removesuffix(".json"): r.content for r in resources if r.kind == "form"}
+        if definition.resource_name not in bpmn:
+            raise NotFound(f"the files of definition {definition.id} are missing")
+        return parse_definition(definition.key, bpmn, dmn, forms)
+
+    def clear(self) -> None:
+        """Forget every parsed definition (tests use it)."""
+        with self._lock:
+            self._items.clear()
+
+
+SPECS = SpecCache()
+SCRIPT_ENGINE = SandboxEngine()
+
+
+def xml_line(root: etree._Element | None, element_id: str | None) -> int | None:
+    """The line of the element with this id, for messages."""
+    if root is None or not element_id:
+        return None
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.get("id") == element_id:
+            return el.sourceline
+    return None

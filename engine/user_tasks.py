@@ -1,0 +1,122 @@
+"""Commands on user tasks: claim, unclaim, complete.
+
+Who may act: the assignee of an assigned task; for an unassigned task, a member of one of its
+candidate groups or one of its candidate users; a trusted operator always. The task must still be
+READY in the workflow: when two officers complete the same task, the second finds it done and gets
+:class:`TaskNotActive` (HTTP 409) while the first one's work stands.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import dialect, runtime
+from engine.errors import FieldError, Forbidden, FormValidationFailed, NotFound, TaskNotActive
+from engine.instances import check_variables
+from engine.models import HistoryEvent, UserTask
+from engine.runtime import Actor, Loaded
+
+
+def _task_row(session: Session, task_id: str) -> UserTask:
+    row = session.get(UserTask, task_id, populate_existing=True)
+    if row is not None:
+        return row
+    done = session.scalars(select(HistoryEvent).where(HistoryEvent.task_id == task_id)
+                           .order_by(HistoryEvent.id.desc()).limit(1)).first()
+    if done is not None:
+        who = f" by {done.user_id}" if done.user_id else ""
+        raise TaskNotActive(f"task {task_id} is no longer open: it was {_describe(done.kind)}{who} "
+                            f"at {done.at:%Y-%m-%d %H:%M:%S} UTC")
+    raise NotFound(f"no user task {task_id}")
+
+
+def _describe(kind: str) -> str:
+    return {"task_completed": "completed", "activity_completed": "completed",
+            "activity_cancelled": "cancelled"}.get(kind, kind.replace("_", " "))
+
+
+def may_work_on(actor: Actor, row: UserTask) -> bool:
+    """Whether the actor may claim or complete this task."""
+    if actor.operator:
+        return True
+    if row.assignee:
+        return row.assignee == actor.user_id
+    groups = {g for g in row.candidate_groups.split(",") if g}
+    users = {u for u in row.candidate_users.split(",") if u}
+    return bool(groups & actor.groups) or actor.user_id in users
+
+
+def _load_ready(session: Session, task_id: str, actor: Actor, expected_version: int | None):
+    row = _task_row(session, task_id)
+    loaded = runtime.load(session, row.instance_id, expected_version)
+    runtime.require_running(loaded)
+    task = loaded.task(task_id)
+    if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, dialect.UserTask):
+        raise TaskNotActive(f"task {task_id} is no longer waiting: someone else may have completed it")
+    row = _task_row(session, task_id)  # re-read under the instance lock
+    if not may_work_on(actor, row):
+        if row.assignee:
+            raise Forbidden(f"task {task_id} is assigned to {row.assignee}")
+        raise Forbidden(f"{actor.user_id} is not in a group that may work on task {task_id}")
+    return loaded, task, row
+
+
+def claim(session: Session, task_id: str, actor: Actor, user_id: str | None = None) -> UserTask:
+    """Make a user (the actor by default) the assignee of an unassigned task."""
+    user_id = user_id or actor.user_id
+    loaded, task, row = _load_ready(session, task_id, actor, None)
+    if row.assignee and row.assignee != user_id:
+        raise TaskNotActive(f"task {task_id} is already claimed by {row.assignee}")
+    row.assignee = user_id
+    loaded.record("task_claimed", task, user_id=actor.user_id, assignee=user_id)
+    runtime.save(session, loaded, actor)
+    return row
+
+
+def unclaim(session: Session, task_id: str, actor: Actor) -> UserTask:
+    """Give a claimed task back to its groups."""
+    row = _task_row(session, task_id)
+    if not actor.operator and row.assignee not in (None, actor.user_id):
+        raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they or an operator may unclaim it")
+    loaded, task, row = _load_ready(session, task_id, Actor(actor.user_id, actor.groups, True), None)
+    row.assignee = None
+    loaded.record("task_unclaimed", task, user_id=actor.user_id)
+    runtime.save(session, loaded, actor)
+    return row
+
+
+def validate_form(schema: dict | None, data: dict[str, Any]) -> None:
+    """Check task data against the task's form (a JSON Schema); raise with every field at fault."""
+    if not schema:
+        return
+    validator = Draft202012Validator(schema)
+    errors = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        path = ".".join(str(p) for p in err.absolute_path)
+        if err.validator == "required" and not path:
+            missing = err.message.split("'")[1] if "'" in err.message else err.message
+            errors.append(FieldError(missing, "is required"))
+        else:
+            errors.append(FieldError(path or "(form)", err.message))
+    if errors:
+        raise FormValidationFailed(errors)
+
+
+def complete(session: Session, task_id: str, actor: Actor, variables: dict[str, Any] | None = None,
+             expected_version: int | None = None) -> Loaded:
+    """Complete a user task with the variables of its form and run the workflow on."""
+    variables = check_variables(variables)
+    loaded, task, row = _load_ready(session, task_id, actor, expected_version)
+    form_key = task.task_spec.form_key
+    if form_key:
+        validate_form(loaded.parsed.forms.get(form_key), variables)
+    task.data.update(variables)
+    task.run()
+    loaded.record("task_completed", task, user_id=actor.user_id)
+    runtime.advance(loaded)
+    runtime.save(session, loaded, actor)
+    return loaded

@@ -1,0 +1,149 @@
+"""Fixtures: databases (SQLite and PostgreSQL), session factories, deployed sample procedure, actors.
+
+PostgreSQL tests use the server at 127.0.0.1:5432 (database ``test``; override with
+``MOTCUA_TEST_PG_URL``), each in a schema of its own that is dropped afterwards. Without the server they
+are skipped, unless ``MOTCUA_REQUIRE_PG=1`` (CI), where they fail.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from engine import db, deployment, schema
+from engine.runtime import Actor
+from engine.specs import SPECS
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = ROOT / "processes"
+FORMS = ROOT / "forms"
+DATA = Path(__file__).resolve().parent / "data"
+PG_URL = os.environ.get("MOTCUA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> bool:
+    try:
+        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+_PG = None
+
+
+def require_pg() -> None:
+    """Skip the test without PostgreSQL, or fail if it is required."""
+    global _PG
+    if _PG is None:
+        _PG = _pg_available()
+    if not _PG:
+        if os.environ.get("MOTCUA_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL is required (MOTCUA_REQUIRE_PG=1) but {PG_URL} cannot be reached")
+        pytest.skip("PostgreSQL is not available")
+
+
+class PgSchema:
+    """A throw-away schema in the PostgreSQL test database."""
+
+    def __init__(self) -> None:
+        self.name = f"motcua_test_{uuid.uuid4().hex[:12]}"
+        self.admin = sa.create_engine(PG_URL)
+        with self.admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
+
+    @property
+    def url(self) -> str:
+        """A URL whose connections use the schema."""
+        sep = "&" if "?" in PG_URL else "?"
+        return f"{PG_URL}{sep}options=-csearch_path%3D{self.name}"
+
+    def drop(self) -> None:
+        """Drop the schema and everything in it."""
+        with self.admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        self.admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request, tmp_path):
+    """A fresh, migrated database: SQLite in a temporary folder, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'motcua.db'}"
+        yield url
+        return
+    require_pg()
+    pg = PgSchema()
+    try:
+        yield pg.url
+    finally:
+        pg.drop()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    """A fresh SQLite database URL, for tests that need only one backend."""
+    return f"sqlite:///{tmp_path / 'motcua.db'}"
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL schema URL."""
+    require_pg()
+    pg = PgSchema()
+    try:
+        yield pg.url
+    finally:
+        pg.drop()
+
+
+@pytest.fixture
+def engine(database_url):
+    """A SQLAlchemy engine on a migrated database."""
+    eng = db.make_engine(database_url)
+    schema.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def factory(engine):
+    """A session factory on the test database."""
+    SPECS.clear()
+    return db.make_session_factory(engine)
+
+
+def deploy_files(factory, files, forms_dir=FORMS):
+    """Deploy (name, bytes) files in one transaction and return the result."""
+    with db.transaction(factory) as session:
+        return deployment.deploy(session, files, forms_dir)
+
+
+@pytest.fixture
+def sample(factory):
+    """The sample procedure, deployed."""
+    return deploy_files(factory, deployment.collect_files([PROCESSES / "sample-residence"]))
+
+
+@pytest.fixture
+def operator():
+    """A trusted operator."""
+    return Actor("operator", operator=True)
+
+
+@pytest.fixture
+def officer():
+    """An officer of the one-stop desk."""
+    return Actor("officer1", frozenset({"mot-cua"}))
+
+
+@pytest.fixture
+def leader():
+    """An agency leader."""
+    return Actor("leader1", frozenset({"lanh-dao"}))

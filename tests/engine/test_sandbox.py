@@ -1,0 +1,91 @@
+"""The sandbox refuses hostile and runaway expressions, at deploy time and at run time."""
+from __future__ import annotations
+
+import pytest
+
+from engine import db, instances, queries, runtime, sandbox, specs
+from engine.errors import DeploymentRefused, ExpressionRefused
+from tests.bpmn_builder import end, flow, linear, process, script, start, user_task
+from tests.conftest import deploy_files
+
+HOSTILE = [
+    ("__import__('os').system('id')", "'__import__'"),
+    ("open('/etc/passwd').read()", "calling 'open'"),
+    ("().__class__.__base__.__subclasses__()", "attribute"),
+    ("[c for c in ().__class__.__mro__]", "attribute"),
+    ("(lambda: 1)()", "lambda"),
+    ("globals()", "calling 'globals'"),
+    ("getattr(x, 'y')", "calling 'getattr'"),
+    ("'{0.__class__}'.format(1)", "attribute '.format'"),
+    ("f'{x:>99999999}'", "format specification"),
+]
+RUNAWAY = ["10**10**10", "sum(range(10**12))", "'x' * 10**9", "[1] * 10**8",
+           "len([x for x in range(10**6) for y in range(10**6)])", "'%0999999999d' % 1"]
+
+
+@pytest.mark.parametrize("expression, reason", HOSTILE)
+def test_hostile_expressions_are_refused_with_a_reason(expression, reason):
+    with pytest.raises(ExpressionRefused, match=reason.replace("(", r"\(")):
+        sandbox.check(expression)
+
+
+@pytest.mark.parametrize("expression", RUNAWAY)
+def test_runaway_expressions_stop_with_a_clear_error(expression):
+    sandbox.check(expression)  # syntactically fine, bounded when it runs
+    with pytest.raises(sandbox.SandboxViolation, match="sandbox|allowed"):
+        sandbox.SandboxEnvironment().evaluate(expression, {"x": 1})
+
+
+def test_scripts_are_checked_and_assign_variables():
+    env = sandbox.SandboxEnvironment()
+    data = {"pages": 3}
+    env.execute("fee = pages * 2000\nif fee > 5000:\n    discount = 0.1\nelse:\n    discount = 0", data)
+    assert data == {"pages": 3, "fee": 6000, "discount": 0.1}
+    for bad in ("import os", "while True:\n    pass", "def f():\n    return 1", "x = open('f')"):
+        with pytest.raises(ExpressionRefused):
+            env.execute(bad, {})
+
+
+def gateway_process(condition: str) -> bytes:
+    body = "\n".join([
+        start()[1], '<bpmn:exclusiveGateway id="gw" default="f_no"/>', user_task("yes")[1], user_task("no")[1],
+        end("end_yes")[1], end("end_no")[1],
+        flow("f0", "start", "gw"), flow("f_yes", "gw", "yes", condition), flow("f_no", "gw", "no"),
+        flow("f1", "yes", "end_yes"), flow("f2", "no", "end_no")])
+    return process(body)
+
+
+@pytest.mark.parametrize("expression", [h for h, _ in HOSTILE[:4]])
+def test_deploy_refuses_hostile_gateway_conditions_and_scripts(factory, expression):
+    with pytest.raises(DeploymentRefused) as err:
+        deploy_files(factory, [("gw.bpmn", gateway_process(expression.replace("'", "&apos;")))])
+    problem = err.value.problems[0]
+    assert problem.element_id == "f_yes" and problem.line and "refused" in problem.message
+    with pytest.raises(DeploymentRefused) as err:
+        deploy_files(factory, [("s.bpmn", process(linear(start(), script("s1", f"x = {expression}"), end())))])
+    assert err.value.problems[0].element_id == "s1"
+
+
+@pytest.mark.parametrize("expression", ["10**10**10", "sum(range(10**12))"])
+def test_runaway_gateway_condition_and_script_open_incidents(factory, operator, expression):
+    deploy_files(factory, [("gw.bpmn", gateway_process(expression + " &gt; 0"))])
+    deploy_files(factory, [("s.bpmn", process(linear(start(), script("s1", f"x = {expression}"), end()),
+                                              process_id="s"))])
+    for key, element in (("p", "gw"), ("s", "s1")):
+        with db.transaction(factory) as s:
+            iid = instances.start(s, operator, key).row.id
+        with db.transaction(factory) as s:
+            detail = queries.instance_detail(s, iid)
+        assert detail["status"] == "active" and detail["openIncidents"] == 1
+        incident = detail["incidents"][0]
+        assert incident["activityId"] == element and "larger than the sandbox allows" in incident["incidentMessage"]
+
+
+def test_the_sandbox_holds_even_for_a_diagram_that_skipped_the_deploy_checks():
+    """Deploy checks are the first line; the engine attached to every workflow is the second."""
+    parsed = specs.parse_definition("p", {"gw.bpmn": gateway_process("__import__('os').getcwd() != ''")}, {}, {})
+    wf = runtime.new_workflow(parsed)
+    loaded = runtime.Loaded(row=None, parsed=parsed, wf=wf, before={})
+    runtime.advance(loaded)
+    (message,) = loaded.errors.values()
+    assert "__import__" in message
