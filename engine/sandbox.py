@@ -217,8 +217,9 @@ def _parse(source: str, script: bool) -> ast.AST:
     if not text.strip():
         raise ExpressionRefused("the expression is empty")
     if text.strip().startswith("${") or text.strip().startswith("#{"):
-        raise ExpressionRefused("'${...}' is a Java (JUEL) expression; motcua expressions are Python, "
-                                "write it without '${' and '}' (for example: amount > 100 and approved)")
+        inner = text.strip()[2:].removesuffix("}").strip()
+        raise ExpressionRefused("'${...}' is a Java (JUEL) expression; motcua expressions are Python: "
+                                f"write it without '${{' and '}}', as {inner}")
     try:
         return ast.parse(text, mode="exec" if script else "eval")
     except SyntaxError as err:

@@ -31,6 +31,7 @@ class Context:
         """The session factory, created on first use."""
         if self._factory is None:
             engine = db.make_engine(self.settings.database_url, echo=self.settings.sql_echo)
+            click.get_current_context().call_on_close(engine.dispose)
             if schema.current_revision(engine) != schema.head_revision():
                 raise click.ClickException("the database is not initialised or is out of date: run 'motcua init'")
             self._factory = db.make_session_factory(engine)
@@ -95,6 +96,7 @@ def init(obj: Context, as_json: bool) -> None:
     """Create or upgrade the database (Alembic migrations)."""
     engine = db.make_engine(obj.settings.database_url)
     revision = schema.upgrade(engine)
+    engine.dispose()
     emit({"database": engine.url.render_as_string(hide_password=True), "revision": revision}, as_json,
          f"Database ready at revision {revision}: {engine.url.render_as_string(hide_password=True)}")
 
@@ -278,6 +280,49 @@ def complete(obj: Context, task_id: str, user: str, data: str | None, as_json: b
         loaded = user_tasks.complete(session, task_id, obj.operator(user), variables)
         detail = queries.instance_detail(session, loaded.row.id)
     emit(detail, as_json, f"Task {task_id} completed.\n" + _instance_text(detail))
+
+
+@main.command()
+@click.option("--topics", help="Comma-separated topics (default: every topic with a handler).")
+@click.option("--worker-id", default=None, help="The worker's id (default: host and process id).")
+@click.option("--once", is_flag=True, help="Do the tasks waiting now, then stop.")
+@click.option("--poll-interval", default=1.0, show_default=True, help="Seconds between polls when idle.")
+@json_option
+@click.pass_obj
+@handle_errors
+def worker(obj: Context, topics: str | None, worker_id: str | None, once: bool, poll_interval: float,
+           as_json: bool) -> None:
+    """Do external tasks in this process, against the database."""
+    import os
+    import socket
+    import time
+
+    from workers import runner
+
+    handlers = dict(runner.HANDLERS)
+    if topics:
+        wanted = [t.strip() for t in topics.split(",") if t.strip()]
+        unknown = [t for t in wanted if t not in handlers]
+        if unknown:
+            raise click.BadParameter(f"no handler for {', '.join(unknown)} (known: {', '.join(sorted(handlers))})",
+                                     param_hint="--topics")
+        handlers = {t: handlers[t] for t in wanted}
+    worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+    done = []
+    try:
+        while True:
+            outcomes = runner.run_once(obj.factory, worker_id, handlers)
+            done.extend(outcomes)
+            for o in outcomes:
+                if not as_json:
+                    click.echo(f"{o.result:<10} {o.topic:<20} {o.task_id} {o.detail}")
+            if once and not outcomes:
+                break
+            if not outcomes:
+                time.sleep(poll_interval)
+    except KeyboardInterrupt:
+        pass
+    emit([o.__dict__ for o in done], as_json)
 
 
 def _lifecycle(name: str, action, help_text: str, with_reason: bool):

@@ -1,0 +1,147 @@
+"""Deploy checks speak in the analyst's terms (file, element, line), and versions follow content."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine import db, deployment, instances, queries, user_tasks
+from engine.errors import BadInput, DeploymentRefused
+from tests.bpmn_builder import HEADER, end, external, flow, linear, process, start, user_task
+from tests.conftest import PROCESSES, deploy_files
+
+
+def refused(factory, files, forms_dir=None):
+    with pytest.raises(DeploymentRefused) as err:
+        if forms_dir is None:
+            deploy_files(factory, files)
+        else:
+            deploy_files(factory, files, forms_dir)
+    return [p for p in err.value.problems if p.severity == "error"]
+
+
+def test_malformed_xml_names_the_line(factory):
+    (problem,) = refused(factory, [("bad.bpmn", b"<?xml version='1.0'?>\n<bpmn:definitions>\n<oops>\n")])
+    assert problem.file == "bad.bpmn" and problem.line and "not well-formed" in problem.message
+
+
+def test_a_doctype_is_refused_and_no_entity_is_read(factory):
+    xxe = (b'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>\n'
+           + HEADER.split("\n", 1)[1].encode() + b'<bpmn:process id="p" isExecutable="true">'
+           b'<bpmn:startEvent id="s" name="&xxe;"/></bpmn:process></bpmn:definitions>')
+    (problem,) = refused(factory, [("xxe.bpmn", xxe)])
+    assert "DOCTYPE" in problem.message and problem.line == 2
+
+
+def test_no_executable_process(factory):
+    (problem,) = refused(factory, [("p.bpmn", process(linear(start(), end()), executable=False))])
+    assert "no executable process" in problem.message and "Executable" in problem.message
+
+
+@pytest.mark.parametrize("xml, element, words", [
+    ('<bpmn:complexGateway id="cg"/>', "cg", "complex gateways"),
+    ('<bpmn:receiveTask id="rt"/>', "rt", "receive tasks"),
+    ('<bpmn:serviceTask id="svc"/>', "svc", "Implementation 'External' and a topic"),
+    ('<bpmn:serviceTask id="svc" camunda:type="external"/>', "svc", "topic"),
+    ('<bpmn:serviceTask id="svc" camunda:class="org.Foo"/>', "svc", "Java implementation"),
+    ('<bpmn:userTask id="ut" camunda:candidateGroups="g" camunda:formKey="no-such-form"/>', "ut",
+     "forms/no-such-form.json"),
+    ('<bpmn:userTask id="ut" camunda:candidateGroups="g" camunda:formKey="embedded:app:forms/x.html"/>', "ut",
+     "not a motcua form"),
+    ('<bpmn:businessRuleTask id="br" camunda:decisionRef="fee"/>', "br", "DMN"),
+    ('<bpmn:scriptTask id="sc" scriptFormat="javascript"><bpmn:script>1</bpmn:script></bpmn:scriptTask>', "sc",
+     "Python"),
+    ('<bpmn:intermediateCatchEvent id="tm"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+     '__import__("os")</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>', "tm",
+     "refused"),
+])
+def test_elements_the_engine_cannot_run(factory, xml, element, words):
+    element_id = element
+    body = "\n".join([start()[1], xml, end()[1], flow("f1", "start", element_id), flow("f2", element_id, "end")])
+    problems = refused(factory, [("p.bpmn", process(body))])
+    assert problems[0].element_id == element_id, problems
+    assert words in problems[0].message and problems[0].line == 5
+
+
+def test_a_juel_condition_gets_a_hint(factory):
+    body = "\n".join([start()[1], '<bpmn:exclusiveGateway id="gw" default="f_b"/>', end("a")[1], end("b")[1],
+                      flow("f0", "start", "gw"), flow("f_a", "gw", "a", "${amount &gt; 100}"), flow("f_b", "gw", "b")])
+    (problem,) = refused(factory, [("p.bpmn", process(body))])
+    assert problem.element_id == "f_a" and "JUEL" in problem.message
+    assert problem.message.endswith("as amount > 100")
+
+
+def test_spiff_validation_errors_are_translated(factory):
+    body = "\n".join([start()[1], '<bpmn:exclusiveGateway id="gw"/>', end("a")[1], end("b")[1],
+                      flow("f0", "start", "gw"), flow("f_a", "gw", "a"), flow("f_b", "gw", "b")])
+    problems = refused(factory, [("p.bpmn", process(body))])
+    assert problems[0].file == "p.bpmn" and "cannot run" in problems[0].message
+
+
+def test_a_task_nobody_can_see_is_a_warning(factory):
+    result = deploy_files(factory, [("p.bpmn", process(linear(start(), ("t", '<bpmn:userTask id="t"/>'), end())))])
+    assert result.deployment_id and result.warnings[0].element_id == "t"
+
+
+def test_identical_content_is_the_same_version_changed_content_the_next(factory, operator, tmp_path):
+    v1 = process(linear(start(), user_task("review"), end()))
+    first = deploy_files(factory, [("p.bpmn", v1)])
+    again = deploy_files(factory, [("p.bpmn", v1)])
+    assert [(d.id, d.created) for d in first.definitions] == [("p:1", True)]
+    assert [(d.id, d.created) for d in again.definitions] == [("p:1", False)] and again.deployment_id is None
+    with db.transaction(factory) as s:
+        old = instances.start(s, operator, "p").row.id
+    v2 = process(linear(start(), user_task("review"), user_task("approve"), end()))
+    second = deploy_files(factory, [("p.bpmn", v2)])
+    assert [(d.id, d.created) for d in second.definitions] == [("p:2", True)]
+    with db.transaction(factory) as s:
+        new = instances.start(s, operator, "p").row.id
+        for iid in (old, new):
+            task = queries.user_tasks(s, instance_id=iid)[0]
+            user_tasks.complete(s, task["id"], operator, {})
+        assert queries.instance_detail(s, old)["status"] == "completed"  # the old instance kept version 1
+        assert queries.instance_detail(s, new)["definitionId"] == "p:2"
+        assert queries.user_tasks(s, instance_id=new)[0]["taskDefinitionKey"] == "approve"
+
+
+def test_forms_are_part_of_the_snapshot(factory, operator, tmp_path):
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "f.json").write_text('{"type": "object", "required": ["a"]}')
+    xml = process(linear(start(), user_task("t", extra='camunda:formKey="f"'), end()))
+    assert deploy_files(factory, [("p.bpmn", xml)], forms).definitions[0].created
+    with db.transaction(factory) as s:
+        iid = instances.start(s, operator, "p").row.id
+    (forms / "f.json").write_text('{"type": "object", "required": ["b"]}')  # edited after deployment
+    assert deploy_files(factory, [("p.bpmn", xml)], forms).definitions[0].id == "p:2"
+    with db.transaction(factory) as s:
+        task = queries.user_tasks(s, instance_id=iid)[0]
+        user_tasks.complete(s, task["id"], operator, {"a": 1})  # v1 still asks for "a"
+    (forms / "f.json").write_text('{"type": "object", "required": ')
+    problems = refused(factory, [("p.bpmn", xml)], forms)
+    assert problems[0].file == "forms/f.json" and "not valid JSON" in problems[0].message
+
+
+@pytest.mark.parametrize("element_id", ["Start", "End", "Root", "p.EndJoin", "review.BoundaryEventSplit",
+                                        "review.BoundaryEventJoin"])
+def test_any_element_id_works(factory, operator, element_id):
+    """Ids SpiffWorkflow uses for its own task specs are renamed inside the engine, never shown."""
+    body = linear(("s0", '<bpmn:startEvent id="s0"/>'), user_task(element_id), user_task("review"),
+                  external("work"), end("e0"))
+    deploy_files(factory, [("p.bpmn", process(body))])
+    with db.transaction(factory) as s:
+        iid = instances.start(s, operator, "p").row.id
+        task = queries.user_tasks(s, instance_id=iid)[0]
+        assert task["taskDefinitionKey"] == element_id
+        user_tasks.complete(s, task["id"], operator, {})
+    with db.transaction(factory) as s:
+        history = queries.instance_detail(s, iid)["history"]
+        assert ("activity_completed", element_id) in [(h["kind"], h["activityId"]) for h in history]
+        assert queries.user_tasks(s, instance_id=iid)[0]["taskDefinitionKey"] == "review"
+
+
+def test_collect_files_reads_procedure_folders():
+    files = dict(deployment.collect_files([PROCESSES / "sample-residence"]))
+    assert "sample-residence/process.bpmn" in files and "sample-residence/procedure.toml" in files
+    with pytest.raises(BadInput):
+        deployment.collect_files([Path("/no/such/folder")])

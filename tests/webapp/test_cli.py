@@ -1,0 +1,96 @@
+"""The motcua command: JSON output, exit codes 2 (bad input) and 1 (other failures)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from engine.specs import SPECS
+from tests.conftest import FORMS, PROCESSES
+from webapp.cli import main
+
+
+@pytest.fixture
+def cli(database_url, monkeypatch, tmp_path):
+    """Run motcua commands against the test database and return (exit code, stdout, stderr)."""
+    monkeypatch.setenv("MOTCUA_DATABASE_URL", database_url)
+    monkeypatch.setenv("MOTCUA_FORMS_DIR", str(FORMS))
+    SPECS.clear()
+    runner = CliRunner()
+
+    def run(*args):
+        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    return run
+
+
+def test_walk_the_sample_through_the_cli(cli):
+    assert cli("init")[0] == 0
+    code, out, _ = cli("deploy", PROCESSES, "--json")
+    assert code == 0 and json.loads(out)["deployments"][0]["definitions"][0]["id"] == "sample_residence:1"
+    assert json.loads(cli("definitions", "--json")[1])[0]["key"] == "sample_residence"
+    data = json.dumps({"citizen_id": "001099012345", "full_name": "Trần Thị Bình", "purpose": "Xin việc làm"})
+    code, out, _ = cli("start", "sample_residence", "--data", data, "--business-key", "H00-1", "--json")
+    instance = json.loads(out)
+    assert code == 0 and instance["externalTasks"][0]["topicName"] == "population-lookup"
+    listed = json.loads(cli("instances", "--json", "--business-key", "H00-1")[1])
+    assert [i["id"] for i in listed] == [instance["id"]]
+    assert json.loads(cli("tasks", "--group", "mot-cua", "--json")[1]) == []
+    code, out, _ = cli("suspend", instance["id"], "--reason", "kiểm tra", "--json")
+    assert code == 0 and json.loads(out)["status"] == "suspended"
+    assert json.loads(cli("resume", instance["id"], "--json")[1])["status"] == "active"
+    code, out, _ = cli("show", instance["id"], "--json")
+    assert [h["kind"] for h in json.loads(out)["history"]][-2:] == ["instance_suspended", "instance_resumed"]
+    assert json.loads(cli("terminate", instance["id"], "--json")[1])["status"] == "terminated"
+
+
+def test_user_task_commands(cli, tmp_path):
+    bpmn = tmp_path / "p.bpmn"
+    bpmn.write_bytes(_one_task())
+    cli("init")
+    assert cli("deploy", bpmn)[0] == 0
+    iid = json.loads(cli("start", "one", "--json")[1])["id"]
+    (task,) = json.loads(cli("tasks", "--group", "staff", "--json")[1])
+    code, out, _ = cli("claim", task["id"], "--user", "an", "--json")
+    assert code == 0 and json.loads(out)["assignee"] == "an"
+    assert json.loads(cli("tasks", "--assignee", "an", "--json")[1])[0]["id"] == task["id"]
+    code, out, _ = cli("complete", task["id"], "--user", "an", "--data", '{"ok": true}', "--json")
+    assert code == 0 and json.loads(out)["status"] == "completed"
+    code, _, err = cli("complete", task["id"], "--user", "an")
+    assert code == 1 and "no longer open" in err  # a conflict is not bad input
+    assert json.loads(cli("show", iid, "--json")[1])["variables"] == {"ok": True}
+
+
+def _one_task() -> bytes:
+    from tests.bpmn_builder import end, linear, process, start, user_task
+    return process(linear(start(), user_task("t"), end()), process_id="one")
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["start", "no_such_key"], 2, "no process definition"),
+    (["start", "sample_residence", "--data", "{not json"], 2, "not valid JSON"),
+    (["show", "00000000-0000-0000-0000-000000000000"], 2, "no process instance"),
+    (["deploy", "/no/such/path"], 2, "no such file"),
+])
+def test_bad_input_exits_2_with_a_message_on_stderr(cli, args, code, words):
+    cli("init")
+    cli("deploy", PROCESSES)
+    exit_code, out, err = cli(*args)
+    assert exit_code == code and words in err and out == ""
+
+
+def test_a_refused_deployment_lists_every_problem(cli, tmp_path):
+    cli("init")
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text("<definitions><oops></definitions>")
+    code, out, err = cli("deploy", bad, "--json")
+    assert code == 2 and out == ""
+    problems = json.loads(err)["error"]["problems"]
+    assert problems[0]["file"] == "bad.bpmn" and problems[0]["line"] == 1
+
+
+def test_an_uninitialised_database_says_what_to_do(cli):
+    code, _, err = cli("definitions")
+    assert code == 1 and "motcua init" in err

@@ -1,0 +1,34 @@
+"""Topic ``population-lookup``: check the citizen's identification number and fetch the registry profile."""
+from __future__ import annotations
+
+from typing import Any
+
+from workers import citizen_id
+from workers.errors import BpmnError
+from workers.registry import Registry, SyntheticRegistry
+
+TOPIC = "population-lookup"
+_DEFAULT: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The configured registry (the synthetic stand-in until a real adapter is configured)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = SyntheticRegistry()
+    return _DEFAULT
+
+
+def handle(variables: dict[str, Any], registry: Registry | None = None) -> dict[str, Any]:
+    """Return ``registry_found`` and ``registry_profile``; a malformed number is a BPMN error
+    ``INVALID_CITIZEN_ID`` (the process decides what to tell the citizen)."""
+    number = str(variables.get("citizen_id", ""))
+    try:
+        citizen_id.parse(number)
+    except citizen_id.InvalidCitizenId as err:
+        raise BpmnError("INVALID_CITIZEN_ID", str(err), {"registry_found": False,
+                                                         "registry_error": str(err)}) from None
+    profile = (registry or default_registry()).lookup(number)
+    if profile is None:
+        return {"registry_found": False, "registry_profile": None}
+    return {"registry_found": True, "registry_profile": profile.to_variables()}
