@@ -1,0 +1,184 @@
+"""Benchmark: the sample procedure run to completion N times, persisting after every step.
+
+Three ways in one run, then motcua again with two processes:
+
+* baseline — SpiffWorkflow alone (its own CamundaParser and serializer), a JSON round trip of the whole
+  workflow after every step, no database;
+* motcua on SQLite and motcua on PostgreSQL — each step a committed engine command (start, lock the
+  external task, complete it, complete the review, complete the approval).
+
+Prints a table and, last, one JSON line. Usage: ``python bench/engine.py [-n 300] [--no-pg]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter  # noqa: E402
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask  # noqa: E402
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser  # noqa: E402
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+
+from engine import db, deployment, dialect, external_tasks, instances, schema, user_tasks  # noqa: E402
+from engine.models import UserTask  # noqa: E402
+from engine.runtime import Actor  # noqa: E402
+from engine.specs import SPECS  # noqa: E402
+
+PROCEDURE = ROOT / "processes" / "sample-residence"
+PG_URL = os.environ.get("MOTCUA_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+APPLICATION = {"citizen_id": "001099012345", "full_name": "Nguyễn Văn An", "purpose": "Xin việc"}
+OPERATOR = Actor("bench", operator=True)
+
+
+def baseline(n: int) -> float:
+    """SpiffWorkflow alone: instances per second with a JSON round trip after every step."""
+    parser = CamundaParser()
+    root = dialect.parse_xml((PROCEDURE / "process.bpmn").read_bytes())
+    dialect.prepare(root)  # only quotes the Camunda-style "P3D" timer, which plain SpiffWorkflow cannot read
+    parser.add_bpmn_xml(root, filename="process.bpmn")
+    spec, subs = parser.get_spec("sample_residence"), parser.get_subprocess_specs("sample_residence")
+    # SpiffWorkflow ships no converter for the plain service task the Camunda parser makes.
+    config = {**CAMUNDA_CONFIG, ServiceTask: BpmnTaskSpecConverter}
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+    def round_trip(wf):
+        return serializer.deserialize_json(serializer.serialize_json(wf))
+
+    def step(wf, spec_name, data):
+        task = next(t for t in wf.get_tasks(state=TaskState.READY | TaskState.STARTED) if t.task_spec.name == spec_name)
+        task.data.update(data)
+        task.complete() if task.state == TaskState.STARTED else task.run()
+        wf.do_engine_steps()
+        return round_trip(wf)
+
+    t0 = time.perf_counter()
+    for _ in range(n):
+        wf = BpmnWorkflow(spec, subs)
+        wf.get_next_task(spec_name="Start").data.update(APPLICATION)
+        wf.do_engine_steps()
+        wf = round_trip(wf)
+        wf = step(wf, "Task_lookup", {"registry_found": True})
+        wf = step(wf, "Task_review", {"review_decision": "accept"})
+        wf = step(wf, "Task_approve", {"approved": True})
+        assert wf.is_completed()
+    return n / (time.perf_counter() - t0)
+
+
+def _user_task(session, instance_id: str) -> str:
+    from sqlalchemy import select
+    return session.scalars(select(UserTask.id).where(UserTask.instance_id == instance_id)).one()
+
+
+def motcua_instances(url: str, n: int, worker: str) -> None:
+    """Run n instances of the sample procedure to completion, one committed command per step."""
+    engine = db.make_engine(url)
+    factory = db.make_session_factory(engine)
+    SPECS.clear()
+    for _ in range(n):
+        with db.transaction(factory) as s:
+            instances.start(s, OPERATOR, "sample_residence", dict(APPLICATION))
+        locked = []
+        while not locked:  # with several processes, the task locked may be another process's instance
+            with db.transaction(factory) as s:
+                locked = external_tasks.fetch_and_lock(s, worker, {"population-lookup": 60_000}, 1)
+        iid = locked[0].instance_id
+        with db.transaction(factory) as s:
+            external_tasks.complete(s, locked[0].id, worker, {"registry_found": True})
+        with db.transaction(factory) as s:
+            user_tasks.complete(s, _user_task(s, iid), OPERATOR, {"review_decision": "accept"})
+        with db.transaction(factory) as s:
+            user_tasks.complete(s, _user_task(s, iid), OPERATOR, {"approved": True})
+    engine.dispose()
+
+
+def prepare(url: str) -> None:
+    """Migrate the database and deploy the sample procedure."""
+    engine = db.make_engine(url)
+    schema.upgrade(engine)
+    with db.transaction(db.make_session_factory(engine)) as s:
+        deployment.deploy(s, deployment.collect_files([PROCEDURE]), ROOT / "forms")
+    engine.dispose()
+
+
+def _child(args):
+    url, n, worker = args
+    motcua_instances(url, n, worker)
+
+
+def motcua(url: str, n: int, processes: int) -> float:
+    """Instances per second with ``processes`` processes sharing n instances."""
+    motcua_instances(url, 3, "warm-up")  # parse and cache outside the timing
+    t0 = time.perf_counter()
+    if processes == 1:
+        motcua_instances(url, n, "w0")
+    else:
+        with multiprocessing.get_context("spawn").Pool(processes) as pool:
+            pool.map(_child, [(url, n // processes, f"w{i}") for i in range(processes)])
+    return (n // processes * processes) / (time.perf_counter() - t0)
+
+
+class PgSchema:
+    """A throw-away schema for the benchmark."""
+
+    def __init__(self) -> None:
+        import sqlalchemy as sa
+        self.sa = sa
+        self.name = f"motcua_bench_{uuid.uuid4().hex[:8]}"
+        self.admin = sa.create_engine(PG_URL)
+        with self.admin.begin() as c:
+            c.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
+        self.url = f"{PG_URL}?options=-csearch_path%3D{self.name}"
+
+    def drop(self) -> None:
+        """Drop it."""
+        with self.admin.begin() as c:
+            c.execute(self.sa.text(f'DROP SCHEMA "{self.name}" CASCADE'))
+        self.admin.dispose()
+
+
+def main() -> None:
+    """Run every configuration and print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=300, help="instances per configuration")
+    ap.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    args = ap.parse_args()
+    results: dict[str, float] = {"baseline_spiff_json": baseline(args.n)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for procs in (1, 2):
+            url = f"sqlite:///{tmp}/bench{procs}.db"
+            prepare(url)
+            results[f"motcua_sqlite_{procs}p"] = motcua(url, args.n, procs)
+    if not args.no_pg:
+        for procs in (1, 2):
+            pg = PgSchema()
+            try:
+                prepare(pg.url)
+                results[f"motcua_postgresql_{procs}p"] = motcua(pg.url, args.n, procs)
+            finally:
+                pg.drop()
+    base = results["baseline_spiff_json"]
+    print(f"Sample procedure to completion, {args.n} instances each, persisted after every step "
+          f"({os.cpu_count()} CPUs)")
+    print(f"{'configuration':<28}{'instances/s':>14}{'vs baseline':>14}")
+    for name, rate in results.items():
+        print(f"{name:<28}{rate:>14.1f}{rate / base:>13.2f}x")
+    out = {"n": args.n, **{k: round(v, 1) for k, v in results.items()},
+           **{f"ratio_{k}": round(v / base, 3) for k, v in results.items() if k != "baseline_spiff_json"}}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
