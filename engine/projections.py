@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from engine import dialect
@@ -106,12 +106,7 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
     wf, row, before = loaded.wf, loaded.row, loaded.before
     new_ids = [tid for tid in after if tid not in before or before[tid] != after[tid]]
     gone_ids = [tid for tid in before if tid not in after or before[tid] != after[tid]]
-    gone = [str(tid) for tid in gone_ids]
-    if gone:
-        session.execute(delete(UserTaskCandidate).where(UserTaskCandidate.task_id.in_(gone)))
-        session.execute(delete(UserTask).where(UserTask.id.in_(gone)))
-        session.execute(delete(ExternalTask).where(ExternalTask.id.in_(gone)))
-        session.execute(delete(MessageSubscription).where(MessageSubscription.task_id.in_(gone)))
+    _delete_gone(session, wf, gone_ids)
     messages = _messages_waiting(wf) if new_ids else {}
     events = loaded.events
     activity_events = _finished_events(wf, loaded)
@@ -136,6 +131,26 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
     if loaded.errors:
         events.extend(_open_incidents(session, loaded, at))
     _write_history(session, loaded, events, actor)
+
+
+def _delete_gone(session: Session, wf: BpmnWorkflow, gone_ids: list[UUID]) -> None:
+    """Delete the projection rows of tasks that left their state (one statement per kind of row)."""
+    by_table: dict[type, list[str]] = {}
+    for tid in gone_ids:
+        task = wf.get_task_from_id(tid)
+        spec = task.task_spec if task is not None else None
+        if isinstance(spec, dialect.UserTask):
+            table = UserTask  # its candidates go with it (ON DELETE CASCADE)
+        elif isinstance(spec, dialect.ExternalTask):
+            table = ExternalTask
+        elif spec is not None and hasattr(spec, "event_definition"):
+            table = MessageSubscription
+        else:
+            continue
+        by_table.setdefault(table, []).append(str(tid))
+    for table, ids in by_table.items():
+        key = table.task_id if table is MessageSubscription else table.id
+        session.execute(delete(table).where(key.in_(ids)))
 
 
 def _finished_events(wf: BpmnWorkflow, loaded) -> list[dict[str, Any]]:
@@ -197,7 +212,6 @@ def _insert_user_task(session: Session, loaded, task, at: dt.datetime) -> None:
         candidate_users=",".join(spec.candidate_users),
         priority=int(priority) if priority and str(priority).lstrip("-").isdigit() else DEFAULT_PRIORITY,
         due_at=due, created_at=at, suspended=row.status == "suspended"))
-    session.flush()
     for group in dict.fromkeys(spec.candidate_groups):
         session.add(UserTaskCandidate(task_id=tid, kind="group", value=group))
     for user in dict.fromkeys(spec.candidate_users):
@@ -227,10 +241,11 @@ def _open_incidents(session: Session, loaded, at: dt.datetime) -> list[dict[str,
 
 def _write_history(session: Session, loaded, events: list[dict[str, Any]], actor) -> None:
     row = loaded.row
+    rows = []
     for event in events:
         task = event["task"]
         details = event["details"]
-        session.add(HistoryEvent(
+        rows.append(dict(
             instance_id=row.id,
             at=_stamp(task.last_state_change) if task is not None and event["kind"].startswith("activity_")
             else row.updated_at,
@@ -241,3 +256,6 @@ def _write_history(session: Session, loaded, events: list[dict[str, Any]], actor
             task_id=str(task.id) if task is not None else None,
             user_id=event["user_id"] or (actor.user_id if not event["kind"].startswith("activity_") else None),
             details=json.dumps(details, ensure_ascii=False, default=str) if details is not None else None))
+    if rows:
+        session.flush()  # the instance row must exist before its history
+        session.execute(insert(HistoryEvent), rows)  # one executemany, no per-row RETURNING

@@ -95,8 +95,7 @@ def load(session: Session, instance_id: str, expected_version: int | None = None
     if expected_version is not None and row.version_no != expected_version:
         raise StaleVersion(f"instance {instance_id} changed since version {expected_version} "
                            f"(it is at version {row.version_no}); reload it and try again")
-    definition = session.get(ProcessDefinition, row.definition_id)
-    parsed = SPECS.get(session, definition)
+    parsed = SPECS.get(session, SPECS.definition(session, row.definition_id))
     wf = SERIALIZER.loads(row.state, parsed.spec, parsed.subprocess_specs)
     wf.script_engine = SCRIPT_ENGINE  # not serialized: without this the unsafe default engine comes back
     return Loaded(row=row, parsed=parsed, wf=wf, before=active_states(wf))

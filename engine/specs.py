@@ -85,6 +85,7 @@ class SpecCache:
 
     def __init__(self) -> None:
         self._items: dict[tuple[str, str], ParsedDefinition] = {}
+        self._definitions: dict[str, ProcessDefinition] = {}
         self._lock = threading.Lock()
 
     def get(self, session: Session, definition: ProcessDefinition) -> ParsedDefinition:
@@ -107,10 +108,23 @@ class SpecCache:
             raise NotFound(f"the files of definition {definition.id} are missing")
         return parse_definition(definition.key, bpmn, dmn, forms)
 
+    def definition(self, session: Session, definition_id: str) -> ProcessDefinition:
+        """A stored definition by id; definitions never change, so each is read once per process."""
+        definition = self._definitions.get(definition_id)
+        if definition is None:
+            definition = session.get(ProcessDefinition, definition_id)
+            if definition is None:
+                raise NotFound(f"no process definition {definition_id}")
+            session.expunge(definition)
+            with self._lock:
+                definition = self._definitions.setdefault(definition_id, definition)
+        return definition
+
     def clear(self) -> None:
         """Forget every parsed definition (tests use it)."""
         with self._lock:
             self._items.clear()
+            self._definitions.clear()
 
 
 SPECS = SpecCache()
