@@ -27,7 +27,7 @@ def make_engine(url: str, echo: bool = False, **kwargs) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_recycle", 1800)  # no pre-ping: it would cost a round trip per transaction
     return create_engine(url, echo=echo, **kwargs)
 
 
