@@ -99,6 +99,8 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
         problems.extend(_check_service_task(name, el))
     elif tag == "userTask":
         problems.extend(_check_user_task(name, el, load_form, extra_functions))
+    elif tag == "startEvent":
+        problems.extend(_check_form_key(name, el, load_form))
     elif tag == "businessRuleTask":
         ref = el.get(f"{C}decisionRef")
         if not ref:
@@ -142,7 +144,7 @@ def _check_service_task(name: str, el: etree._Element) -> list[Problem]:
     return []
 
 
-def _check_user_task(name, el, load_form, extra_functions) -> list[Problem]:
+def _check_form_key(name, el, load_form) -> list[Problem]:
     problems: list[Problem] = []
     key = el.get(f"{C}formKey")
     if key:
@@ -153,6 +155,11 @@ def _check_user_task(name, el, load_form, extra_functions) -> list[Problem]:
             problems.append(_problem(name, el, f"the form '{key}' does not exist: add forms/{key}.json"))
         else:
             problems.extend(check_form(f"forms/{key}.json", form))
+    return problems
+
+
+def _check_user_task(name, el, load_form, extra_functions) -> list[Problem]:
+    problems = _check_form_key(name, el, load_form)
     due = el.get(f"{C}dueDate")
     if due:
         problems.extend(_check_expression(name, el, dialect.due_date_expression(due), False, extra_functions))

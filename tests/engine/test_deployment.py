@@ -63,6 +63,12 @@ def test_elements_the_engine_cannot_run(factory, xml, element, words):
     assert words in problems[0].message and problems[0].line == 5
 
 
+def test_a_start_form_that_does_not_exist(factory):
+    xml = process(linear(("s0", '<bpmn:startEvent id="s0" camunda:formKey="no-such-start-form"/>'), end()))
+    (problem,) = refused(factory, [("p.bpmn", xml)])
+    assert problem.element_id == "s0" and "forms/no-such-start-form.json" in problem.message
+
+
 def test_a_juel_condition_gets_a_hint(factory):
     body = "\n".join([start()[1], '<bpmn:exclusiveGateway id="gw" default="f_b"/>', end("a")[1], end("b")[1],
                       flow("f0", "start", "gw"), flow("f_a", "gw", "a", "${amount &gt; 100}"), flow("f_b", "gw", "b")])
