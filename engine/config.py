@@ -19,6 +19,8 @@ class Settings:
     forms_dir: Path
     operator: str
     sql_echo: bool = False
+    max_upload_bytes: int = 20 * 1024 * 1024
+    long_poll_max_ms: int = 1_800_000
 
 
 def normalize_database_url(url: str) -> str:
@@ -41,4 +43,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         forms_dir=Path(env.get("MOTCUA_FORMS_DIR", str(PROJECT_DIR / "forms"))),
         operator=env.get("MOTCUA_OPERATOR", "operator"),
         sql_echo=env.get("MOTCUA_SQL_ECHO", "") in ("1", "true", "yes"),
+        max_upload_bytes=int(env.get("MOTCUA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,13 +82,39 @@ def _forms_referenced(roots) -> set[str]:
     return keys
 
 
-def read_form(forms_dir: Path, key: str) -> bytes | None:
-    """The form file for a form key, or None if there is none."""
-    path = forms_dir / f"{key}.json"
-    return path.read_bytes() if lint.FORM_KEY.match(key) and path.is_file() else None
+def read_form(forms_dir: Path | Sequence[Path], key: str) -> bytes | None:
+    """The form file for a form key, from the first folder that has it, or None if none has."""
+    if not lint.FORM_KEY.match(key):
+        return None
+    for folder in ([forms_dir] if isinstance(forms_dir, Path) else forms_dir):
+        path = Path(folder) / f"{key}.json"
+        if path.is_file():
+            return path.read_bytes()
+    return None
 
 
-def check(files: list[tuple[str, bytes]], forms_dir: Path, extra_functions: set[str] = frozenset()) -> tuple:
+def _topics(roots) -> dict[str, tuple[str, str, int | None]]:
+    found = {}
+    for name, root in roots.items():
+        for el in root.iter(f"{lint.B}serviceTask", f"{lint.B}sendTask", f"{lint.B}businessRuleTask"):
+            topic = (el.get(f"{lint.C}topic") or "").strip()
+            if topic and el.get(f"{lint.C}type") == "external":
+                found.setdefault(topic, (name, el.get("id"), el.sourceline))
+    return found
+
+
+def unserved_topics(roots, known_topics: set[str] | None) -> list[Problem]:
+    """A warning for each topic no handler is registered for: the deployment goes ahead (topics are served by
+    workers, which may run elsewhere or in another language), but the analyst should know."""
+    if known_topics is None:
+        return []
+    return [Problem(name, f"no handler in workers/ serves topic '{topic}': its tasks will wait until a worker "
+                          "for it polls (see 'motcua topics')", element_id=el_id, line=line, severity="warning")
+            for topic, (name, el_id, line) in sorted(_topics(roots).items()) if topic not in known_topics]
+
+
+def check(files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path], extra_functions: set[str] = frozenset(),
+          known_topics: set[str] | None = None) -> tuple:
     """Run every deploy check; return (problems, parsed BPMN trees, DMN files, forms, process keys)."""
     problems: list[Problem] = []
     bpmn = {n: d for n, d in files if _kind(n, d) == "bpmn"}
@@ -113,6 +139,7 @@ def check(files: list[tuple[str, bytes]], forms_dir: Path, extra_functions: set[
         problems.append(Problem(next(iter(bpmn)), "two executable processes have the same id: ids must be unique"))
     if not [p for p in problems if p.severity == "error"]:
         problems.extend(lint.check_with_spiff(bpmn, dmn, keys, roots))
+    problems.extend(unserved_topics(roots, known_topics))
     return problems, roots, dmn, forms, keys
 
 
@@ -123,11 +150,14 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
-def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path, deployed_by: str | None = None,
-           name: str | None = None, source: str | None = None,
-           extra_functions: set[str] = frozenset()) -> DeployResult:
-    """Check and store a deployment; raise :class:`DeploymentRefused` with every problem found."""
-    problems, roots, dmn, forms, keys = check(files, forms_dir, extra_functions)
+def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path],
+           deployed_by: str | None = None, name: str | None = None, source: str | None = None,
+           extra_functions: set[str] = frozenset(), known_topics: set[str] | None = None) -> DeployResult:
+    """Check and store a deployment; raise :class:`DeploymentRefused` with every problem found.
+
+    ``known_topics``, when given, are the topics a handler serves; other topics deploy with a warning.
+    """
+    problems, roots, dmn, forms, keys = check(files, forms_dir, extra_functions, known_topics)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DeploymentRefused(problems)

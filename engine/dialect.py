@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask, ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as CamundaUserTaskParser
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -174,11 +175,45 @@ class ExternalTaskParser(TaskParser):
                                priority=self.attribute("taskPriority", "camunda"), **self.bpmn_attributes)
 
 
+class MessageEventDefinition(CamundaMessageEventDefinition):
+    """Camunda's message event; a message delivered without a result variable (a correlation from outside)
+    sets its variables on the instance, as Camunda's message correlation does."""
+
+    def update_internal_data(self, my_task, event):
+        if event.payload.get("result_var") is None and self.result_var is not None:
+            event.payload["result_var"] = self.result_var
+        my_task.internal_data[self.name] = event.payload
+
+    def update_task_data(self, my_task):
+        event_data = my_task.internal_data.get(self.name) or {}
+        if event_data.get("result_var") is None:
+            if isinstance(event_data.get("payload"), dict):
+                my_task.data.update(event_data["payload"])
+            return
+        my_task.data[event_data["result_var"]] = event_data.get("payload")
+
+
+class _MessageEvents:
+    """Mixed into Camunda's event parsers so message events get :class:`MessageEventDefinition`."""
+
+    def parse_message_event(self, message_event):
+        parsed = super().parse_message_event(message_event)
+        return MessageEventDefinition(parsed.name, parsed.correlation_properties, parsed.expression,
+                                      parsed.result_var)
+
+
+def _with_messages(tag: str):
+    parser, spec = CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag(tag)]
+    return type(f"Motcua{parser.__name__}", (_MessageEvents, parser), {}), spec
+
+
 class MotcuaParser(CamundaParser):
     """SpiffWorkflow's Camunda parser with motcua's task classes."""
 
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        **{full_tag(tag): _with_messages(tag) for tag in ("startEvent", "endEvent", "intermediateCatchEvent",
+                                                          "intermediateThrowEvent", "boundaryEvent")},
         full_tag("userTask"): (UserTaskParser, UserTask),
         full_tag("serviceTask"): (ExternalTaskParser, ExternalTask),
         full_tag("sendTask"): (ExternalTaskParser, ExternalTask),

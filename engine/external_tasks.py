@@ -1,4 +1,5 @@
-"""Commands on external tasks: fetch and lock, complete, report a failure, throw a BPMN error.
+"""Commands on external tasks: fetch and lock, complete, report a failure, throw a BPMN error, and the
+lock management around them (extend, unlock, set retries).
 
 A worker locks tasks in a short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never
 wait on each other), works outside any database lock, then completes in the instance's transaction. The
@@ -19,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from engine import dialect, runtime
+from engine import dialect, runtime, sightings
 from engine.errors import BadInput, LockNotHeld, NotFound, TaskNotActive
 from engine.instances import check_variables
 from engine.models import ExternalTask, Incident, ProcessInstance
@@ -72,6 +73,7 @@ def fetch_and_lock(session: Session, worker_id: str, topics: dict[str, int], max
             process_key=row.process_key, definition_id=row.definition_id, priority=row.priority,
             retries=row.retries, error_message=row.error_message, variables=json.loads(row.variables)))
     session.flush()
+    sightings.seen(session, worker_id, topics, now)
     return locked
 
 
@@ -165,3 +167,48 @@ def bpmn_error(session: Session, task_id: str, worker_id: str, error_code: str, 
     runtime.advance(loaded)
     runtime.save(session, loaded, Actor(worker_id, operator=True))
     return loaded
+
+
+def extend_lock(session: Session, task_id: str, worker_id: str, new_duration_ms: int) -> ExternalTask:
+    """Extend the lock a worker holds, to ``new_duration_ms`` from now (a heartbeat for long handlers)."""
+    if new_duration_ms is None or new_duration_ms <= 0:
+        raise BadInput("newDuration must be a positive number of milliseconds")
+    row = _locked_row(session, task_id, worker_id)
+    row.lock_expires_at = runtime.now() + dt.timedelta(milliseconds=new_duration_ms)
+    session.flush()
+    return row
+
+
+def _task_row(session: Session, task_id: str) -> ExternalTask:
+    row = session.get(ExternalTask, task_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
+    return row
+
+
+def unlock(session: Session, task_id: str) -> ExternalTask:
+    """Release a task's lock so any worker may fetch it at once (an operator's or a stopping worker's act)."""
+    row = _task_row(session, task_id)
+    row.worker_id = None
+    row.lock_expires_at = None
+    session.flush()
+    return row
+
+
+def set_retries(session: Session, task_id: str, retries: int, actor: Actor | None = None) -> ExternalTask:
+    """Set a task's retries; more than 0 makes it fetchable again and resolves its open incident."""
+    if retries is None or retries < 0:
+        raise BadInput("retries must be 0 or more")
+    row = _task_row(session, task_id)
+    instance = _lock_instance(session, row.instance_id)
+    row = _task_row(session, task_id)
+    row.retries = retries
+    if retries > 0:
+        row.retry_at = None
+        now = runtime.now()
+        open_ = session.scalars(select(Incident).where(Incident.task_id == task_id, Incident.resolved_at.is_(None)))
+        for incident in open_:
+            incident.resolved_at = now
+            instance.open_incidents = max(instance.open_incidents - 1, 0)
+    session.flush()
+    return row

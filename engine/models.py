@@ -230,3 +230,48 @@ class HistoryEvent(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     user_id: Mapped[str | None] = mapped_column(String(100))
     details: Mapped[str | None] = mapped_column(Text)
+
+
+class Account(Base):
+    """A person (officer, leader, citizen) or a machine (a worker, an integration) that may act."""
+
+    __tablename__ = "account"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    groups: Mapped[str] = mapped_column(Text, default="")  # comma-separated
+    agency: Mapped[str | None] = mapped_column(String(50))
+    is_service: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class WorkerSeen(Base):
+    """When a worker last asked for tasks of a topic: shows which topics nobody serves."""
+
+    __tablename__ = "worker_seen"
+
+    worker_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class PaymentOrder(Base):
+    """A fee to pay for a dossier, and what the payment gateway said about it."""
+
+    __tablename__ = "payment_order"
+
+    txn_ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    order_info: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending, paid, failed
+    message_name: Mapped[str] = mapped_column(String(255))
+    bank_txn_no: Mapped[str | None] = mapped_column(String(100))
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    gateway_reply: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

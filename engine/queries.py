@@ -1,15 +1,19 @@
 """Read-only queries for listings, the CLI and the APIs. Each returns plain, JSON-ready dictionaries."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
+
+from engine import sightings
 
 from engine.errors import NotFound
 from engine.models import (ExternalTask, HistoryEvent, Incident, ProcessDefinition, ProcessInstance, UserTask,
                            UserTaskCandidate)
+from engine.specs import SPECS
 
 
 def _iso(value) -> str | None:
@@ -122,3 +126,109 @@ def instance_detail(session: Session, instance_id: str) -> dict[str, Any]:
     out["history"] = [history_dict(h) for h in session.scalars(
         select(HistoryEvent).where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.id))]
     return out
+
+
+def user_task(session: Session, task_id: str) -> dict[str, Any]:
+    """One open user task."""
+    row = session.get(UserTask, task_id)
+    if row is None:
+        raise NotFound(f"no open user task {task_id}")
+    return user_task_dict(row)
+
+
+def task_form(session: Session, task_id: str) -> tuple[dict | None, dict[str, Any]]:
+    """An open user task's form (the JSON Schema deployed with its definition, or None) and the instance's
+    current variables."""
+    row = session.get(UserTask, task_id)
+    if row is None:
+        raise NotFound(f"no open user task {task_id}")
+    instance = session.get(ProcessInstance, row.instance_id)
+    schema = SPECS.get(session, SPECS.definition(session, row.definition_id)).forms.get(row.form_key) \
+        if row.form_key else None
+    return schema, json.loads(instance.variables)
+
+
+def external_tasks(session: Session, topic: str | None = None, worker_id: str | None = None,
+                   instance_id: str | None = None, locked: bool | None = None, retries_left: bool | None = None,
+                   limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """External tasks, oldest first, with Camunda's filters."""
+    stmt = select(ExternalTask).order_by(ExternalTask.created_at, ExternalTask.id)
+    if topic:
+        stmt = stmt.where(ExternalTask.topic == topic)
+    if worker_id:
+        stmt = stmt.where(ExternalTask.worker_id == worker_id)
+    if instance_id:
+        stmt = stmt.where(ExternalTask.instance_id == instance_id)
+    now = dt.datetime.now(dt.timezone.utc)
+    if locked is True:
+        stmt = stmt.where(ExternalTask.lock_expires_at > now)
+    elif locked is False:
+        stmt = stmt.where(or_(ExternalTask.lock_expires_at.is_(None), ExternalTask.lock_expires_at <= now))
+    if retries_left is True:
+        stmt = stmt.where(or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0))
+    elif retries_left is False:
+        stmt = stmt.where(ExternalTask.retries == 0)
+    return [external_task_dict(r) for r in session.scalars(stmt.limit(limit).offset(offset))]
+
+
+def external_task(session: Session, task_id: str, with_details: bool = False) -> dict[str, Any]:
+    """One external task (with the worker's error details if asked)."""
+    row = session.get(ExternalTask, task_id)
+    if row is None:
+        raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
+    out = external_task_dict(row)
+    if with_details:
+        out["errorDetails"] = row.error_details
+    return out
+
+
+def incidents(session: Session, instance_id: str | None = None, kind: str | None = None, open_only: bool = True,
+              limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """Incidents, newest first."""
+    stmt = select(Incident).order_by(Incident.created_at.desc(), Incident.id)
+    if instance_id:
+        stmt = stmt.where(Incident.instance_id == instance_id)
+    if kind:
+        stmt = stmt.where(Incident.kind == kind)
+    if open_only:
+        stmt = stmt.where(Incident.resolved_at.is_(None))
+    return [incident_dict(r) for r in session.scalars(stmt.limit(limit).offset(offset))]
+
+
+def incident(session: Session, incident_id: str) -> dict[str, Any]:
+    """One incident, with its details."""
+    row = session.get(Incident, incident_id)
+    if row is None:
+        raise NotFound(f"no incident {incident_id}")
+    return {**incident_dict(row), "details": row.details}
+
+
+def topics(session: Session, served: set[str] | None = None, window: dt.timedelta = dt.timedelta(minutes=1)
+           ) -> list[dict[str, Any]]:
+    """Each topic with its waiting and locked tasks, incidents, the workers seen polling it within ``window``
+    and whether a handler in ``workers/`` serves it (when ``served`` is given)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    locked = case((ExternalTask.lock_expires_at > now, 1), else_=0)
+    dead = case((ExternalTask.retries == 0, 1), else_=0)
+    rows = session.execute(select(ExternalTask.topic, func.count(), func.sum(locked), func.sum(dead))
+                           .group_by(ExternalTask.topic)).all()
+    counts = {topic: (total, int(locked_n or 0), int(dead_n or 0)) for topic, total, locked_n, dead_n in rows}
+    seen = sightings.recent(session, now - window)
+    names = sorted(set(counts) | set(seen) | set(served or ()))
+    out = []
+    for name in names:
+        total, locked_n, dead_n = counts.get(name, (0, 0, 0))
+        entry = {"topicName": name, "waiting": total - locked_n - dead_n, "locked": locked_n, "incidents": dead_n,
+                 "workers": seen.get(name, [])}
+        if served is not None:
+            entry["handler"] = name in served
+        out.append(entry)
+    return out
+
+
+def instance(session: Session, instance_id: str, with_variables: bool = False) -> dict[str, Any]:
+    """One instance (without its tasks and history: see :func:`instance_detail`)."""
+    row = session.get(ProcessInstance, instance_id)
+    if row is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return instance_dict(row, with_variables)

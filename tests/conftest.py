@@ -6,6 +6,8 @@ are skipped, unless ``MOTCUA_REQUIRE_PG=1`` (CI), where they fail.
 """
 from __future__ import annotations
 
+import base64
+import dataclasses
 import os
 import uuid
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from engine import db, deployment, schema
+from engine import accounts, db, deployment, schema, sightings
 from engine.runtime import Actor
 from engine.specs import SPECS
 
@@ -147,3 +149,56 @@ def officer():
 def leader():
     """An agency leader."""
     return Actor("leader1", frozenset({"lanh-dao"}))
+
+
+@pytest.fixture
+def settings(database_url, tmp_path):
+    """Settings for a web app or worker on the test database."""
+    from engine.config import load_settings
+    return dataclasses.replace(load_settings({}), database_url=database_url, var_dir=tmp_path / "var")
+
+
+@pytest.fixture
+def app(settings, factory):
+    """The web app on the test database."""
+    from webapp.app import create_app
+    from webapp.rest import auth
+    auth.forget_cached()
+    sightings.forget_cache()
+    app = create_app(settings, factory)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    """Flask's test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def service_token(factory):
+    """A service account ``worker-bot`` and its bearer token."""
+    with db.transaction(factory) as session:
+        accounts.add(session, "worker-bot", service=True)
+        return accounts.issue_token(session, "worker-bot")
+
+
+@pytest.fixture
+def bot(service_token):
+    """Authorization headers of the service account."""
+    return {"Authorization": f"Bearer {service_token}"}
+
+
+@pytest.fixture
+def people(factory):
+    """An officer (group mot-cua) and a leader (group lanh-dao) who log in with passwords."""
+    with db.transaction(factory) as session:
+        accounts.add(session, "officer1", "officer-pass", ["mot-cua"])
+        accounts.add(session, "leader1", "leader-pass", ["lanh-dao"])
+    return {"officer1": basic("officer1", "officer-pass"), "leader1": basic("leader1", "leader-pass")}
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    """HTTP Basic authorization headers."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}

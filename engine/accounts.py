@@ -1,0 +1,116 @@
+"""Accounts: people who log in to the web pages and service accounts for machines.
+
+Passwords are kept as scrypt hashes; a service account's bearer token is kept as its SHA-256 only, so a
+copy of the database gives no usable credential. A service account may call ``/engine-rest`` (HTTP Basic
+or bearer token) and cannot log in to the web pages.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import runtime
+from engine.errors import BadInput, Conflict, NotFound
+from engine.models import Account
+from engine.runtime import Actor
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Someone authenticated: the account's name, groups and kind."""
+
+    name: str
+    groups: frozenset[str]
+    is_service: bool
+    agency: str | None = None
+
+    def actor(self) -> Actor:
+        """The engine actor for this principal (service accounts act as trusted operators)."""
+        return Actor(self.name, self.groups, operator=self.is_service or "admin" in self.groups)
+
+
+def hash_password(password: str) -> str:
+    """An scrypt hash of a password, with its salt and parameters."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def check_password(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches the stored hash (constant-time)."""
+    if not stored or not stored.startswith("scrypt$"):
+        return False
+    _, n, r, p, salt, digest = stored.split("$")
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p))
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add(session: Session, name: str, password: str | None = None, groups: list[str] | None = None,
+        agency: str | None = None, service: bool = False, display_name: str | None = None) -> Account:
+    """Create an account; a service account gets no password unless one is given."""
+    if not NAME.match(name or ""):
+        raise BadInput(f"'{name}' is not a usable account name: 2-100 lower-case letters, digits, '.', '_' or '-'")
+    if session.get(Account, name) is not None:
+        raise Conflict(f"an account named '{name}' already exists")
+    if not service and not password:
+        raise BadInput("a person's account needs a password")
+    account = Account(name=name, display_name=display_name, groups=",".join(sorted(set(groups or []))),
+                      agency=agency, is_service=service, disabled=False, created_at=runtime.now(),
+                      password_hash=hash_password(password) if password else None)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def issue_token(session: Session, name: str) -> str:
+    """Give a service account a new bearer token (the old one stops working); the token is shown once."""
+    account = session.get(Account, name)
+    if account is None:
+        raise NotFound(f"no account named '{name}'")
+    if not account.is_service:
+        raise BadInput(f"'{name}' is not a service account; only service accounts get tokens")
+    token = "mct_" + secrets.token_urlsafe(32)
+    account.token_hash = _token_hash(token)
+    session.flush()
+    return token
+
+
+def _principal(account: Account) -> Principal:
+    return Principal(account.name, frozenset(g for g in account.groups.split(",") if g), account.is_service,
+                     account.agency)
+
+
+def by_password(session: Session, name: str, password: str) -> Principal | None:
+    """The principal whose name and password these are, or None."""
+    account = session.get(Account, name)
+    if account is None or account.disabled or not check_password(account.password_hash, password):
+        return None
+    return _principal(account)
+
+
+def by_token(session: Session, token: str) -> Principal | None:
+    """The service account this bearer token belongs to, or None."""
+    account = session.scalars(select(Account).where(Account.token_hash == _token_hash(token))).first()
+    if account is None or account.disabled:
+        return None
+    return _principal(account)
+
+
+def listing(session: Session) -> list[dict]:
+    """Every account, without secrets."""
+    return [{"name": a.name, "displayName": a.display_name, "groups": [g for g in a.groups.split(",") if g],
+             "agency": a.agency, "service": a.is_service, "disabled": a.disabled, "hasToken": a.token_hash is not None}
+            for a in session.scalars(select(Account).order_by(Account.name))]

@@ -1,0 +1,40 @@
+"""The Flask application factory: one app serves the REST API (and, later, the inbox, portal and console)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine import db
+from engine.config import Settings, load_settings
+
+
+@dataclass
+class AppState:
+    """What the app's views share: the settings and the database."""
+
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+
+
+def create_app(settings: Settings | None = None, factory: sessionmaker[Session] | None = None) -> Flask:
+    """Build the web app for these settings (read from the environment when not given)."""
+    from webapp import database, errors
+    from webapp.rest import blueprint as rest_blueprint
+
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    if factory is None:
+        engine = db.make_engine(settings.database_url, echo=settings.sql_echo)
+        factory = db.make_session_factory(engine)
+    app.extensions["motcua"] = AppState(settings, factory.kw["bind"], factory)
+    database.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(rest_blueprint)
+    return app

@@ -1,0 +1,94 @@
+"""Authentication for ``/engine-rest``: HTTP Basic (any account) or a bearer token (service accounts).
+
+A password check costs an scrypt hash (tens of milliseconds), so a successful check is remembered for a
+short while by a digest of the credential; a changed or wrong password never matches that digest.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+
+from flask import g, jsonify, request
+
+from engine import accounts
+from engine.accounts import Principal
+from engine.errors import Forbidden
+from engine.runtime import Actor
+from webapp import database
+from webapp.rest import blueprint
+
+PUBLIC_ENDPOINTS = {"engine_rest.openapi_document"}
+CACHE_SECONDS = 300
+_verified: dict[str, tuple[float, Principal]] = {}
+_lock = threading.Lock()
+
+
+def _cached(key: str) -> Principal | None:
+    with _lock:
+        hit = _verified.get(key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        _verified.pop(key, None)
+    return None
+
+
+def _remember(key: str, principal: Principal) -> None:
+    with _lock:
+        if len(_verified) > 10_000:
+            _verified.clear()
+        _verified[key] = (time.monotonic() + CACHE_SECONDS, principal)
+
+
+def forget_cached() -> None:
+    """Forget remembered credentials (after an account changes, and between tests)."""
+    with _lock:
+        _verified.clear()
+
+
+def principal_from_request() -> Principal | None:
+    """The principal the request's Authorization header names, or None."""
+    credential = request.authorization
+    if credential is None:
+        return None
+    if credential.type == "bearer" and credential.token:
+        key = "t:" + hashlib.sha256(credential.token.encode()).hexdigest()
+        found = _cached(key) or accounts.by_token(database.session(), credential.token)
+    elif credential.type == "basic" and credential.username and credential.password is not None:
+        key = "b:" + hashlib.sha256(f"{credential.username}\0{credential.password}".encode()).hexdigest()
+        found = _cached(key) or accounts.by_password(database.session(), credential.username, credential.password)
+    else:
+        return None
+    if found is not None:
+        _remember(key, found)
+    return found
+
+
+@blueprint.before_request
+def authenticate():
+    """Refuse a call without a valid credential (401 with a Basic challenge)."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    principal = principal_from_request()
+    if principal is None:
+        response = jsonify({"type": "AuthenticationException", "code": "unauthenticated",
+                            "message": "a valid HTTP Basic credential or service-account bearer token is required"})
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Basic realm="motcua engine-rest"'
+        return response
+    g.principal = principal
+    database.release()
+    return None
+
+
+def actor() -> Actor:
+    """The engine actor of the request's principal."""
+    return g.principal.actor()
+
+
+def require_operator() -> Actor:
+    """The actor, if it is a service account or an administrator; otherwise :class:`Forbidden`."""
+    current = actor()
+    if not current.operator:
+        raise Forbidden(f"{current.user_id} may not do this: it needs a service account or the admin group")
+    return current

@@ -1,0 +1,78 @@
+"""``/engine-rest/task``: user tasks for integrations (the inbox uses the same engine commands)."""
+from __future__ import annotations
+
+import json
+
+from flask import Response, jsonify, request
+
+from engine import queries, user_tasks
+from webapp import database
+from webapp.rest import blueprint, variables
+from webapp.rest.auth import actor
+from webapp.rest.common import body, paging
+
+
+def task_json(row: dict) -> dict:
+    """A user task in Camunda's shape (with motcua's candidate lists)."""
+    return {"id": row["id"], "name": row["name"], "assignee": row["assignee"], "created": row["created"],
+            "due": row["due"], "followUp": None, "priority": row["priority"], "owner": None, "delegationState": None,
+            "description": None, "executionId": row["processInstanceId"],
+            "processInstanceId": row["processInstanceId"], "processDefinitionId": row["processDefinitionId"],
+            "taskDefinitionKey": row["taskDefinitionKey"], "formKey": row["formKey"], "suspended": row["suspended"],
+            "tenantId": None, "businessKey": row["businessKey"], "candidateGroups": row["candidateGroups"],
+            "candidateUsers": row["candidateUsers"]}
+
+
+@blueprint.get("/task")
+def task_listing():
+    """Open tasks by candidateGroup, assignee and processInstanceId."""
+    limit, offset = paging()
+    rows = queries.user_tasks(database.session(), request.args.get("candidateGroup"), request.args.get("assignee"),
+                              request.args.get("processInstanceId"), limit, offset)
+    return jsonify([task_json(r) for r in rows])
+
+
+@blueprint.get("/task/<task_id>")
+def task_get(task_id: str):
+    """One open task."""
+    return jsonify(task_json(queries.user_task(database.session(), task_id)))
+
+
+@blueprint.post("/task/<task_id>/claim")
+def task_claim(task_id: str):
+    """Make userId the assignee."""
+    user_tasks.claim(database.session(), task_id, actor(), body().get("userId"))
+    database.commit()
+    return Response(status=204)
+
+
+@blueprint.post("/task/<task_id>/unclaim")
+def task_unclaim(task_id: str):
+    """Give the task back to its groups."""
+    user_tasks.unclaim(database.session(), task_id, actor())
+    database.commit()
+    return Response(status=204)
+
+
+@blueprint.post("/task/<task_id>/complete")
+def task_complete(task_id: str):
+    """Complete the task with variables (checked against its form); 204, or the variables if asked."""
+    data = body()
+    loaded = user_tasks.complete(database.session(), task_id, actor(), variables.decode(data.get("variables")))
+    database.commit()
+    if data.get("withVariablesInReturn"):
+        return jsonify(variables.encode(json.loads(loaded.row.variables)))
+    return Response(status=204)
+
+
+@blueprint.get("/task/<task_id>/form-variables")
+def task_form_variables(task_id: str):
+    """The variables the task's form shows, typed (all instance variables when it has no form)."""
+    schema, values = queries.task_form(database.session(), task_id)
+    names = None
+    if schema and isinstance(schema.get("properties"), dict):
+        names = list(schema["properties"])
+    wanted = request.args.get("variableNames")
+    if wanted:
+        names = [n for n in wanted.split(",") if n]
+    return jsonify(variables.encode(values, names))
