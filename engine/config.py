@@ -21,6 +21,14 @@ class Settings:
     sql_echo: bool = False
     max_upload_bytes: int = 20 * 1024 * 1024
     long_poll_max_ms: int = 1_800_000
+    engine_url: str | None = None  # a remote engine's /engine-rest, for workers that run elsewhere
+    worker_token: str | None = None
+    worker_user: str | None = None
+    worker_password: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 5000
+    web_threads: int = 16
+    web_processes: int = 1
 
 
 def normalize_database_url(url: str) -> str:
@@ -44,4 +52,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         operator=env.get("MOTCUA_OPERATOR", "operator"),
         sql_echo=env.get("MOTCUA_SQL_ECHO", "") in ("1", "true", "yes"),
         max_upload_bytes=int(env.get("MOTCUA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+        engine_url=env.get("MOTCUA_ENGINE_URL") or None,
+        worker_token=env.get("MOTCUA_WORKER_TOKEN") or None,
+        worker_user=env.get("MOTCUA_WORKER_USER") or None,
+        worker_password=env.get("MOTCUA_WORKER_PASSWORD") or None,
+        host=env.get("MOTCUA_HOST", "127.0.0.1"),
+        port=int(env.get("MOTCUA_PORT", "5000")),
+        web_threads=int(env.get("MOTCUA_WEB_THREADS", "16")),
+        web_processes=int(env.get("MOTCUA_WEB_PROCESSES", "1")),
     )

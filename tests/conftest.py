@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -202,3 +204,39 @@ def people(factory):
 def basic(user: str, password: str) -> dict[str, str]:
     """HTTP Basic authorization headers."""
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+class LiveServer:
+    """The app served over real HTTP on a free port, in a thread (werkzeug, threaded)."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a free port; ``.url`` is its base URL."""
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+def wait_for(condition, timeout: float = 30.0, interval: float = 0.02, message: str = "condition"):
+    """Poll ``condition`` until it returns a true value (returned) or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)

@@ -17,6 +17,7 @@ from engine import db, deployment, instances, queries, schema, user_tasks
 from engine.config import Settings, load_settings
 from engine.errors import MotcuaError
 from engine.runtime import Actor
+from webapp.handlers import known_topics
 
 
 class Context:
@@ -115,7 +116,8 @@ def deploy(obj: Context, paths: tuple[Path, ...], user: str | None, as_json: boo
         for name, group in groups:
             files = deployment.collect_files(group)
             result = deployment.deploy(session, files, obj.settings.forms_dir, deployed_by=user or obj.settings.operator,
-                                       name=name, source=", ".join(str(p) for p in group))
+                                       name=name, source=", ".join(str(p) for p in group),
+                                       known_topics=known_topics())
             results.append(result)
     data = {"deployments": [{"id": r.deployment_id, "definitions": [d.__dict__ for d in r.definitions],
                              "warnings": [w.__dict__ for w in r.warnings]} for r in results]}
@@ -282,49 +284,6 @@ def complete(obj: Context, task_id: str, user: str, data: str | None, as_json: b
     emit(detail, as_json, f"Task {task_id} completed.\n" + _instance_text(detail))
 
 
-@main.command()
-@click.option("--topics", help="Comma-separated topics (default: every topic with a handler).")
-@click.option("--worker-id", default=None, help="The worker's id (default: host and process id).")
-@click.option("--once", is_flag=True, help="Do the tasks waiting now, then stop.")
-@click.option("--poll-interval", default=1.0, show_default=True, help="Seconds between polls when idle.")
-@json_option
-@click.pass_obj
-@handle_errors
-def worker(obj: Context, topics: str | None, worker_id: str | None, once: bool, poll_interval: float,
-           as_json: bool) -> None:
-    """Do external tasks in this process, against the database."""
-    import os
-    import socket
-    import time
-
-    from workers import runner
-
-    handlers = dict(runner.HANDLERS)
-    if topics:
-        wanted = [t.strip() for t in topics.split(",") if t.strip()]
-        unknown = [t for t in wanted if t not in handlers]
-        if unknown:
-            raise click.BadParameter(f"no handler for {', '.join(unknown)} (known: {', '.join(sorted(handlers))})",
-                                     param_hint="--topics")
-        handlers = {t: handlers[t] for t in wanted}
-    worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
-    done = []
-    try:
-        while True:
-            outcomes = runner.run_once(obj.factory, worker_id, handlers)
-            done.extend(outcomes)
-            for o in outcomes:
-                if not as_json:
-                    click.echo(f"{o.result:<10} {o.topic:<20} {o.task_id} {o.detail}")
-            if once and not outcomes:
-                break
-            if not outcomes:
-                time.sleep(poll_interval)
-    except KeyboardInterrupt:
-        pass
-    emit([o.__dict__ for o in done], as_json)
-
-
 def _lifecycle(name: str, action, help_text: str, with_reason: bool):
     @click.argument("instance_id")
     @json_option
@@ -346,6 +305,8 @@ _lifecycle("suspend", instances.suspend, "Suspend an instance.", True)
 _lifecycle("resume", instances.resume, "Resume a suspended instance.", False)
 _lifecycle("terminate", instances.terminate, "End an instance now, cancelling its open tasks.", True)
 
+
+from webapp import cli_serve, cli_users, cli_worker  # noqa: E402,F401  (they add their commands to main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

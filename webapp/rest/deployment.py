@@ -10,13 +10,8 @@ from engine import deployment
 from engine.errors import BadInput
 from webapp import database
 from webapp.rest import blueprint
+from webapp.handlers import known_topics
 from webapp.rest.auth import require_operator
-
-
-def known_topics() -> set[str]:
-    """The topics a handler in ``workers/`` serves (deploys warn about the others)."""
-    from workers.runner import HANDLERS
-    return set(HANDLERS)
 
 
 @blueprint.post("/deployment/create")

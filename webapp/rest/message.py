@@ -6,7 +6,8 @@ from flask import Response, jsonify
 from engine import messages, queries
 from engine.errors import BadInput
 from webapp import database
-from webapp.rest import blueprint, variables
+from engine import typed_variables as variables
+from webapp.rest import blueprint
 from webapp.rest.auth import require_operator
 from webapp.rest.common import body
 

@@ -8,7 +8,8 @@ from flask import Response, jsonify, request
 from engine import instances, queries
 from engine.errors import BadInput, NotFound
 from webapp import database
-from webapp.rest import blueprint, variables
+from engine import typed_variables as variables
+from webapp.rest import blueprint
 from webapp.rest.auth import actor, require_operator
 from webapp.rest.common import body, paging
 

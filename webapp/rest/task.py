@@ -7,7 +7,8 @@ from flask import Response, jsonify, request
 
 from engine import queries, user_tasks
 from webapp import database
-from webapp.rest import blueprint, variables
+from engine import typed_variables as variables
+from webapp.rest import blueprint
 from webapp.rest.auth import actor
 from webapp.rest.common import body, paging
 
