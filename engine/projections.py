@@ -258,4 +258,6 @@ def _write_history(session: Session, loaded, events: list[dict[str, Any]], actor
             details=json.dumps(details, ensure_ascii=False, default=str) if details is not None else None))
     if rows:
         session.flush()  # the instance row must exist before its history
-        session.execute(insert(HistoryEvent), rows)  # one executemany, no per-row RETURNING
+        # a Core executemany on the table (the ORM bulk insert would group rows by their non-null columns
+        # and add RETURNING to each group)
+        session.execute(insert(HistoryEvent.__table__), rows)

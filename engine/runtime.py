@@ -86,8 +86,9 @@ def active_states(wf: BpmnWorkflow) -> dict[UUID, int]:
     return {t.id: t.state for t in wf.get_tasks(state=ACTIVE)}
 
 
-def load(session: Session, instance_id: str, expected_version: int | None = None) -> Loaded:
-    """Lock and load an instance for a command."""
+def load(session: Session, instance_id, expected_version: int | None = None) -> Loaded:
+    """Lock and load an instance for a command. ``instance_id`` may be a scalar subquery (the instance of a
+    task), which saves the round trip of reading the task first."""
     stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
     row = session.scalars(stmt.execution_options(populate_existing=True)).first()
     if row is None:

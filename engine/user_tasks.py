@@ -51,8 +51,12 @@ def may_work_on(actor: Actor, row: UserTask) -> bool:
 
 
 def _load_ready(session: Session, task_id: str, actor: Actor, expected_version: int | None):
-    row = _task_row(session, task_id)
-    loaded = runtime.load(session, row.instance_id, expected_version)
+    try:  # lock the task's instance in one statement, then read the task under the lock
+        loaded = runtime.load(session, select(UserTask.instance_id).where(UserTask.id == task_id).scalar_subquery(),
+                              expected_version)
+    except NotFound:
+        _task_row(session, task_id)  # raises the right error: the task is done, or never existed
+        raise
     runtime.require_running(loaded)
     task = loaded.task(task_id)
     if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, dialect.UserTask):

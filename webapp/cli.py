@@ -307,6 +307,3 @@ _lifecycle("terminate", instances.terminate, "End an instance now, cancelling it
 
 
 from webapp import cli_serve, cli_users, cli_worker  # noqa: E402,F401  (they add their commands to main)
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

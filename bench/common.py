@@ -1,0 +1,101 @@
+"""What the benchmarks share: a throw-away PostgreSQL schema, a served app, percentiles."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("MOTCUA_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+class PgSchema:
+    """A throw-away schema for a benchmark."""
+
+    def __init__(self) -> None:
+        import sqlalchemy as sa
+        self.sa = sa
+        self.name = f"motcua_bench_{uuid.uuid4().hex[:8]}"
+        self.admin = sa.create_engine(PG_URL)
+        with self.admin.begin() as c:
+            c.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
+        self.url = f"{PG_URL}?options=-csearch_path%3D{self.name}"
+
+    def drop(self) -> None:
+        """Drop it."""
+        with self.admin.begin() as c:
+            c.execute(self.sa.text(f'DROP SCHEMA "{self.name}" CASCADE'))
+        self.admin.dispose()
+
+
+def migrate_and_deploy(url: str, files: list[tuple[str, bytes]]) -> None:
+    """Migrate the database and deploy the files."""
+    from engine import db, deployment, schema
+    engine = db.make_engine(url)
+    schema.upgrade(engine)
+    with db.transaction(db.make_session_factory(engine)) as s:
+        deployment.deploy(s, files, ROOT / "forms")
+    engine.dispose()
+
+
+def service_token(url: str, name: str = "bench-bot") -> str:
+    """Create a service account on the database and return its bearer token."""
+    from engine import accounts, db
+    engine = db.make_engine(url)
+    with db.transaction(db.make_session_factory(engine)) as s:
+        accounts.add(s, name, service=True)
+        token = accounts.issue_token(s, name)
+    engine.dispose()
+    return token
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``motcua serve`` (gunicorn) on a free port, in its own process group."""
+
+    def __init__(self, url: str, processes: int = 1, threads: int = 16):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "MOTCUA_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--port", str(self.port),
+                                      "--processes", str(processes), "--threads", str(threads)],
+                                     cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(self.base + "/engine-rest/openapi.json", timeout=2).read()
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("the server did not start")
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM to its process group)."""
+        import signal
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) of values, nearest rank."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]

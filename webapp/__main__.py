@@ -1,0 +1,4 @@
+"""``python -m webapp`` is ``motcua``."""
+from webapp.cli import main
+
+main()
