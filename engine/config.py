@@ -9,6 +9,10 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+STANDIN_TMN_CODE = "MOTCUA01"
+STANDIN_HASH_SECRET = "stand-in-secret-not-for-production"
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the engine, the web app and the workers are configured with."""
@@ -29,6 +33,20 @@ class Settings:
     port: int = 5000
     web_threads: int = 16
     web_processes: int = 1
+    public_url: str = "http://localhost:5000"
+    vnpay_tmn_code: str = STANDIN_TMN_CODE
+    vnpay_hash_secret: str = STANDIN_HASH_SECRET
+    vnpay_url: str | None = None  # None: the local stand-in gateway at {public_url}/sandbox-vnpay
+    vnpay_api_url: str | None = None
+    vnpay_return_url: str | None = None
+    vnpay_ipn_url: str | None = None
+    registry_url: str | None = None  # the population registry over HTTP; None: the synthetic stand-in
+    registry_token: str | None = None
+
+    @property
+    def payment_standin(self) -> bool:
+        """Whether payments go to the local stand-in gateway (no real VNPay terminal is configured)."""
+        return self.vnpay_url is None
 
 
 def normalize_database_url(url: str) -> str:
@@ -60,4 +78,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         port=int(env.get("MOTCUA_PORT", "5000")),
         web_threads=int(env.get("MOTCUA_WEB_THREADS", "16")),
         web_processes=int(env.get("MOTCUA_WEB_PROCESSES", "1")),
+        public_url=env.get("MOTCUA_PUBLIC_URL", "http://localhost:5000").rstrip("/"),
+        vnpay_tmn_code=env.get("MOTCUA_VNPAY_TMN_CODE") or STANDIN_TMN_CODE,
+        vnpay_hash_secret=env.get("MOTCUA_VNPAY_HASH_SECRET") or STANDIN_HASH_SECRET,
+        vnpay_url=env.get("MOTCUA_VNPAY_URL") or None,
+        vnpay_api_url=env.get("MOTCUA_VNPAY_API_URL") or None,
+        vnpay_return_url=env.get("MOTCUA_VNPAY_RETURN_URL") or None,
+        vnpay_ipn_url=env.get("MOTCUA_VNPAY_IPN_URL") or None,
+        registry_url=env.get("MOTCUA_REGISTRY_URL") or None,
+        registry_token=env.get("MOTCUA_REGISTRY_TOKEN") or None,
     )

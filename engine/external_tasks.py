@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import dialect, runtime, sightings
@@ -54,25 +54,28 @@ def fetch_and_lock(session: Session, worker_id: str, topics: dict[str, int], max
     if not topics or max_tasks < 1:
         return []
     now = runtime.now()
-    stmt = (select(ExternalTask)
-            .where(ExternalTask.topic.in_(list(topics)), ExternalTask.suspended.is_(False),
-                   or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0),
-                   or_(ExternalTask.lock_expires_at.is_(None), ExternalTask.lock_expires_at < now),
-                   or_(ExternalTask.retry_at.is_(None), ExternalTask.retry_at <= now))
-            .order_by(*((ExternalTask.priority.desc(),) if use_priority else ()), ExternalTask.created_at,
-                      ExternalTask.id)
-            .limit(max_tasks)
-            .with_for_update(skip_locked=True))
-    locked = []
-    for row in session.scalars(stmt):
-        row.worker_id = worker_id
-        row.lock_expires_at = now + dt.timedelta(milliseconds=topics[row.topic])
-        locked.append(LockedTask(
-            id=row.id, topic=row.topic, worker_id=worker_id, lock_expires_at=row.lock_expires_at,
-            instance_id=row.instance_id, business_key=row.business_key, activity_id=row.activity_id,
-            process_key=row.process_key, definition_id=row.definition_id, priority=row.priority,
-            retries=row.retries, error_message=row.error_message, variables=json.loads(row.variables)))
-    session.flush()
+    order = (*((ExternalTask.priority.desc(),) if use_priority else ()), ExternalTask.created_at, ExternalTask.id)
+    # Choose the ids (a narrow sort), skip rows other workers hold, and lock and return them in one statement.
+    chosen = (select(ExternalTask.id)
+              .where(ExternalTask.topic.in_(list(topics)), ExternalTask.suspended.is_(False),
+                     or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0),
+                     or_(ExternalTask.lock_expires_at.is_(None), ExternalTask.lock_expires_at < now),
+                     or_(ExternalTask.retry_at.is_(None), ExternalTask.retry_at <= now))
+              .order_by(*order).limit(max_tasks).with_for_update(skip_locked=True))
+    expiry = {topic: now + dt.timedelta(milliseconds=ms) for topic, ms in topics.items()}
+    stmt = (update(ExternalTask).where(ExternalTask.id.in_(chosen.scalar_subquery()))
+            .values(worker_id=worker_id, lock_expires_at=case(expiry, value=ExternalTask.topic))
+            .returning(ExternalTask.id, ExternalTask.topic, ExternalTask.instance_id, ExternalTask.business_key,
+                       ExternalTask.activity_id, ExternalTask.process_key, ExternalTask.definition_id,
+                       ExternalTask.priority, ExternalTask.retries, ExternalTask.error_message,
+                       ExternalTask.variables, ExternalTask.created_at))
+    rows = session.execute(stmt, execution_options={"synchronize_session": False}).all()
+    rows.sort(key=lambda r: ((-r.priority if use_priority else 0), r.created_at, r.id))
+    locked = [LockedTask(id=r.id, topic=r.topic, worker_id=worker_id, lock_expires_at=expiry[r.topic],
+                         instance_id=r.instance_id, business_key=r.business_key, activity_id=r.activity_id,
+                         process_key=r.process_key, definition_id=r.definition_id, priority=r.priority,
+                         retries=r.retries, error_message=r.error_message, variables=json.loads(r.variables))
+              for r in rows]
     sightings.seen(session, worker_id, topics, now)
     return locked
 
@@ -90,10 +93,13 @@ def _locked_row(session: Session, task_id: str, worker_id: str) -> ExternalTask:
 
 
 def _load_started(session: Session, task_id: str, worker_id: str):
-    row = _locked_row(session, task_id, worker_id)
-    loaded = runtime.load(session, row.instance_id)
+    try:  # lock the task's instance in one statement, then check the worker's lock under it
+        loaded = runtime.load(session, select(ExternalTask.instance_id).where(ExternalTask.id == task_id)
+                              .scalar_subquery())
+    except NotFound:
+        raise NotFound(f"external task {task_id} does not exist (it may have been completed already)") from None
+    _locked_row(session, task_id, worker_id)
     runtime.require_running(loaded)
-    row = _locked_row(session, task_id, worker_id)  # re-check under the instance lock
     task = loaded.task(task_id)
     if task is None or task.state != TaskState.STARTED or not isinstance(task.task_spec, dialect.ExternalTask):
         raise TaskNotActive(f"external task {task_id} is no longer waiting for a worker")

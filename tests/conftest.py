@@ -209,9 +209,9 @@ def basic(user: str, password: str) -> dict[str, str]:
 class LiveServer:
     """The app served over real HTTP on a free port, in a thread (werkzeug, threaded)."""
 
-    def __init__(self, app):
+    def __init__(self, app, port: int = 0):
         from werkzeug.serving import make_server
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -240,3 +240,11 @@ def wait_for(condition, timeout: float = 30.0, interval: float = 0.02, message: 
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -80,3 +80,22 @@ def topics(obj: Context, as_json: bool) -> None:
         lines.append(f"{r['topicName']:<24} {r['waiting']:>7} {r['locked']:>6} {r['incidents']:>9}  "
                      f"{'yes' if r['handler'] else 'no ':<7}  {', '.join(r['workers']) or '-'}{flag}")
     emit(rows, as_json, "\n".join(lines))
+
+
+@main.group()
+def payments() -> None:
+    """Fee payments (VNPay)."""
+
+
+@payments.command("reconcile")
+@click.option("--min-age", default=15, show_default=True, help="Ask about payments older than this (minutes).")
+@json_option
+@click.pass_obj
+@handle_errors
+def reconcile(obj: Context, min_age: int, as_json: bool) -> None:
+    """Ask the gateway about payments whose callback never came, and deliver what it decided."""
+    import datetime as dt
+
+    from webapp import payments as web_payments
+    settled = web_payments.reconcile(obj.factory, obj.settings, min_age=dt.timedelta(minutes=min_age))
+    emit({"settled": settled}, as_json, f"{len(settled)} payment(s) settled" + "".join(f"\n  {t}" for t in settled))

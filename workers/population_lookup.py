@@ -12,10 +12,16 @@ _DEFAULT: Registry | None = None
 
 
 def default_registry() -> Registry:
-    """The configured registry (the synthetic stand-in until a real adapter is configured)."""
+    """The configured registry: over HTTP when ``MOTCUA_REGISTRY_URL`` is set, else the synthetic stand-in."""
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = SyntheticRegistry()
+        from engine.config import load_settings
+        settings = load_settings()
+        if settings.registry_url:
+            from workers.registry_http import HttpRegistry
+            _DEFAULT = HttpRegistry(settings.registry_url, settings.registry_token)
+        else:
+            _DEFAULT = SyntheticRegistry()
     return _DEFAULT
 
 

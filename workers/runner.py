@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import MotcuaError
-from workers import document, esign_verify, notify, population_lookup
+from workers import document, esign_verify, notify, payment_check, population_lookup
 from workers.client import DatabaseClient, Task, TaskClient
 from workers.errors import BpmnError, RetryableError
 
@@ -34,6 +34,7 @@ HANDLERS: dict[str, Handler] = {
     esign_verify.TOPIC: esign_verify.handle,
     notify.TOPIC: notify.handle,
     document.TOPIC: document.handle,
+    payment_check.TOPIC: payment_check.handle,
 }
 LOCK_DURATION_MS = 60_000
 DEFAULT_RETRIES = 3
@@ -152,7 +153,7 @@ class Runner:
         beat = threading.Thread(target=self._heartbeat, name="motcua-heartbeat", daemon=True)
         beat.start()
         taken, idle = 0, 0.05
-        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="motcua-worker")
+        pool = self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="motcua-worker")
         try:
             while not self.stopping.is_set() and (max_tasks_total is None or taken < max_tasks_total):
                 with self._lock:

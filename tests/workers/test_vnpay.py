@@ -106,13 +106,18 @@ def test_unicode_order_info_survives_encoding():
 
 def test_config_from_env():
     env = {"MOTCUA_VNPAY_TMN_CODE": "T1", "MOTCUA_VNPAY_HASH_SECRET": "s3cr3t-value",
-           "MOTCUA_VNPAY_RETURN_URL": "http://r", "MOTCUA_VNPAY_API_URL": "https://api"}
+           "MOTCUA_VNPAY_URL": "https://pay.example/vpcpay.html", "MOTCUA_PUBLIC_URL": "https://dvc.example",
+           "MOTCUA_VNPAY_API_URL": "https://api"}
     config = vnpay.VnpayConfig.from_env(env)
-    assert (config.tmn_code, config.hash_secret, config.pay_url, config.ipn_url, config.api_url) == (
-        "T1", "s3cr3t-value", vnpay.STANDIN_PAY_URL, None, "https://api")
+    assert (config.tmn_code, config.hash_secret, config.pay_url, config.return_url, config.ipn_url,
+            config.api_url) == ("T1", "s3cr3t-value", "https://pay.example/vpcpay.html",
+                                "https://dvc.example/payments/vnpay/return", "https://dvc.example/payments/vnpay/ipn",
+                                "https://api")
     assert "s3cr3t-value" not in repr(config)
     with pytest.raises(vnpay.VnpayError, match="MOTCUA_VNPAY_HASH_SECRET"):
-        vnpay.VnpayConfig.from_env({"MOTCUA_VNPAY_TMN_CODE": "T1", "MOTCUA_VNPAY_RETURN_URL": "http://r"})
+        vnpay.VnpayConfig.from_env({"MOTCUA_VNPAY_TMN_CODE": "T1", "MOTCUA_VNPAY_URL": "https://pay.example"})
+    standin = vnpay.VnpayConfig.from_env({})
+    assert standin.pay_url == "http://localhost:5000/sandbox-vnpay/paymentv2/vpcpay.html"
 
 
 # --- IPN --------------------------------------------------------------------------------------------

@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 VERSION = "2.1.0"
 GMT7 = timezone(timedelta(hours=7), "GMT+7")
 DATE_FORMAT = "%Y%m%d%H%M%S"  # yyyyMMddHHmmss, in GMT+7
-STANDIN_PAY_URL = "http://localhost:5000/sandbox-vnpay/paymentv2/vpcpay.html"
-STANDIN_API_URL = "http://localhost:5000/sandbox-vnpay/merchant_webapi/api/transaction"
 HASH_KEYS = ("vnp_SecureHash", "vnp_SecureHashType")
 QUERYDR_REQUEST_FIELDS = ("vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TxnRef",
                           "vnp_TransactionDate", "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo")
@@ -62,19 +60,31 @@ class VnpayConfig:
     pay_url: str
     return_url: str
     ipn_url: str | None = None
-    api_url: str = STANDIN_API_URL
+    api_url: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings=None) -> VnpayConfig:
+        """The configuration from ``MOTCUA_VNPAY_*`` (read by :mod:`engine.config`); without a terminal of its
+        own, motcua pays at the local stand-in gateway under ``MOTCUA_PUBLIC_URL``."""
+        from engine.config import STANDIN_HASH_SECRET, STANDIN_TMN_CODE, load_settings
+        s = settings or load_settings()
+        if not s.payment_standin:
+            missing = [name for name, value, standin in (
+                ("MOTCUA_VNPAY_TMN_CODE", s.vnpay_tmn_code, STANDIN_TMN_CODE),
+                ("MOTCUA_VNPAY_HASH_SECRET", s.vnpay_hash_secret, STANDIN_HASH_SECRET)) if value == standin]
+            if missing:
+                raise VnpayError("MOTCUA_VNPAY_URL names a real gateway, so set " + ", ".join(missing))
+        return cls(s.vnpay_tmn_code, s.vnpay_hash_secret,
+                   s.vnpay_url or f"{s.public_url}/sandbox-vnpay/paymentv2/vpcpay.html",
+                   s.vnpay_return_url or f"{s.public_url}/payments/vnpay/return",
+                   s.vnpay_ipn_url or f"{s.public_url}/payments/vnpay/ipn",
+                   s.vnpay_api_url or f"{s.public_url}/sandbox-vnpay/merchant_webapi/api/transaction")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> VnpayConfig:
-        """Read ``MOTCUA_VNPAY_*``; the terminal code, the secret and the return URL are required."""
-        env = os.environ if environ is None else environ
-        missing = [name for name in ("MOTCUA_VNPAY_TMN_CODE", "MOTCUA_VNPAY_HASH_SECRET",
-                                     "MOTCUA_VNPAY_RETURN_URL") if not env.get(name)]
-        if missing:
-            raise VnpayError("VNPay is not configured: set " + ", ".join(missing))
-        return cls(env["MOTCUA_VNPAY_TMN_CODE"], env["MOTCUA_VNPAY_HASH_SECRET"],
-                   env.get("MOTCUA_VNPAY_URL") or STANDIN_PAY_URL, env["MOTCUA_VNPAY_RETURN_URL"],
-                   env.get("MOTCUA_VNPAY_IPN_URL") or None, env.get("MOTCUA_VNPAY_API_URL") or STANDIN_API_URL)
+        """:meth:`from_settings` for this environment (``os.environ`` by default)."""
+        from engine.config import load_settings
+        return cls.from_settings(load_settings(environ))
 
 
 def format_date(moment: datetime) -> str:

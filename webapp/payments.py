@@ -1,0 +1,128 @@
+"""Payments on the web: the gateway's IPN callback, the citizen's return page, and reconciliation.
+
+The IPN is public (VNPay calls it server to server) and trusts nothing but the HMAC signature. A payment
+the callback settles is delivered to its instance (message ``payment_received``) in the same transaction,
+so a crash between the two loses nothing: VNPay retries an IPN that did not answer ``00``. When motcua has
+no terminal of its own, the stand-in gateway (clearly labelled) is mounted at ``/sandbox-vnpay``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import replace
+
+from flask import Blueprint, Flask, abort, jsonify, redirect, render_template_string, request, url_for
+
+from engine import db, payments
+from engine.errors import MotcuaError
+from engine.runtime import Actor
+from webapp import database
+from workers.payments import vnpay, vnpay_standin
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("payments", __name__, url_prefix="/payments/vnpay")
+GATEWAY = Actor("vnpay", operator=True)
+
+RETURN_PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>Kết quả thanh toán</title>
+<main style="font-family:sans-serif;max-width:40rem;margin:2rem auto">
+<h1>{{ title }}</h1><p>{{ message }}</p>{% if txn_ref %}<p>Mã giao dịch: <strong>{{ txn_ref }}</strong></p>{% endif %}
+</main></html>"""
+
+
+class LedgerStore:
+    """VNPay's order store over the engine's payments (pending = an instance waits; settled = the ledger)."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def get(self, txn_ref: str) -> vnpay.Order | None:
+        """The payment as a VNPay order."""
+        found = payments.find(self.session, txn_ref)
+        if found is None:
+            return None
+        return vnpay.Order(found.txn_ref, found.amount_vnd, found.status, found.business_key, found.order_info,
+                           found.created_at, found.instance_id, found.message_name, found.bank_txn_no, found.paid_at)
+
+    def settle(self, txn_ref, status, bank_txn_no, pay_date, raw) -> bool:
+        """Record the verdict once and deliver it to the waiting instance."""
+        found = payments.find(self.session, txn_ref)
+        if found is None or found.status != "pending":
+            return False
+        if not payments.settle(self.session, found, status, bank_txn_no, pay_date, dict(raw)):
+            return False
+        payments.correlate(self.session, replace(found, status=status, bank_txn_no=bank_txn_no, paid_at=pay_date),
+                           GATEWAY)
+        return True
+
+
+def config() -> vnpay.VnpayConfig:
+    """The gateway configuration."""
+    return vnpay.VnpayConfig.from_settings(database.state().settings)
+
+
+@blueprint.get("/ipn")
+def ipn():
+    """VNPay's server-to-server callback; answers VNPay's RspCode JSON (always HTTP 200)."""
+    session = database.session()
+    reply = vnpay.handle_ipn(request.args, config(), LedgerStore(session))
+    if reply.rsp_code == "00":
+        database.commit()
+    return jsonify(reply.as_json())
+
+
+@blueprint.get("/return")
+def return_page():
+    """Where the citizen's browser comes back: shows the result; only the IPN settles a payment."""
+    result = vnpay.verify_return(request.args, config())
+    if not result.valid:
+        return render_template_string(RETURN_PAGE, title="Không xác thực được kết quả",
+                                      message="Chữ ký của kết quả thanh toán không hợp lệ.", txn_ref=None), 400
+    order = LedgerStore(database.session()).get(result.txn_ref)
+    if order is not None and order.status == "pending" and result.success:
+        message = "Cổng thanh toán báo đã thanh toán; hệ thống đang xác nhận giao dịch."
+    else:
+        message = result.message
+    return render_template_string(RETURN_PAGE, title="Kết quả thanh toán", message=message, txn_ref=result.txn_ref)
+
+
+@blueprint.get("/pay/<txn_ref>")
+def pay(txn_ref: str):
+    """Send the citizen to the gateway for a payment that is still pending."""
+    found = payments.find(database.session(), txn_ref)
+    if found is None or found.status != "pending" or found.instance_id is None:
+        abort(404)
+    from engine import queries
+    url = queries.instance(database.session(), found.instance_id, with_variables=True)["variables"].get("payment_url")
+    if not url:
+        abort(404)
+    return redirect(url)
+
+
+def reconcile(factory, settings, now: dt.datetime | None = None, min_age=dt.timedelta(minutes=15),
+              fail_unpaid_after=dt.timedelta(hours=2)) -> list[str]:
+    """Ask the gateway about payments whose callback never came; settle and deliver what it decided.
+    Each payment is settled in a transaction of its own. Returns the settled references."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    cfg = vnpay.VnpayConfig.from_settings(settings)
+    with db.transaction(factory) as session:
+        waiting = [LedgerStore(session).get(p.txn_ref) for p in payments.pending(session, now - min_age)]
+    done = []
+    for order in waiting:
+        try:
+            with db.transaction(factory) as session:
+                settled = vnpay.reconcile([order], cfg, LedgerStore(session), now, min_age=min_age,
+                                          fail_unpaid_after=fail_unpaid_after)
+            done.extend(o.txn_ref for o in settled)
+        except MotcuaError as err:
+            log.warning("reconciling %s: %s", order.txn_ref, err.message)
+    return done
+
+
+def init_app(app: Flask) -> None:
+    """Mount the payment routes, and the stand-in gateway when no real one is configured."""
+    app.register_blueprint(blueprint)
+    settings = app.extensions["motcua"].settings
+    if settings.payment_standin:
+        cfg = vnpay.VnpayConfig.from_settings(settings)
+        app.register_blueprint(vnpay_standin.make_blueprint(
+            cfg, ipn_url_for=lambda: url_for("payments.ipn", _external=True)))
