@@ -26,6 +26,8 @@ test: $(STAMP)
 ## Benchmarks (not tests): each prints a table and, last, one JSON line.
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/rest.py
+	$(BIN)/python bench/workers.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

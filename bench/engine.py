@@ -18,7 +18,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,13 +31,13 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser  # noqa: E4
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
+from bench.common import PgSchema  # noqa: E402
 from engine import db, deployment, dialect, external_tasks, instances, schema, user_tasks  # noqa: E402
 from engine.models import UserTask  # noqa: E402
 from engine.runtime import Actor  # noqa: E402
 from engine.specs import SPECS  # noqa: E402
 
 PROCEDURE = ROOT / "processes" / "sample-residence"
-PG_URL = os.environ.get("MOTCUA_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 APPLICATION = {"citizen_id": "001099012345", "full_name": "Nguyễn Văn An", "purpose": "Xin việc"}
 OPERATOR = Actor("bench", operator=True)
 
@@ -128,25 +127,6 @@ def motcua(url: str, n: int, processes: int) -> float:
         with multiprocessing.get_context("spawn").Pool(processes) as pool:
             pool.map(_child, [(url, n // processes, f"w{i}") for i in range(processes)])
     return (n // processes * processes) / (time.perf_counter() - t0)
-
-
-class PgSchema:
-    """A throw-away schema for the benchmark."""
-
-    def __init__(self) -> None:
-        import sqlalchemy as sa
-        self.sa = sa
-        self.name = f"motcua_bench_{uuid.uuid4().hex[:8]}"
-        self.admin = sa.create_engine(PG_URL)
-        with self.admin.begin() as c:
-            c.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
-        self.url = f"{PG_URL}?options=-csearch_path%3D{self.name}"
-
-    def drop(self) -> None:
-        """Drop it."""
-        with self.admin.begin() as c:
-            c.execute(self.sa.text(f'DROP SCHEMA "{self.name}" CASCADE'))
-        self.admin.dispose()
 
 
 def main() -> None:

@@ -42,6 +42,15 @@ class Settings:
     vnpay_ipn_url: str | None = None
     registry_url: str | None = None  # the population registry over HTTP; None: the synthetic stand-in
     registry_token: str | None = None
+    smtp_host: str = "localhost"
+    smtp_port: int = 8025
+    smtp_from: str = "Bộ phận Một cửa <no-reply@localhost>"
+    smtp_timeout: float = 10.0
+    zalo_webhook_url: str | None = None
+    zalo_token: str | None = None
+    zalo_timeout: float = 10.0
+    trust_roots_dir: Path | None = None  # trusted root certificates for e-signatures (PEM or DER files)
+    uploads_dir: Path | None = None  # where uploaded documents live (None: any path is accepted)
 
     @property
     def payment_standin(self) -> bool:
@@ -55,6 +64,16 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _number(env: Mapping[str, str], name: str, kind: type, default):
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number") from None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -87,4 +106,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         vnpay_ipn_url=env.get("MOTCUA_VNPAY_IPN_URL") or None,
         registry_url=env.get("MOTCUA_REGISTRY_URL") or None,
         registry_token=env.get("MOTCUA_REGISTRY_TOKEN") or None,
+        smtp_host=env.get("MOTCUA_SMTP_HOST") or "localhost",
+        smtp_port=_number(env, "MOTCUA_SMTP_PORT", int, 8025),
+        smtp_from=env.get("MOTCUA_SMTP_FROM") or "Bộ phận Một cửa <no-reply@localhost>",
+        smtp_timeout=_number(env, "MOTCUA_SMTP_TIMEOUT", float, 10.0),
+        zalo_webhook_url=env.get("MOTCUA_ZALO_WEBHOOK_URL") or None,
+        zalo_token=env.get("MOTCUA_ZALO_TOKEN") or None,
+        zalo_timeout=_number(env, "MOTCUA_ZALO_TIMEOUT", float, 10.0),
+        trust_roots_dir=Path(env["MOTCUA_TRUST_ROOTS_DIR"].strip()) if env.get("MOTCUA_TRUST_ROOTS_DIR", "").strip() else None,
+        uploads_dir=Path(env["MOTCUA_UPLOADS_DIR"].strip()) if env.get("MOTCUA_UPLOADS_DIR", "").strip() else None,
     )

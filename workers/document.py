@@ -30,7 +30,6 @@ from workers.errors import BpmnError
 
 TOPIC = "document"
 REQUIRED = {"dossier_code": "mã hồ sơ", "applicant_name": "tên người nộp hồ sơ", "procedure_name": "tên thủ tục"}
-DEFAULT_PUBLIC_URL = "http://localhost:5000"
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Asia/Ho_Chi_Minh: UTC+7, no daylight saving
 FONT_CANDIDATES = [  # (regular, bold) pairs with Vietnamese glyphs, first found wins
     ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
@@ -62,7 +61,7 @@ def find_font(candidates: list[tuple[str, str]] | None = None) -> tuple[Path, Pa
 
 def status_url(dossier_code: str, portal_url: str | None = None) -> str:
     """The public status page of a dossier, as the QR code encodes it."""
-    base = portal_url or os.environ.get("MOTCUA_PUBLIC_URL") or DEFAULT_PUBLIC_URL
+    base = portal_url or load_settings().public_url
     return f"{base.rstrip('/')}/tra-cuu/{urllib.parse.quote(dossier_code, safe='')}"
 
 

@@ -10,7 +10,6 @@ import base64
 import binascii
 import datetime as dt
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import EmbeddedPdfSignature, SignatureCoverageLevel, validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from engine.config import load_settings
 from workers.errors import BpmnError, RetryableError
 
 TOPIC = "esign-verify"
@@ -34,14 +34,12 @@ _CERT_SUFFIXES = {".pem", ".crt", ".cer", ".der"}
 
 def trust_roots_dir() -> Path | None:
     """The folder of trusted root certificates (PEM or DER), from ``MOTCUA_TRUST_ROOTS_DIR``."""
-    value = os.environ.get("MOTCUA_TRUST_ROOTS_DIR", "").strip()
-    return Path(value) if value else None
+    return load_settings().trust_roots_dir
 
 
 def uploads_dir() -> Path | None:
     """The folder uploaded documents live in, from ``MOTCUA_UPLOADS_DIR`` (``None``: any path)."""
-    value = os.environ.get("MOTCUA_UPLOADS_DIR", "").strip()
-    return Path(value) if value else None
+    return load_settings().uploads_dir
 
 
 def load_trust_roots(folder: Path) -> list[asn1_x509.Certificate]:

@@ -22,7 +22,6 @@ import datetime as dt
 import http.client
 import json
 import logging
-import os
 import re
 import smtplib
 import urllib.error
@@ -38,6 +37,7 @@ from typing import Any, Protocol
 
 import jinja2
 
+from engine.config import load_settings
 from workers.errors import BpmnError, RetryableError
 
 TOPIC = "notify"
@@ -63,11 +63,9 @@ class SmtpSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
-        env = os.environ if environ is None else environ
-        return cls(host=env.get("MOTCUA_SMTP_HOST") or cls.host,
-                   port=_number(env, "MOTCUA_SMTP_PORT", int, cls.port),
-                   sender=env.get("MOTCUA_SMTP_FROM") or cls.sender,
-                   timeout=_number(env, "MOTCUA_SMTP_TIMEOUT", float, cls.timeout))
+        """The SMTP settings, as :mod:`engine.config` reads them from this environment."""
+        s = load_settings(environ)
+        return cls(host=s.smtp_host, port=s.smtp_port, sender=s.smtp_from, timeout=s.smtp_timeout)
 
 
 @dataclass(frozen=True)
@@ -81,19 +79,9 @@ class WebhookSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebhookSettings:
-        env = os.environ if environ is None else environ
-        return cls(url=env.get("MOTCUA_ZALO_WEBHOOK_URL") or None, token=env.get("MOTCUA_ZALO_TOKEN") or None,
-                   timeout=_number(env, "MOTCUA_ZALO_TIMEOUT", float, cls.timeout))
-
-
-def _number(env: Mapping[str, str], name: str, kind: type, default):
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        return kind(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number") from None
+        """The webhook settings, as :mod:`engine.config` reads them from this environment."""
+        s = load_settings(environ)
+        return cls(url=s.zalo_webhook_url, token=s.zalo_token, timeout=s.zalo_timeout)
 
 
 # --- messages and deliveries ------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import threading
 import urllib.request
 import uuid
