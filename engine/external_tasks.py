@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from engine import dialect, runtime, sightings
 from engine.errors import BadInput, LockNotHeld, NotFound, TaskNotActive
 from engine.instances import check_variables
-from engine.models import ExternalTask, Incident, ProcessInstance
+from engine.models import ExternalTask, Incident
 from engine.runtime import Actor, Loaded
 
 
@@ -80,10 +80,7 @@ def fetch_and_lock(session: Session, worker_id: str, topics: dict[str, int], max
     return locked
 
 
-def _locked_row(session: Session, task_id: str, worker_id: str) -> ExternalTask:
-    row = session.get(ExternalTask, task_id, populate_existing=True)
-    if row is None:
-        raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
+def _check_lock(row: ExternalTask, task_id: str, worker_id: str) -> ExternalTask:
     if row.worker_id != worker_id:
         raise LockNotHeld(f"external task {task_id} is not locked by worker '{worker_id}'"
                           + (f" (it is locked by '{row.worker_id}')" if row.worker_id else ""))
@@ -92,13 +89,19 @@ def _locked_row(session: Session, task_id: str, worker_id: str) -> ExternalTask:
     return row
 
 
+def _locked_row(session: Session, task_id: str, worker_id: str) -> ExternalTask:
+    row = session.get(ExternalTask, task_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
+    return _check_lock(row, task_id, worker_id)
+
+
 def _load_started(session: Session, task_id: str, worker_id: str):
-    try:  # lock the task's instance in one statement, then check the worker's lock under it
-        loaded = runtime.load(session, select(ExternalTask.instance_id).where(ExternalTask.id == task_id)
-                              .scalar_subquery())
-    except NotFound:
-        raise NotFound(f"external task {task_id} does not exist (it may have been completed already)") from None
-    _locked_row(session, task_id, worker_id)
+    instance, row = runtime.lock_with_task(session, ExternalTask, task_id)
+    if instance is None:
+        raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
+    _check_lock(row, task_id, worker_id)
+    loaded = runtime.loaded_from(session, instance)
     runtime.require_running(loaded)
     task = loaded.task(task_id)
     if task is None or task.state != TaskState.STARTED or not isinstance(task.task_spec, dialect.ExternalTask):
@@ -121,22 +124,15 @@ def complete(session: Session, task_id: str, worker_id: str, variables: dict[str
     return loaded
 
 
-def _lock_instance(session: Session, instance_id: str) -> ProcessInstance:
-    row = session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
-                          .with_for_update().execution_options(populate_existing=True)).first()
-    if row is None:
-        raise NotFound(f"no process instance {instance_id}")
-    return row
-
-
 def failure(session: Session, task_id: str, worker_id: str, error_message: str, error_details: str | None = None,
             retries: int = 0, retry_timeout_ms: int = 0) -> ExternalTask:
     """Record that a worker failed; with no retries left an incident opens and the task waits for an operator."""
     if retries is None or retries < 0:
         raise BadInput("retries must be 0 or more")
-    row = _locked_row(session, task_id, worker_id)
-    instance = _lock_instance(session, row.instance_id)
-    row = _locked_row(session, task_id, worker_id)
+    instance, row = runtime.lock_with_task(session, ExternalTask, task_id)
+    if instance is None:
+        raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
+    _check_lock(row, task_id, worker_id)
     now = runtime.now()
     row.retries = retries
     row.error_message = (error_message or "")[:666]
@@ -205,9 +201,9 @@ def set_retries(session: Session, task_id: str, retries: int, actor: Actor | Non
     """Set a task's retries; more than 0 makes it fetchable again and resolves its open incident."""
     if retries is None or retries < 0:
         raise BadInput("retries must be 0 or more")
-    row = _task_row(session, task_id)
-    instance = _lock_instance(session, row.instance_id)
-    row = _task_row(session, task_id)
+    instance, row = runtime.lock_with_task(session, ExternalTask, task_id)
+    if instance is None:
+        raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
     row.retries = retries
     if retries > 0:
         row.retry_at = None

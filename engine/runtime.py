@@ -86,15 +86,29 @@ def active_states(wf: BpmnWorkflow) -> dict[UUID, int]:
     return {t.id: t.state for t in wf.get_tasks(state=ACTIVE)}
 
 
-def load(session: Session, instance_id, expected_version: int | None = None) -> Loaded:
-    """Lock and load an instance for a command. ``instance_id`` may be a scalar subquery (the instance of a
-    task), which saves the round trip of reading the task first."""
+def load(session: Session, instance_id: str, expected_version: int | None = None) -> Loaded:
+    """Lock and load an instance for a command."""
     stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
     row = session.scalars(stmt.execution_options(populate_existing=True)).first()
     if row is None:
         raise NotFound(f"no process instance {instance_id}")
+    return loaded_from(session, row, expected_version)
+
+
+def lock_with_task(session: Session, task_model, task_id: str):
+    """Lock the instance of a projected task and read the task under that lock, in one statement; returns
+    (instance row, task row), or (None, None) if there is no such task."""
+    stmt = (select(ProcessInstance, task_model).join(task_model, task_model.instance_id == ProcessInstance.id)
+            .where(task_model.id == task_id).with_for_update(of=ProcessInstance)
+            .execution_options(populate_existing=True))
+    found = session.execute(stmt).first()
+    return (found[0], found[1]) if found is not None else (None, None)
+
+
+def loaded_from(session: Session, row: ProcessInstance, expected_version: int | None = None) -> Loaded:
+    """Load the workflow of an instance row the caller has locked."""
     if expected_version is not None and row.version_no != expected_version:
-        raise StaleVersion(f"instance {instance_id} changed since version {expected_version} "
+        raise StaleVersion(f"instance {row.id} changed since version {expected_version} "
                            f"(it is at version {row.version_no}); reload it and try again")
     parsed = SPECS.get(session, SPECS.definition(session, row.definition_id))
     wf = SERIALIZER.loads(row.state, parsed.spec, parsed.subprocess_specs)

@@ -51,17 +51,14 @@ def may_work_on(actor: Actor, row: UserTask) -> bool:
 
 
 def _load_ready(session: Session, task_id: str, actor: Actor, expected_version: int | None):
-    try:  # lock the task's instance in one statement, then read the task under the lock
-        loaded = runtime.load(session, select(UserTask.instance_id).where(UserTask.id == task_id).scalar_subquery(),
-                              expected_version)
-    except NotFound:
+    instance, row = runtime.lock_with_task(session, UserTask, task_id)
+    if instance is None:
         _task_row(session, task_id)  # raises the right error: the task is done, or never existed
-        raise
+    loaded = runtime.loaded_from(session, instance, expected_version)
     runtime.require_running(loaded)
     task = loaded.task(task_id)
     if task is None or task.state != TaskState.READY or not isinstance(task.task_spec, dialect.UserTask):
         raise TaskNotActive(f"task {task_id} is no longer waiting: someone else may have completed it")
-    row = _task_row(session, task_id)  # re-read under the instance lock
     if not may_work_on(actor, row):
         if row.assignee:
             raise Forbidden(f"task {task_id} is assigned to {row.assignee}")
