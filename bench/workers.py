@@ -80,15 +80,16 @@ def make_tasks(url: str, n: int) -> None:
     engine.dispose()
 
 
+_ENGINES: dict = {}
+
+
 def completed(url: str) -> int:
-    """How many instances have completed."""
+    """How many instances have completed (one connection pool per database, reused)."""
     import sqlalchemy as sa
     from engine import db
-    engine = db.make_engine(url)
+    engine = _ENGINES.setdefault(url, db.make_engine(url))
     with engine.connect() as c:
-        value = c.execute(sa.text("select count(*) from process_instance where status = 'completed'")).scalar()
-    engine.dispose()
-    return value
+        return c.execute(sa.text("select count(*) from process_instance where status = 'completed'")).scalar()
 
 
 def run(mode: str, url: str, target: str, token: str | None, processes: int, n: int, tmp: Path):
@@ -102,7 +103,7 @@ def run(mode: str, url: str, target: str, token: str | None, processes: int, n: 
                               env=env, cwd=ROOT) for out in outs]
     try:
         while completed(url) - base < n:
-            time.sleep(0.05)
+            time.sleep(0.1)
         elapsed = time.perf_counter() - t0
     finally:
         for p in procs:
@@ -150,6 +151,8 @@ def main() -> None:
     finally:
         if server:
             server.stop()
+        for engine in _ENGINES.values():
+            engine.dispose()
         pg.drop()
     print(json.dumps(results))
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from engine.models import WorkerSeen
 
 WRITE_EVERY = dt.timedelta(seconds=10)
-_last_written: dict[tuple[str, str], dt.datetime] = {}
+_last_written: dict[tuple[str, str, str], dt.datetime] = {}  # (database, worker, topic) -> when written
 _lock = threading.Lock()
 
 
@@ -19,11 +19,12 @@ def seen(session: Session, worker_id: str, topics, now: dt.datetime) -> None:
     """Note that a worker asked for these topics; written at most every ``WRITE_EVERY`` per worker and topic,
     so polling does not turn into a write per request."""
     due = []
+    database = str(session.get_bind().url)
     with _lock:
         for topic in topics:
-            last = _last_written.get((worker_id, topic))
+            last = _last_written.get((database, worker_id, topic))
             if last is None or now - last >= WRITE_EVERY:
-                _last_written[(worker_id, topic)] = now
+                _last_written[(database, worker_id, topic)] = now
                 due.append(topic)
     if not due:
         return
