@@ -8,7 +8,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine import runtime
-from engine.errors import InstanceNotActive, InvalidVariables, NotFound
+from engine.errors import BadInput, InstanceNotActive, InvalidVariables, NotFound
+from engine.forms import validate_form
 from engine.models import ExternalTask, ProcessDefinition, UserTask
 from engine.runtime import Actor, Loaded
 from engine.specs import SPECS
@@ -43,11 +44,19 @@ def find_definition(session: Session, key: str | None = None, definition_id: str
 
 
 def start(session: Session, actor: Actor, key: str | None = None, variables: dict[str, Any] | None = None,
-          business_key: str | None = None, definition_id: str | None = None) -> Loaded:
-    """Start an instance of the newest version of ``key`` (or of ``definition_id``) and run it to its first wait."""
+          business_key: str | None = None, definition_id: str | None = None, from_form: bool = False) -> Loaded:
+    """Start an instance of the newest version of ``key`` (or of ``definition_id``) and run it to its first wait.
+
+    ``from_form``: the variables are a submitted start form (the application), checked against the start
+    event's form; a plain start, as Camunda's, trusts the caller's variables.
+    """
     variables = check_variables(variables)
     definition = find_definition(session, key, definition_id)
     parsed = SPECS.get(session, definition)
+    if from_form:
+        if not parsed.start_form_key:
+            raise BadInput(f"process '{definition.key}' has no start form (camunda:formKey on its start event)")
+        validate_form(parsed.forms.get(parsed.start_form_key), variables)
     wf = runtime.new_workflow(parsed)
     wf.get_next_task(spec_name="Start").data.update(variables)
     row = runtime.new_instance_row(definition, business_key, actor)

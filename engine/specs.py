@@ -42,6 +42,7 @@ class ParsedDefinition:
     spec: object
     subprocess_specs: dict
     forms: dict[str, dict] = field(default_factory=dict)
+    start_form_key: str | None = None
 
     def element_name(self, element_id: str) -> str | None:
         """The name an analyst gave an element, for histories and messages."""
@@ -77,7 +78,21 @@ def parse_definition(key: str, bpmn: Mapping[str, bytes], dmn: Mapping[str, byte
     subprocess_specs = parser.get_subprocess_specs(key)
     dialect.restore_ids([spec, *subprocess_specs.values()], renamed)
     return ParsedDefinition(key=key, spec=spec, subprocess_specs=subprocess_specs,
-                            forms={name: json.loads(data) for name, data in forms.items()})
+                            forms={name: json.loads(data) for name, data in forms.items()},
+                            start_form_key=_start_form_key(key, bpmn))
+
+
+def _start_form_key(key: str, bpmn: Mapping[str, bytes]) -> str | None:
+    """The form key of the process's none start event (the citizen's application form), if it has one."""
+    b, c = "{http://www.omg.org/spec/BPMN/20100524/MODEL}", "{http://camunda.org/schema/1.0/bpmn}"
+    for data in bpmn.values():
+        for process in dialect.parse_xml(data).iter(f"{b}process"):
+            if process.get("id") != key:
+                continue
+            for event in process.findall(f"{b}startEvent"):
+                if event.get(f"{c}formKey") and not any(child.tag.endswith("EventDefinition") for child in event):
+                    return event.get(f"{c}formKey")
+    return None
 
 
 class SpecCache:

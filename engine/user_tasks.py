@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import dialect, runtime
-from engine.errors import FieldError, Forbidden, FormValidationFailed, NotFound, TaskNotActive
+from engine.errors import Forbidden, NotFound, TaskNotActive
+from engine.forms import validate_form
 from engine.instances import check_variables
 from engine.models import HistoryEvent, UserTask
 from engine.runtime import Actor, Loaded
@@ -88,23 +88,6 @@ def unclaim(session: Session, task_id: str, actor: Actor) -> UserTask:
     loaded.record("task_unclaimed", task, user_id=actor.user_id)
     runtime.save(session, loaded, actor)
     return row
-
-
-def validate_form(schema: dict | None, data: dict[str, Any]) -> None:
-    """Check task data against the task's form (a JSON Schema); raise with every field at fault."""
-    if not schema:
-        return
-    validator = Draft202012Validator(schema)
-    errors = []
-    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(p) for p in err.absolute_path)
-        if err.validator == "required" and not path:
-            missing = err.message.split("'")[1] if "'" in err.message else err.message
-            errors.append(FieldError(missing, "is required"))
-        else:
-            errors.append(FieldError(path or "(form)", err.message))
-    if errors:
-        raise FormValidationFailed(errors)
 
 
 def complete(session: Session, task_id: str, actor: Actor, variables: dict[str, Any] | None = None,

@@ -162,15 +162,16 @@ def definitions(obj: Context, key: str | None, as_json: bool) -> None:
 @click.option("--data", help="Start variables as a JSON object.")
 @click.option("--business-key", help="The business key (the dossier code).")
 @click.option("--user", help="Who starts it.")
+@click.option("--form", is_flag=True, help="Check the data against the start event's form (as the portal does).")
 @json_option
 @click.pass_obj
 @handle_errors
-def start(obj: Context, key: str, data: str | None, business_key: str | None, user: str | None,
+def start(obj: Context, key: str, data: str | None, business_key: str | None, user: str | None, form: bool,
           as_json: bool) -> None:
     """Start an instance of the newest version of KEY."""
     variables = parse_data(data)
     with db.transaction(obj.factory) as session:
-        loaded = instances.start(session, obj.operator(user), key, variables, business_key)
+        loaded = instances.start(session, obj.operator(user), key, variables, business_key, from_form=form)
         detail = queries.instance_detail(session, loaded.row.id)
     emit(detail, as_json, _instance_text(detail))
 

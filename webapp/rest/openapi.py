@@ -100,6 +100,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str | None, int, dict | None]] = {
                                                _ref("ProcessDefinition")),
     ("post", "/process-definition/key/{key}/start"): ("Start an instance", "StartInstance", 200,
                                                       _ref("ProcessInstance")),
+    ("post", "/process-definition/key/{key}/submit-form"): ("Start an instance from its start form (checked)",
+                                                            "StartInstance", 200, _ref("ProcessInstance")),
     ("get", "/process-instance"): ("List instances (businessKey, processDefinitionKey, status)", None, 200,
                                    _array("ProcessInstance")),
     ("get", "/process-instance/{id}"): ("Get an instance", None, 200, _ref("ProcessInstance")),

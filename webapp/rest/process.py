@@ -46,12 +46,24 @@ def definition_by_key(key: str):
 @blueprint.post("/process-definition/key/<key>/start")
 def start(key: str):
     """Start an instance of the newest version of ``key`` with variables and a business key."""
+    return _start(key, from_form=False)
+
+
+@blueprint.post("/process-definition/key/<key>/submit-form")
+def submit_form(key: str):
+    """Start an instance from its start form: the variables are checked against the form (400 with each
+    field at fault)."""
+    return _start(key, from_form=True)
+
+
+def _start(key: str, from_form: bool):
     data = body()
     business_key = data.get("businessKey")
     if business_key is not None and not isinstance(business_key, str):
         raise BadInput("businessKey must be text")
     session = database.session()
-    loaded = instances.start(session, actor(), key, variables.decode(data.get("variables")), business_key)
+    loaded = instances.start(session, actor(), key, variables.decode(data.get("variables")), business_key,
+                             from_form=from_form)
     database.commit()
     out = instance_json(queries.instance_dict(loaded.row))
     if data.get("withVariablesInReturn"):

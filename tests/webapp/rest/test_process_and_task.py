@@ -150,3 +150,21 @@ def test_openapi_document_is_public_and_matches_the_routes(app, client):
             path = path.replace("<key>", "{key}")
             routed |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert declared == routed
+
+
+def test_submit_form_checks_the_application_against_the_start_form(client, bot):
+    assert deploy(client, bot, *sample_files()).status_code == 200
+    url = "/engine-rest/process-definition/key/sample_residence/submit-form"
+    missing = client.post(url, headers=bot, json={"variables": {"citizen_id": {"value": "001099012345",
+                                                                               "type": "String"}}})
+    assert missing.status_code == 400
+    assert {f["field"] for f in missing.get_json()["fields"]} >= {"full_name", "purpose"}
+    assert client.get("/engine-rest/process-instance", headers=bot).get_json() == []  # nothing started
+    ok = client.post(url, headers=bot, json={"businessKey": "HS-9", "variables": {
+        "citizen_id": {"value": "001099012345", "type": "String"},
+        "full_name": {"value": "Nguyễn Văn An", "type": "String"}, "purpose": {"value": "Xin việc", "type": "String"}}})
+    assert ok.status_code == 200 and ok.get_json()["businessKey"] == "HS-9"
+    no_form = deploy(client, bot, ("paid.bpmn", MESSAGE))
+    assert no_form.status_code == 200
+    refused = client.post("/engine-rest/process-definition/key/paid/submit-form", headers=bot, json={})
+    assert refused.status_code == 400 and "has no start form" in refused.get_json()["message"]
