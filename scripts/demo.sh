@@ -30,3 +30,20 @@ task=$("$motcua" tasks --group lanh-dao --instance "$instance" --json | python3 
 echo "Task $task completed."
 step "The dossier's whole story"
 "$motcua" show "$instance"
+
+step "Accounts: officer can-bo-1 (mot-cua), leader lanh-dao-1 (lanh-dao), service account demo-worker"
+echo "can-bo-1" | "$motcua" users add can-bo-1 --password-stdin --groups mot-cua >/dev/null 2>&1 || true
+echo "lanh-dao-1" | "$motcua" users add lanh-dao-1 --password-stdin --groups lanh-dao >/dev/null 2>&1 || true
+token=$("$motcua" users token demo-worker --json 2>/dev/null || "$motcua" users add demo-worker --service --json)
+token=$(printf '%s' "$token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+echo "Passwords are the user names (demo only). demo-worker's bearer token: $token"
+
+if [ "${MOTCUA_DEMO_SERVE:-1}" = "1" ]; then
+  port="${MOTCUA_PORT:-5000}"
+  step "Serving http://127.0.0.1:$port — REST API at /engine-rest (openapi.json), with an in-process worker; Ctrl-C stops"
+  echo "Try: curl -H 'Authorization: Bearer $token' http://127.0.0.1:$port/engine-rest/process-instance"
+  "$motcua" worker --concurrency 2 &
+  worker_pid=$!
+  trap 'kill -TERM $worker_pid 2>/dev/null; wait $worker_pid 2>/dev/null' EXIT
+  "$motcua" serve --port "$port"
+fi
