@@ -5,14 +5,15 @@ from typing import Any
 
 from workers import citizen_id
 from workers.errors import BpmnError
-from workers.registry import Registry, SyntheticRegistry
+from workers.registry import Registry
 
 TOPIC = "population-lookup"
 _DEFAULT: Registry | None = None
 
 
 def default_registry() -> Registry:
-    """The configured registry: over HTTP when ``MOTCUA_REGISTRY_URL`` is set, else the synthetic stand-in."""
+    """The configured registry: over HTTP when ``MOTCUA_REGISTRY_URL`` is set, else the stand-in table of
+    synthetic citizens in ``MOTCUA_VAR_DIR/registry.db``."""
     global _DEFAULT
     if _DEFAULT is None:
         from engine.config import load_settings
@@ -21,7 +22,8 @@ def default_registry() -> Registry:
             from workers.registry_http import HttpRegistry
             _DEFAULT = HttpRegistry(settings.registry_url, settings.registry_token)
         else:
-            _DEFAULT = SyntheticRegistry()
+            from workers.registry_table import TableRegistry
+            _DEFAULT = TableRegistry(settings.var_dir / "registry.db")
     return _DEFAULT
 
 

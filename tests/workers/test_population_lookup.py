@@ -76,3 +76,26 @@ def test_a_failing_handler_loses_nothing(factory, operator):
     with db.transaction(factory) as s:
         (task,) = queries.instance_detail(s, iid)["externalTasks"]
     assert task["retries"] == 2 and task["workerId"] is None and "unreachable" in task["errorMessage"]
+
+
+def test_the_default_registry_is_a_seeded_table(tmp_path):
+    from workers.registry import Profile
+    from workers.registry_table import TableRegistry
+    table = TableRegistry(tmp_path / "registry.db")
+    try:
+        assert table.count() == 3000
+        assert table.lookup(DEMO_CITIZEN).full_name == "Nguyễn Văn An"
+        synthetic = SyntheticRegistry()
+        some = synthetic.numbers()[1234]
+        assert table.lookup(some) == synthetic.lookup(some)
+        assert table.lookup("079305009999") is None
+        table.add(Profile("079305009999", "Lê Thị Mai", "2005-01-02", "Nữ", "Hồ Chí Minh", "Quận 1"))
+        assert population_lookup.handle({"citizen_id": "079305009999"}, registry=table)["registry_profile"][
+            "full_name"] == "Lê Thị Mai"
+    finally:
+        table.close()
+    again = TableRegistry(tmp_path / "registry.db")  # seeded once: the added citizen is still there
+    try:
+        assert again.count() == 3001
+    finally:
+        again.close()
