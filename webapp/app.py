@@ -18,6 +18,7 @@ class AppState:
     settings: Settings
     engine: Engine
     factory: sessionmaker[Session]
+    scheduler: object | None = None  # the background scheduler of a served process
 
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[Session] | None = None) -> Flask:

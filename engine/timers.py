@@ -1,0 +1,78 @@
+"""Firing due timers, and the other housekeeping the scheduler does.
+
+Each instance row carries its next timer's due time (``next_timer_at``, a projection). Firing claims one
+due instance at a time with ``FOR UPDATE SKIP LOCKED`` (on SQLite the transaction holds the write lock),
+fires its due timers, runs it on and saves it in that transaction; the saved row's next due time moves
+on, so however many schedulers run, each timer fires exactly once — and a timer that came due while
+everything was stopped fires at the next start.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine import db, runtime
+from engine.errors import MotcuaError
+from engine.models import ExternalTask, ProcessInstance
+from engine.runtime import Actor
+
+log = logging.getLogger(__name__)
+SCHEDULER = Actor("scheduler", operator=True)
+
+
+def _claim_due(session: Session, now: dt.datetime) -> ProcessInstance | None:
+    stmt = (select(ProcessInstance)
+            .where(ProcessInstance.status == "active", ProcessInstance.next_timer_at <= now)
+            .order_by(ProcessInstance.next_timer_at).limit(1)
+            .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+    return session.scalars(stmt).first()
+
+
+def fire_one(session: Session, now: dt.datetime | None = None) -> str | None:
+    """Fire the due timers of one due instance (claimed so no other scheduler takes it); return its id,
+    or None when nothing is due."""
+    row = _claim_due(session, now or runtime.now())
+    if row is None:
+        return None
+    loaded = runtime.loaded_from(session, row)
+    loaded.wf.refresh_timers()
+    runtime.advance(loaded)
+    runtime.save(session, loaded, SCHEDULER)
+    if row.next_timer_at is not None and row.next_timer_at <= (now or runtime.now()) and not loaded.errors:
+        # SpiffWorkflow did not consider the timer due (clock skew between processes): look again shortly
+        row.next_timer_at = (now or runtime.now()) + dt.timedelta(seconds=1)
+    return row.id
+
+
+def fire_due(factory: sessionmaker[Session], now: dt.datetime | None = None, limit: int = 1000) -> list[str]:
+    """Fire every due timer, one instance per transaction; return the instances fired."""
+    fired: list[str] = []
+    while len(fired) < limit:
+        try:
+            with db.transaction(factory) as session:
+                instance_id = fire_one(session, now)
+        except MotcuaError as err:  # e.g. a concurrent command changed it: the next round retries it
+            log.warning("firing a timer failed: %s", err.message)
+            break
+        if instance_id is None:
+            break
+        fired.append(instance_id)
+    return fired
+
+
+def next_due(session: Session) -> dt.datetime | None:
+    """When the earliest timer of any active instance is due."""
+    return session.scalar(select(ProcessInstance.next_timer_at).where(
+        ProcessInstance.status == "active", ProcessInstance.next_timer_at.is_not(None))
+        .order_by(ProcessInstance.next_timer_at).limit(1))
+
+
+def release_expired_locks(session: Session, now: dt.datetime | None = None) -> int:
+    """Clear external-task locks that have expired (their workers died or gave up); return how many."""
+    result = session.execute(update(ExternalTask).where(ExternalTask.lock_expires_at < (now or runtime.now()))
+                             .values(worker_id=None, lock_expires_at=None)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount or 0

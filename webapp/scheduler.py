@@ -1,0 +1,64 @@
+"""The scheduler: APScheduler jobs that fire due timers, release expired locks and reconcile payments.
+
+It runs inside ``motcua serve`` (one per web process) or alone as ``motcua scheduler``. Every job claims
+its work in the database, so any number of schedulers may run at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from engine import db, timers
+from engine.config import Settings
+
+log = logging.getLogger(__name__)
+TIMER_POLL_SECONDS = 0.5  # a timer fires within a second of its due time
+LOCK_SWEEP_SECONDS = 30
+RECONCILE_MINUTES = 5
+
+
+def _fire_timers(factory) -> None:
+    fired = timers.fire_due(factory)
+    if fired:
+        log.info("fired the timers of %d instance(s)", len(fired))
+
+
+def _release_locks(factory) -> None:
+    with db.transaction(factory) as session:
+        released = timers.release_expired_locks(session)
+    if released:
+        log.info("released %d expired external-task lock(s)", released)
+
+
+def _reconcile(factory, settings: Settings) -> None:
+    from webapp import payments
+    settled = payments.reconcile(factory, settings)
+    if settled:
+        log.info("reconciled %d payment(s)", len(settled))
+
+
+def add_jobs(scheduler: BaseScheduler, factory, settings: Settings) -> BaseScheduler:
+    """Add motcua's jobs to an APScheduler scheduler."""
+    options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+    scheduler.add_job(_fire_timers, "interval", args=[factory], seconds=TIMER_POLL_SECONDS, id="timers",
+                      next_run_time=dt.datetime.now(dt.timezone.utc), **options)
+    scheduler.add_job(_release_locks, "interval", args=[factory], seconds=LOCK_SWEEP_SECONDS, id="locks", **options)
+    scheduler.add_job(_reconcile, "interval", args=[factory, settings], minutes=RECONCILE_MINUTES, id="payments",
+                      **options)
+    return scheduler
+
+
+def background(factory, settings: Settings) -> BackgroundScheduler:
+    """A started background scheduler (for a web process)."""
+    scheduler = add_jobs(BackgroundScheduler(timezone="UTC"), factory, settings)
+    scheduler.start()
+    return scheduler
+
+
+def blocking(factory, settings: Settings) -> BlockingScheduler:
+    """A scheduler that runs in the foreground until shut down (``motcua scheduler``)."""
+    return add_jobs(BlockingScheduler(timezone="UTC"), factory, settings)
