@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/rest.py
 	$(BIN)/python bench/workers.py
+	$(BIN)/python bench/timers.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

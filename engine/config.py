@@ -51,6 +51,7 @@ class Settings:
     zalo_timeout: float = 10.0
     trust_roots_dir: Path | None = None  # trusted root certificates for e-signatures (PEM or DER files)
     uploads_dir: Path | None = None  # where uploaded documents live (None: any path is accepted)
+    calendar_dir: Path = PROJECT_DIR / "calendar"  # the working calendar, one TOML file per year
 
     @property
     def payment_standin(self) -> bool:
@@ -115,4 +116,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         zalo_timeout=_number(env, "MOTCUA_ZALO_TIMEOUT", float, 10.0),
         trust_roots_dir=Path(env["MOTCUA_TRUST_ROOTS_DIR"].strip()) if env.get("MOTCUA_TRUST_ROOTS_DIR", "").strip() else None,
         uploads_dir=Path(env["MOTCUA_UPLOADS_DIR"].strip()) if env.get("MOTCUA_UPLOADS_DIR", "").strip() else None,
+        calendar_dir=Path(env.get("MOTCUA_CALENDAR_DIR") or PROJECT_DIR / "calendar"),
     )

@@ -19,6 +19,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from engine import calendar_functions
 from engine.errors import ExpressionRefused
 
 MAX_EXPONENT = 10_000           # largest integer exponent of **
@@ -55,6 +56,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "minutes": lambda n: dt.timedelta(minutes=n),
     "parse_datetime": dt.datetime.fromisoformat,
     "parse_date": dt.date.fromisoformat,
+    **calendar_functions.FUNCTIONS,
 }
 """Functions any expression may call. Working-time helpers are added by the engine."""
 

@@ -132,3 +132,23 @@ def test_three_schedulers_fire_500_timers_exactly_once(pg_url, operator, tmp_pat
                             .where(ProcessInstance.status == "completed")) == 500
     finally:
         engine.dispose()
+
+
+def test_working_day_deadlines_in_timers_and_due_dates(factory, operator):
+    """A dossier received Friday 16:50 (Hà Nội time) with a 3-working-day review: the due date and the
+    timer skip the weekend."""
+    xml = process(linear(start(), user_task("review", "mot-cua", 'camunda:dueDate="working_days(3)"'),
+                         end()) + "\n" + "")
+    friday = dt.datetime(2026, 11, 27, 16, 50, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    with time_machine.travel(friday, tick=False):
+        (iid,) = started(factory, operator, xml)
+    (task,) = instance(factory, iid)["userTasks"]
+    assert task["due"] == "2026-12-02T09:50:00+00:00"  # Wednesday 16:50 in Hà Nội
+    waiting = process(linear(start(), timer("wait", "<bpmn:timeDate>working_hours(4)</bpmn:timeDate>"), end()),
+                      process_id="q")
+    deploy_files(factory, [("q.bpmn", waiting)])
+    with time_machine.travel(friday, tick=False):
+        with db.transaction(factory) as s:
+            qid = instances.start(s, operator, "q").row.id
+    # 10 minutes on Friday, then 3 h 50 from Monday 07:00: Monday 10:50 in Hà Nội
+    assert instance(factory, qid)["nextTimerAt"] == "2026-11-30T03:50:00+00:00"

@@ -90,3 +90,35 @@ def _waiting_tasks(base: str, token: str) -> list:
                                      headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
+
+
+def test_the_scheduler_process_fires_a_due_timer_and_stops_on_sigterm(sqlite_url, tmp_path):
+    from engine import db, instances, queries
+    from engine.runtime import Actor
+    from tests.bpmn_builder import end, linear, process, start
+    from tests.conftest import deploy_files
+    env = {**os.environ, "MOTCUA_DATABASE_URL": sqlite_url, "PYTHONPATH": str(ROOT)}
+    motcua = [sys.executable, "-m", "webapp"]
+    subprocess.run(motcua + ["init"], env=env, check=True, capture_output=True)
+    engine = db.make_engine(sqlite_url)
+    factory = db.make_session_factory(engine)
+    try:
+        xml = process(linear(start(), ("wait", '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>'
+                                               '<bpmn:timeDuration>PT1S</bpmn:timeDuration></bpmn:timerEventDefinition>'
+                                               '</bpmn:intermediateCatchEvent>'), end()))
+        deploy_files(factory, [("p.bpmn", xml)])
+        with db.transaction(factory) as s:
+            iid = instances.start(s, Actor("t", operator=True), "p").row.id
+        scheduler = subprocess.Popen(motcua + ["scheduler"], env=env, stderr=subprocess.DEVNULL)
+        try:
+            def completed():
+                with db.transaction(factory) as s:
+                    return queries.instance(s, iid)["status"] == "completed"
+            wait_for(completed, timeout=60, message="the scheduler to fire the timer")
+            scheduler.send_signal(signal.SIGTERM)
+            assert scheduler.wait(timeout=30) == 0
+        finally:
+            if scheduler.poll() is None:
+                scheduler.kill()
+    finally:
+        engine.dispose()
