@@ -72,13 +72,20 @@ def user_task_dict(row: UserTask) -> dict[str, Any]:
             "assignee": row.assignee, "candidateGroups": [g for g in row.candidate_groups.split(",") if g],
             "candidateUsers": [u for u in row.candidate_users.split(",") if u], "formKey": row.form_key,
             "priority": row.priority, "due": _iso(row.due_at), "created": _iso(row.created_at),
+            "overdue": row.due_at is not None and row.due_at < dt.datetime.now(dt.timezone.utc),
             "suspended": row.suspended}
 
 
 def user_tasks(session: Session, group: str | None = None, assignee: str | None = None,
-               instance_id: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-    """Open user tasks, by due date then age, filtered by candidate group, assignee or instance."""
+               instance_id: str | None = None, limit: int = 100, offset: int = 0,
+               due_before: dt.datetime | None = None, overdue: bool = False) -> list[dict[str, Any]]:
+    """Open user tasks, by due date then age, filtered by candidate group, assignee, instance, due date
+    (``due_before``) or being overdue now."""
     stmt = select(UserTask).order_by(UserTask.due_at.is_(None), UserTask.due_at, UserTask.created_at, UserTask.id)
+    if overdue:
+        due_before = min(due_before or dt.datetime.now(dt.timezone.utc), dt.datetime.now(dt.timezone.utc))
+    if due_before is not None:
+        stmt = stmt.where(UserTask.due_at < due_before)
     if group:
         stmt = stmt.where(UserTask.id.in_(select(UserTaskCandidate.task_id).where(
             UserTaskCandidate.kind == "group", UserTaskCandidate.value == group)))

@@ -228,16 +228,18 @@ def _instance_text(d: dict, history: bool = False) -> str:
 @click.option("--group", help="Tasks whose candidate groups include this one.")
 @click.option("--assignee", help="Tasks assigned to this user.")
 @click.option("--instance", "instance_id", help="Tasks of this instance.")
+@click.option("--overdue", is_flag=True, help="Only tasks past their due date.")
 @click.option("--limit", default=100, show_default=True)
 @json_option
 @click.pass_obj
 @handle_errors
-def tasks(obj: Context, group, assignee, instance_id, limit, as_json: bool) -> None:
+def tasks(obj: Context, group, assignee, instance_id, overdue, limit, as_json: bool) -> None:
     """List open user tasks, soonest due first."""
     with db.transaction(obj.factory) as session:
-        rows = queries.user_tasks(session, group, assignee, instance_id, limit)
+        rows = queries.user_tasks(session, group, assignee, instance_id, limit, overdue=overdue)
     emit(rows, as_json, "\n".join(f"{t['id']}  {t['name']:<30} {','.join(t['candidateGroups']):<15} "
-                                  f"assignee={t['assignee'] or '-':<10} {t['businessKey'] or ''}" for t in rows)
+                                  f"assignee={t['assignee'] or '-':<10} {t['businessKey'] or ''}"
+                                  f"{'  OVERDUE' if t['overdue'] else ''}" for t in rows)
          or "No open tasks.")
 
 

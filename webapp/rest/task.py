@@ -1,6 +1,7 @@
 """``/engine-rest/task``: user tasks for integrations (the inbox uses the same engine commands)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from flask import Response, jsonify, request
@@ -10,7 +11,8 @@ from webapp import database
 from engine import typed_variables as variables
 from webapp.rest import blueprint
 from webapp.rest.auth import actor
-from webapp.rest.common import body, paging
+from engine.errors import BadInput
+from webapp.rest.common import body, bool_arg, paging
 
 
 def task_json(row: dict) -> dict:
@@ -21,15 +23,23 @@ def task_json(row: dict) -> dict:
             "processInstanceId": row["processInstanceId"], "processDefinitionId": row["processDefinitionId"],
             "taskDefinitionKey": row["taskDefinitionKey"], "formKey": row["formKey"], "suspended": row["suspended"],
             "tenantId": None, "businessKey": row["businessKey"], "candidateGroups": row["candidateGroups"],
-            "candidateUsers": row["candidateUsers"]}
+            "candidateUsers": row["candidateUsers"], "overdue": row["overdue"]}
 
 
 @blueprint.get("/task")
 def task_listing():
-    """Open tasks by candidateGroup, assignee and processInstanceId."""
+    """Open tasks by candidateGroup, assignee, processInstanceId, dueBefore and overdue=true."""
     limit, offset = paging()
+    due_before = request.args.get("dueBefore")
+    try:
+        due_before = dt.datetime.fromisoformat(due_before.replace("Z", "+00:00")) if due_before else None
+    except ValueError:
+        raise BadInput(f"dueBefore: '{due_before}' is not an ISO 8601 date and time") from None
+    if due_before is not None and due_before.tzinfo is None:
+        raise BadInput("dueBefore needs a time zone (e.g. 2026-12-01T17:00:00+07:00)")
     rows = queries.user_tasks(database.session(), request.args.get("candidateGroup"), request.args.get("assignee"),
-                              request.args.get("processInstanceId"), limit, offset)
+                              request.args.get("processInstanceId"), limit, offset, due_before,
+                              bool_arg("overdue") is True)
     return jsonify([task_json(r) for r in rows])
 
 

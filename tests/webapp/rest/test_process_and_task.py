@@ -168,3 +168,25 @@ def test_submit_form_checks_the_application_against_the_start_form(client, bot):
     assert no_form.status_code == 200
     refused = client.post("/engine-rest/process-definition/key/paid/submit-form", headers=bot, json={})
     assert refused.status_code == 400 and "has no start form" in refused.get_json()["message"]
+
+
+def test_overdue_tasks_are_flagged_and_filtered(client, bot, factory, operator):
+    import datetime as dt
+
+    import time_machine
+
+    from engine import db, instances
+    xml = process(start()[1] + user_task("review", "mot-cua", 'camunda:dueDate="P1D"')[1] + end()[1]
+                  + flow("f0", "start", "review") + flow("f1", "review", "end"), process_id="due")
+    assert deploy(client, bot, ("due.bpmn", xml)).status_code == 200
+    with db.transaction(factory) as s:
+        instances.start(s, operator, "due")
+    (task,) = client.get("/engine-rest/task", headers=bot).get_json()
+    assert task["overdue"] is False
+    assert client.get("/engine-rest/task?overdue=true", headers=bot).get_json() == []
+    with time_machine.travel(dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2), tick=False):
+        (late,) = client.get("/engine-rest/task?overdue=true", headers=bot).get_json()
+        assert late["id"] == task["id"] and late["overdue"] is True
+    soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)).isoformat()
+    assert len(client.get(f"/engine-rest/task?dueBefore={soon.replace('+', '%2B')}", headers=bot).get_json()) == 1
+    assert client.get("/engine-rest/task?dueBefore=2026-12-01T17:00:00", headers=bot).status_code == 400
