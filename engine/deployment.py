@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import tomllib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,9 @@ def check(files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path], extr
     dmn = {n: d for n, d in files if _kind(n, d) == "dmn"}
     if not bpmn:
         raise BadInput("nothing to deploy: no BPMN file given")
+    for name, data in files:
+        if _kind(name, data) == "procedure":
+            problems.extend(check_procedure(name, data))
     decisions: set[str] = set()
     for name, data in dmn.items():
         found, dmn_problems = lint.decisions_in(name, data)
@@ -141,6 +145,33 @@ def check(files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path], extr
         problems.extend(lint.check_with_spiff(bpmn, dmn, keys, roots))
     problems.extend(unserved_topics(roots, known_topics))
     return problems, roots, dmn, forms, keys
+
+
+def check_procedure(name: str, data: bytes) -> list[Problem]:
+    """Problems in a catalogue entry (``procedure.toml``) that would stop its dossiers' clocks."""
+    try:
+        entry = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        return [Problem(name, f"this is not valid TOML: {err}")]
+    deadline = entry.get("deadline")
+    if deadline is None:
+        return []
+    if not isinstance(deadline, dict) or deadline.get("unit") not in ("working_days", "working_hours", "days"):
+        return [Problem(name, 'deadline needs unit = "working_days", "working_hours" or "days"')]
+    problems = []
+    for channel in ("online", "counter"):
+        amount = deadline.get(channel)
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0):
+            problems.append(Problem(name, f"deadline.{channel} must be a positive number, not {amount!r}"))
+    if deadline.get("online") is None:
+        problems.append(Problem(name, "deadline.online is required (the counter channel falls back to it)"))
+    if deadline.get("clock", "pause") not in ("pause", "restart"):
+        problems.append(Problem(name, 'deadline.clock must be "pause" or "restart"'))
+    cutoff = deadline.get("cutoff")
+    if cutoff is not None and not (isinstance(cutoff, str) and len(cutoff) == 5 and cutoff[2] == ":"
+                                   and cutoff.replace(":", "").isdigit()):
+        problems.append(Problem(name, f'deadline.cutoff must be a time such as "15:00", not {cutoff!r}'))
+    return problems
 
 
 def _digest(*parts: bytes) -> str:
@@ -173,7 +204,8 @@ def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path | S
                 continue
             key = process.get("id")
             digest = _digest(bpmn_data[resource_name], *(dmn[n] for n in sorted(dmn)),
-                             *(k.encode() + b"\0" + forms[k] for k in sorted(file_forms)))
+                             *(k.encode() + b"\0" + forms[k] for k in sorted(file_forms)),
+                             *(data for name, data in sorted(files) if _kind(name, data) == "procedure"))
             latest = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
                                      .order_by(ProcessDefinition.version.desc()).limit(1)).first()
             if latest is not None and latest.sha256 == digest:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import dossiers, runtime
 from engine.errors import BadInput, InstanceNotActive, InvalidVariables, NotFound
 from engine.forms import validate_form
 from engine.models import ExternalTask, ProcessDefinition, UserTask
@@ -65,6 +65,8 @@ def start(session: Session, actor: Actor, key: str | None = None, variables: dic
                   **({"business_key": business_key} if business_key else {}))
     runtime.advance(loaded)
     runtime.save(session, loaded, actor)
+    if parsed.procedure:
+        dossiers.receive(session, row.id, business_key, parsed.procedure, variables, row.started_at)
     return loaded
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData,
+from sqlalchemy import (BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
                         String, Text, TypeDecorator, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -280,3 +280,24 @@ class PaymentOrder(Base):
     gateway_reply: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Dossier(Base):
+    """The clock of a dossier (hồ sơ): when it was submitted, received and is due, its pauses, its end."""
+
+    __tablename__ = "dossier"
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(255), index=True)
+    procedure_code: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))  # online, counter
+    deadline_unit: Mapped[str] = mapped_column(String(20))  # working_days, working_hours, days
+    deadline_amount: Mapped[float] = mapped_column(Float)
+    clock_rule: Mapped[str] = mapped_column(String(10))  # pause: the clock stops; restart: it starts again
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    pauses: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of {"from": …, "to": …}
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

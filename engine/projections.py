@@ -21,7 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from engine import dialect
+from engine import dialect, dossiers
 from engine.models import ExternalTask, HistoryEvent, Incident, MessageSubscription, UserTask, UserTaskCandidate
 from engine.serializer import dumps_variables
 
@@ -128,6 +128,8 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
     events = events + activity_events
     if row.status == "completed" and row.ended_at == at:
         events.append({"kind": "instance_completed", "task": None, "user_id": None, "details": None})
+    if (loaded.parsed.procedure or {}).get("deadline") and not loaded.is_new:
+        _move_dossier_clock(session, loaded, activity_events, at)
     if loaded.errors:
         events.extend(_open_incidents(session, loaded, at))
     _write_history(session, loaded, events, actor)
@@ -237,6 +239,21 @@ def _open_incidents(session: Session, loaded, at: dt.datetime) -> list[dict[str,
                              message=message, created_at=at))
         events.append({"kind": "incident_opened", "task": task, "user_id": None, "details": {"message": message}})
     return events
+
+
+def _move_dossier_clock(session: Session, loaded, activity_events: list[dict[str, Any]], at: dt.datetime) -> None:
+    """Stop the dossier's clock while a ``dossier_clock = pause`` element is active; end it with the instance."""
+    pauses = loaded.parsed.clock_pauses
+    for event in activity_events:
+        if element_id(event["task"]) not in pauses:
+            continue
+        moment = _stamp(event["task"].last_state_change)
+        if event["kind"] == "activity_started":
+            dossiers.pause(session, loaded.row.id, moment)
+        elif event["kind"] in ("activity_completed", "activity_cancelled"):
+            dossiers.resume(session, loaded.row.id, moment)
+    if loaded.row.status in ("completed", "terminated") and loaded.row.ended_at == at:
+        dossiers.finish(session, loaded.row.id, at)
 
 
 def _write_history(session: Session, loaded, events: list[dict[str, Any]], actor) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine import sightings
+from engine import dossiers, sightings
 
 from engine.errors import NotFound
-from engine.models import (ExternalTask, HistoryEvent, Incident, ProcessDefinition, ProcessInstance, UserTask,
+from engine.models import (Dossier, ExternalTask, HistoryEvent, Incident, ProcessDefinition, ProcessInstance, UserTask,
                            UserTaskCandidate)
 from engine.specs import SPECS
 
@@ -130,6 +130,8 @@ def instance_detail(session: Session, instance_id: str) -> dict[str, Any]:
         select(ExternalTask).where(ExternalTask.instance_id == instance_id).order_by(ExternalTask.created_at))]
     out["incidents"] = [incident_dict(i) for i in session.scalars(
         select(Incident).where(Incident.instance_id == instance_id).order_by(Incident.created_at))]
+    dossier = session.get(Dossier, instance_id)
+    out["dossier"] = dossiers.as_dict(dossier) if dossier is not None else None
     out["history"] = [history_dict(h) for h in session.scalars(
         select(HistoryEvent).where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.id))]
     return out

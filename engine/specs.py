@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -43,6 +44,8 @@ class ParsedDefinition:
     subprocess_specs: dict
     forms: dict[str, dict] = field(default_factory=dict)
     start_form_key: str | None = None
+    procedure: dict | None = None  # the catalogue entry (procedure.toml) deployed with it, if any
+    clock_pauses: frozenset[str] = frozenset()  # elements during which the dossier's clock stops
 
     def element_name(self, element_id: str) -> str | None:
         """The name an analyst gave an element, for histories and messages."""
@@ -71,7 +74,7 @@ def build_parser(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes], validate: 
 
 
 def parse_definition(key: str, bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes],
-                     forms: Mapping[str, bytes]) -> ParsedDefinition:
+                     forms: Mapping[str, bytes], procedures: Mapping[str, bytes] | None = None) -> ParsedDefinition:
     """Parse one process of a deployment (with the call activities it uses)."""
     parser, renamed = build_parser(bpmn, dmn)
     spec = parser.get_spec(key)
@@ -79,7 +82,34 @@ def parse_definition(key: str, bpmn: Mapping[str, bytes], dmn: Mapping[str, byte
     dialect.restore_ids([spec, *subprocess_specs.values()], renamed)
     return ParsedDefinition(key=key, spec=spec, subprocess_specs=subprocess_specs,
                             forms={name: json.loads(data) for name, data in forms.items()},
-                            start_form_key=_start_form_key(key, bpmn))
+                            start_form_key=_start_form_key(key, bpmn), procedure=_procedure(key, procedures or {}),
+                            clock_pauses=_clock_pauses(key, bpmn))
+
+
+def _procedure(key: str, procedures: Mapping[str, bytes]) -> dict | None:
+    """The catalogue entry whose ``process_key`` is this process."""
+    for data in procedures.values():
+        entry = tomllib.loads(data.decode("utf-8"))
+        if entry.get("process_key") == key:
+            return entry
+    return None
+
+
+def _clock_pauses(key: str, bpmn: Mapping[str, bytes]) -> frozenset[str]:
+    """Elements with the extension property ``dossier_clock = pause`` (a supplement request, say): while one
+    is active, the dossier's clock stops."""
+    b, c = "{http://www.omg.org/spec/BPMN/20100524/MODEL}", "{http://camunda.org/schema/1.0/bpmn}"
+    found = set()
+    for data in bpmn.values():
+        for process in dialect.parse_xml(data).iter(f"{b}process"):
+            if process.get("id") != key:
+                continue
+            for prop in process.iter(f"{c}property"):
+                if prop.get("name") == "dossier_clock" and prop.get("value") == "pause":
+                    element = prop.getparent().getparent().getparent()  # property < properties < extensionElements
+                    if element is not None and element.get("id"):
+                        found.add(element.get("id"))
+    return frozenset(found)
 
 
 def _start_form_key(key: str, bpmn: Mapping[str, bytes]) -> str | None:
@@ -121,7 +151,8 @@ class SpecCache:
         forms = {r.name.removeprefix("forms/").removesuffix(".json"): r.content for r in resources if r.kind == "form"}
         if definition.resource_name not in bpmn:
             raise NotFound(f"the files of definition {definition.id} are missing")
-        return parse_definition(definition.key, bpmn, dmn, forms)
+        procedures = {r.name: r.content for r in resources if r.kind == "procedure"}
+        return parse_definition(definition.key, bpmn, dmn, forms, procedures)
 
     def definition(self, session: Session, definition_id: str) -> ProcessDefinition:
         """A stored definition by id; definitions never change, so each is read once per process."""

@@ -1,0 +1,122 @@
+"""The dossier clock: received, due, paused, finished — per the procedure's catalogue entry.
+
+When an instance of a procedure whose ``procedure.toml`` has a ``deadline`` starts, its dossier is
+received (online: at once; the instance's ``channel`` variable says ``online`` or ``counter``) and its
+due moment computed on the working calendar: ``{unit = "working_days" | "working_hours" | "days",
+online = N, counter = M}``. ``cutoff = "15:00"`` makes a dossier received after that time count from the
+next working morning. While an element marked ``dossier_clock = pause`` is active (a supplement request),
+the clock stops; on resuming, ``clock = "pause"`` (default) moves the due moment by the working time
+paused, ``clock = "restart"`` counts the whole deadline again from the resumption.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine import calendar_functions
+from engine.errors import BadInput
+from engine.models import Dossier
+
+UNITS = ("working_days", "working_hours", "days")
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+
+
+def _deadline(procedure: dict, channel: str) -> tuple[str, float]:
+    deadline = procedure.get("deadline")
+    if not isinstance(deadline, dict) or deadline.get("unit") not in UNITS:
+        raise BadInput(f"procedure {procedure.get('code')}: deadline needs unit = one of {', '.join(UNITS)}")
+    amount = deadline.get(channel, deadline.get("online"))
+    if not isinstance(amount, (int, float)) or amount <= 0:
+        raise BadInput(f"procedure {procedure.get('code')}: no positive deadline for the {channel} channel")
+    return deadline["unit"], float(amount)
+
+
+def add(unit: str, amount: float, start: dt.datetime) -> dt.datetime:
+    """``start`` plus a deadline in its unit, on the working calendar."""
+    calendar = calendar_functions.calendar()
+    if unit == "working_days":
+        return calendar.add_working_days(start, amount)
+    if unit == "working_hours":
+        return calendar.add_working_hours(start, amount)
+    return start + dt.timedelta(days=amount)
+
+
+def counting_from(procedure: dict, received: dt.datetime) -> dt.datetime:
+    """When the clock starts: at receipt, or the next working morning if received after the cut-off."""
+    cutoff = (procedure.get("deadline") or {}).get("cutoff")
+    if not cutoff:
+        return received
+    local = received.astimezone(VIETNAM)
+    hour, minute = (int(x) for x in str(cutoff).split(":"))
+    if (local.hour, local.minute) < (hour, minute):
+        return received
+    next_day = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(0, 0), VIETNAM)
+    return calendar_functions.calendar().next_working_moment(next_day)
+
+
+def receive(session: Session, instance_id: str, code: str | None, procedure: dict, variables: dict[str, Any],
+            at: dt.datetime) -> Dossier | None:
+    """Open the dossier's clock for a new instance (nothing if the procedure has no deadline)."""
+    if not procedure.get("deadline"):
+        return None
+    channel = variables.get("channel") if variables.get("channel") in ("online", "counter") else "online"
+    unit, amount = _deadline(procedure, channel)
+    rule = (procedure.get("deadline") or {}).get("clock", "pause")
+    dossier = Dossier(instance_id=instance_id, code=code, procedure_code=procedure.get("code"), channel=channel,
+                      deadline_unit=unit, deadline_amount=amount, clock_rule=rule if rule in ("pause", "restart")
+                      else "pause", submitted_at=at, received_at=at,
+                      due_at=add(unit, amount, counting_from(procedure, at)), pauses="[]")
+    session.add(dossier)
+    return dossier
+
+
+def pause(session: Session, instance_id: str, at: dt.datetime) -> None:
+    """Stop the clock (a supplement was requested)."""
+    dossier = session.get(Dossier, instance_id)
+    if dossier is not None and dossier.paused_at is None and dossier.finished_at is None:
+        dossier.paused_at = at
+
+
+def resume(session: Session, instance_id: str, at: dt.datetime) -> None:
+    """Start the clock again and move the due moment (by the working time paused, or from scratch)."""
+    dossier = session.get(Dossier, instance_id)
+    if dossier is None or dossier.paused_at is None:
+        return
+    calendar = calendar_functions.calendar()
+    if dossier.clock_rule == "restart":
+        dossier.due_at = add(dossier.deadline_unit, dossier.deadline_amount, at)
+    elif dossier.deadline_unit == "days":
+        dossier.due_at = dossier.due_at + (at - dossier.paused_at)
+    else:
+        paused = calendar.working_time_between(dossier.paused_at, at)
+        dossier.due_at = calendar.add_working_hours(dossier.due_at, paused.total_seconds() / 3600)
+    dossier.pauses = json.dumps(json.loads(dossier.pauses) + [{"from": dossier.paused_at.isoformat(),
+                                                               "to": at.isoformat()}])
+    dossier.paused_at = None
+
+
+def finish(session: Session, instance_id: str, at: dt.datetime) -> None:
+    """The procedure ended: the clock stops for good."""
+    dossier = session.get(Dossier, instance_id)
+    if dossier is not None and dossier.finished_at is None:
+        if dossier.paused_at is not None:
+            resume(session, instance_id, at)
+        dossier.finished_at = at
+
+
+def as_dict(dossier: Dossier, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The dossier's clock as JSON, with whether it is (or was finished) late."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    end = dossier.finished_at or now
+
+    def iso(value):
+        return value.isoformat() if value is not None else None
+    return {"code": dossier.code, "procedureCode": dossier.procedure_code, "channel": dossier.channel,
+            "deadline": {"unit": dossier.deadline_unit, "amount": dossier.deadline_amount, "clock": dossier.clock_rule},
+            "submittedAt": iso(dossier.submitted_at), "receivedAt": iso(dossier.received_at), "dueAt": iso(dossier.due_at),
+            "pausedAt": iso(dossier.paused_at), "pauses": json.loads(dossier.pauses),
+            "finishedAt": iso(dossier.finished_at), "deliveredAt": iso(dossier.delivered_at),
+            "overdue": dossier.paused_at is None and end > dossier.due_at}
