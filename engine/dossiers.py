@@ -6,7 +6,8 @@ due moment computed on the working calendar: ``{unit = "working_days" | "working
 online = N, counter = M}``. ``cutoff = "15:00"`` makes a dossier received after that time count from the
 next working morning. While an element marked ``dossier_clock = pause`` is active (a supplement request),
 the clock stops; on resuming, ``clock = "pause"`` (default) moves the due moment by the working time
-paused, ``clock = "restart"`` counts the whole deadline again from the resumption.
+paused, ``clock = "restart"`` counts the whole deadline again from the resumption. ``warn_hours`` (4 by
+default) working hours before the due moment the scheduler sends the instance ``dossier_due_soon``.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from engine.errors import BadInput
 from engine.models import Dossier
 
 UNITS = ("working_days", "working_hours", "days")
+DUE_SOON = "dossier_due_soon"
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 
 
@@ -68,7 +70,8 @@ def receive(session: Session, instance_id: str, code: str | None, procedure: dic
     dossier = Dossier(instance_id=instance_id, code=code, procedure_code=procedure.get("code"), channel=channel,
                       deadline_unit=unit, deadline_amount=amount, clock_rule=rule if rule in ("pause", "restart")
                       else "pause", submitted_at=at, received_at=at,
-                      due_at=add(unit, amount, counting_from(procedure, at)), pauses="[]")
+                      due_at=add(unit, amount, counting_from(procedure, at)), pauses="[]",
+                      warn_hours=float((procedure.get("deadline") or {}).get("warn_hours", 4)))
     session.add(dossier)
     return dossier
 
@@ -98,6 +101,13 @@ def resume(session: Session, instance_id: str, at: dt.datetime) -> None:
     dossier.paused_at = None
 
 
+def deliver(session: Session, instance_id: str, at: dt.datetime) -> None:
+    """The result was handed to the citizen."""
+    dossier = session.get(Dossier, instance_id)
+    if dossier is not None and dossier.delivered_at is None:
+        dossier.delivered_at = at
+
+
 def finish(session: Session, instance_id: str, at: dt.datetime) -> None:
     """The procedure ended: the clock stops for good."""
     dossier = session.get(Dossier, instance_id)
@@ -119,4 +129,5 @@ def as_dict(dossier: Dossier, now: dt.datetime | None = None) -> dict[str, Any]:
             "submittedAt": iso(dossier.submitted_at), "receivedAt": iso(dossier.received_at), "dueAt": iso(dossier.due_at),
             "pausedAt": iso(dossier.paused_at), "pauses": json.loads(dossier.pauses),
             "finishedAt": iso(dossier.finished_at), "deliveredAt": iso(dossier.delivered_at),
+            "warnedAt": iso(dossier.warned_at),
             "overdue": dossier.paused_at is None and end > dossier.due_at}

@@ -301,3 +301,5 @@ class Dossier(Base):
     pauses: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of {"from": …, "to": …}
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    warn_hours: Mapped[float] = mapped_column(Float, default=4.0)  # warn this many working hours before due
+    warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -128,6 +128,7 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
     events = events + activity_events
     if row.status == "completed" and row.ended_at == at:
         events.append({"kind": "instance_completed", "task": None, "user_id": None, "details": None})
+    _event_subprocess_subscriptions(session, loaded, at)
     if (loaded.parsed.procedure or {}).get("deadline") and not loaded.is_new:
         _move_dossier_clock(session, loaded, activity_events, at)
     if loaded.errors:
@@ -241,18 +242,34 @@ def _open_incidents(session: Session, loaded, at: dt.datetime) -> list[dict[str,
     return events
 
 
+def _event_subprocess_subscriptions(session: Session, loaded, at: dt.datetime) -> None:
+    """An instance listens for the messages that start its event subprocesses from its start to its end."""
+    row = loaded.row
+    if loaded.is_new and row.status == "active":
+        for name, start_id in loaded.parsed.trigger_messages.items():
+            session.add(MessageSubscription(task_id=str(uuid.uuid5(uuid.UUID(row.id), name)), instance_id=row.id,
+                                            message_name=name, business_key=row.business_key, activity_id=start_id,
+                                            created_at=at))
+    elif loaded.parsed.trigger_messages and row.status in ("completed", "terminated"):
+        session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == row.id))
+
+
 def _move_dossier_clock(session: Session, loaded, activity_events: list[dict[str, Any]], at: dt.datetime) -> None:
-    """Stop the dossier's clock while a ``dossier_clock = pause`` element is active; end it with the instance."""
-    pauses = loaded.parsed.clock_pauses
+    """Stop the dossier's clock while a ``dossier_clock = pause`` element is active, note the delivery of the
+    result, and end the clock with the instance."""
+    pauses, deliveries = loaded.parsed.clock_pauses, loaded.parsed.deliveries
     for event in activity_events:
-        if element_id(event["task"]) not in pauses:
-            continue
+        element = element_id(event["task"])
         moment = _stamp(event["task"].last_state_change)
+        if element in deliveries and event["kind"] == "activity_completed":
+            dossiers.deliver(session, loaded.row.id, moment)
+        if element not in pauses:
+            continue
         if event["kind"] == "activity_started":
             dossiers.pause(session, loaded.row.id, moment)
         elif event["kind"] in ("activity_completed", "activity_cancelled"):
             dossiers.resume(session, loaded.row.id, moment)
-    if loaded.row.status in ("completed", "terminated") and loaded.row.ended_at == at:
+    if loaded.row.status in ("completed", "terminated"):
         dossiers.finish(session, loaded.row.id, at)
 
 

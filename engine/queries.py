@@ -241,3 +241,14 @@ def instance(session: Session, instance_id: str, with_variables: bool = False) -
     if row is None:
         raise NotFound(f"no process instance {instance_id}")
     return instance_dict(row, with_variables)
+
+
+def dossier_list(session: Session, overdue: bool = False, running: bool = True, limit: int = 100,
+                 offset: int = 0) -> list[dict[str, Any]]:
+    """Dossiers, soonest due first: running ones (not finished), or only those overdue now."""
+    stmt = select(Dossier).order_by(Dossier.due_at, Dossier.instance_id)
+    if running or overdue:
+        stmt = stmt.where(Dossier.finished_at.is_(None))
+    if overdue:
+        stmt = stmt.where(Dossier.paused_at.is_(None), Dossier.due_at < dt.datetime.now(dt.timezone.utc))
+    return [{"instanceId": d.instance_id, **dossiers.as_dict(d)} for d in session.scalars(stmt.limit(limit).offset(offset))]

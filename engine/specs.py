@@ -46,6 +46,8 @@ class ParsedDefinition:
     start_form_key: str | None = None
     procedure: dict | None = None  # the catalogue entry (procedure.toml) deployed with it, if any
     clock_pauses: frozenset[str] = frozenset()  # elements during which the dossier's clock stops
+    deliveries: frozenset[str] = frozenset()  # elements whose completion delivers the result to the citizen
+    trigger_messages: dict[str, str] = field(default_factory=dict)  # message → event subprocess start event
 
     def element_name(self, element_id: str) -> str | None:
         """The name an analyst gave an element, for histories and messages."""
@@ -83,7 +85,20 @@ def parse_definition(key: str, bpmn: Mapping[str, bytes], dmn: Mapping[str, byte
     return ParsedDefinition(key=key, spec=spec, subprocess_specs=subprocess_specs,
                             forms={name: json.loads(data) for name, data in forms.items()},
                             start_form_key=_start_form_key(key, bpmn), procedure=_procedure(key, procedures or {}),
-                            clock_pauses=_clock_pauses(key, bpmn))
+                            clock_pauses=_marked(key, bpmn, "pause"), deliveries=_marked(key, bpmn, "delivered"),
+                            trigger_messages=_trigger_messages(spec, subprocess_specs))
+
+
+def _trigger_messages(spec, subprocess_specs) -> dict[str, str]:
+    """The messages that start an event subprocess of the process, with their start events' ids: an instance
+    listens for them as long as it runs."""
+    found = {}
+    for name in getattr(spec.start, "trigger_specs", []):
+        for event in getattr(subprocess_specs.get(name), "bpmn_start_events", []):
+            definition = getattr(event, "event_definition", None)
+            if isinstance(definition, dialect.MessageEventDefinition):
+                found[definition.name] = event.bpmn_id
+    return found
 
 
 def _procedure(key: str, procedures: Mapping[str, bytes]) -> dict | None:
@@ -95,9 +110,9 @@ def _procedure(key: str, procedures: Mapping[str, bytes]) -> dict | None:
     return None
 
 
-def _clock_pauses(key: str, bpmn: Mapping[str, bytes]) -> frozenset[str]:
-    """Elements with the extension property ``dossier_clock = pause`` (a supplement request, say): while one
-    is active, the dossier's clock stops."""
+def _marked(key: str, bpmn: Mapping[str, bytes], value: str) -> frozenset[str]:
+    """Elements with the extension property ``dossier_clock = <value>``: ``pause`` (a supplement request:
+    while one is active the dossier's clock stops) or ``delivered`` (handing over the result)."""
     b, c = "{http://www.omg.org/spec/BPMN/20100524/MODEL}", "{http://camunda.org/schema/1.0/bpmn}"
     found = set()
     for data in bpmn.values():
@@ -105,7 +120,7 @@ def _clock_pauses(key: str, bpmn: Mapping[str, bytes]) -> frozenset[str]:
             if process.get("id") != key:
                 continue
             for prop in process.iter(f"{c}property"):
-                if prop.get("name") == "dossier_clock" and prop.get("value") == "pause":
+                if prop.get("name") == "dossier_clock" and prop.get("value") == value:
                     element = prop.getparent().getparent().getparent()  # property < properties < extensionElements
                     if element is not None and element.get("id"):
                         found.add(element.get("id"))

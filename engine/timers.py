@@ -14,9 +14,9 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import db, runtime
+from engine import calendar_functions, db, dossiers, messages, runtime
 from engine.errors import MotcuaError
-from engine.models import ExternalTask, ProcessInstance
+from engine.models import Dossier, ExternalTask, ProcessInstance
 from engine.runtime import Actor
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,43 @@ def fire_due(factory: sessionmaker[Session], now: dt.datetime | None = None, lim
             break
         fired.append(instance_id)
     return fired
+
+
+def claim_due_soon(session: Session, now: dt.datetime, limit: int = 50) -> list[Dossier]:
+    """Running, unpaused dossiers not yet warned whose due moment is at most their ``warn_hours`` of working
+    time away (or past), claimed so that no other scheduler warns them too."""
+    horizon = now + dt.timedelta(days=30)  # working hours never stretch beyond this; the rest is filtered below
+    rows = session.scalars(select(Dossier).where(
+        Dossier.finished_at.is_(None), Dossier.paused_at.is_(None), Dossier.warned_at.is_(None),
+        Dossier.due_at <= horizon).order_by(Dossier.due_at).limit(limit).with_for_update(skip_locked=True)).all()
+    calendar = calendar_functions.calendar()
+    return [d for d in rows if d.due_at <= now
+            or calendar.working_time_between(now, d.due_at) <= dt.timedelta(hours=d.warn_hours)]
+
+
+def warn(session: Session, dossier: Dossier, now: dt.datetime, actor) -> bool:
+    """Mark the dossier warned and tell its instance (message ``dossier_due_soon``, which an event
+    subprocess can catch to ask the leader for the apology and extension letter); True if it listened."""
+    dossier.warned_at = now
+    if not messages.waiting_instances(session, dossiers.DUE_SOON, instance_id=dossier.instance_id):
+        return False
+    messages.correlate(session, dossiers.DUE_SOON, actor, instance_id=dossier.instance_id,
+                       variables={"dossier_due_at": dossier.due_at.isoformat(), "dossier_overdue": dossier.due_at <= now})
+    return True
+
+
+def warn_due_soon(factory: sessionmaker[Session], now: dt.datetime | None = None) -> list[str]:
+    """Warn the dossiers about to miss their due moment (see :func:`engine.dossiers.warn`); return their
+    instance ids. Each batch is claimed with ``SKIP LOCKED`` in its own transaction."""
+    warned: list[str] = []
+    while True:
+        with db.transaction(factory) as session:
+            batch = claim_due_soon(session, now or runtime.now())
+            for dossier in batch:
+                warn(session, dossier, now or runtime.now(), SCHEDULER)
+                warned.append(dossier.instance_id)
+        if len(batch) < 50:
+            return warned
 
 
 def next_due(session: Session) -> dt.datetime | None:

@@ -99,3 +99,19 @@ def reconcile(obj: Context, min_age: int, as_json: bool) -> None:
     from webapp import payments as web_payments
     settled = web_payments.reconcile(obj.factory, obj.settings, min_age=dt.timedelta(minutes=min_age))
     emit({"settled": settled}, as_json, f"{len(settled)} payment(s) settled" + "".join(f"\n  {t}" for t in settled))
+
+
+@main.command("dossiers")
+@click.option("--overdue", is_flag=True, help="Only dossiers past their due moment.")
+@click.option("--all", "everything", is_flag=True, help="Finished dossiers too.")
+@click.option("--limit", default=100, show_default=True)
+@json_option
+@click.pass_obj
+@handle_errors
+def dossiers_command(obj: Context, overdue: bool, everything: bool, limit: int, as_json: bool) -> None:
+    """Dossiers and their clocks, soonest due first."""
+    with db.transaction(obj.factory) as session:
+        rows = queries.dossier_list(session, overdue=overdue, running=not everything, limit=limit)
+    emit(rows, as_json, "\n".join(f"{r['code'] or r['instanceId']:<28} due {r['dueAt']}"
+                                  f"{'  PAUSED' if r['pausedAt'] else ''}{'  OVERDUE' if r['overdue'] else ''}"
+                                  for r in rows) or "No dossiers.")

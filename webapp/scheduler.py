@@ -1,4 +1,5 @@
-"""The scheduler: APScheduler jobs that fire due timers, release expired locks and reconcile payments.
+"""The scheduler: APScheduler jobs that fire due timers, warn dossiers about to be late, release expired
+locks and reconcile payments.
 
 It runs inside ``motcua serve`` (one per web process) or alone as ``motcua scheduler``. Every job claims
 its work in the database, so any number of schedulers may run at once.
@@ -18,6 +19,7 @@ from engine.config import Settings
 log = logging.getLogger(__name__)
 TIMER_POLL_SECONDS = 0.5  # a timer fires within a second of its due time
 LOCK_SWEEP_SECONDS = 30
+DOSSIER_WATCH_SECONDS = 60
 RECONCILE_MINUTES = 5
 
 
@@ -34,6 +36,12 @@ def _release_locks(factory) -> None:
         log.info("released %d expired external-task lock(s)", released)
 
 
+def _warn_dossiers(factory) -> None:
+    warned = timers.warn_due_soon(factory)
+    if warned:
+        log.info("warned %d dossier(s) about to miss their due date", len(warned))
+
+
 def _reconcile(factory, settings: Settings) -> None:
     from webapp import payments
     settled = payments.reconcile(factory, settings)
@@ -46,6 +54,8 @@ def add_jobs(scheduler: BaseScheduler, factory, settings: Settings) -> BaseSched
     options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     scheduler.add_job(_fire_timers, "interval", args=[factory], seconds=TIMER_POLL_SECONDS, id="timers",
                       next_run_time=dt.datetime.now(dt.timezone.utc), **options)
+    scheduler.add_job(_warn_dossiers, "interval", args=[factory], seconds=DOSSIER_WATCH_SECONDS, id="dossiers",
+                      **options)
     scheduler.add_job(_release_locks, "interval", args=[factory], seconds=LOCK_SWEEP_SECONDS, id="locks", **options)
     scheduler.add_job(_reconcile, "interval", args=[factory, settings], minutes=RECONCILE_MINUTES, id="payments",
                       **options)

@@ -103,3 +103,72 @@ def test_counter_channel_deadline_and_overdue(factory, operator):
 def test_a_bad_deadline_is_refused_at_deploy(factory, text, message):
     with pytest.raises(DeploymentRefused, match=message):
         deploy_files(factory, [("supp.bpmn", SUPPLEMENT), ("procedure.toml", b'process_key = "supp"\n' + text)])
+
+
+LATE = process("\n".join([
+    start()[1], user_task("review", "mot-cua")[1], end()[1],
+    '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="review"/>',
+    '<bpmn:sequenceFlow id="f1" sourceRef="review" targetRef="end"/>',
+    '<bpmn:subProcess id="late" triggeredByEvent="true">'
+    '<bpmn:startEvent id="due_soon" isInterrupting="false"><bpmn:messageEventDefinition messageRef="m_due"/>'
+    '</bpmn:startEvent>'
+    '<bpmn:userTask id="apology" name="Thư xin lỗi, hẹn lại ngày trả" camunda:candidateGroups="lanh-dao" '
+    'camunda:formKey="apology-letter"/><bpmn:endEvent id="late_end"/>'
+    '<bpmn:sequenceFlow id="g0" sourceRef="due_soon" targetRef="apology"/>'
+    '<bpmn:sequenceFlow id="g1" sourceRef="apology" targetRef="late_end"/></bpmn:subProcess>']),
+    process_id="late_p", extra='<bpmn:message id="m_due" name="dossier_due_soon"/>')
+
+
+def test_a_dossier_about_to_be_late_asks_the_leader_for_the_apology_letter_once(factory, operator):
+    from engine import timers
+    deploy_files(factory, [("late.bpmn", LATE), ("procedure.toml",
+                                                 b'code = "T.2"\nprocess_key = "late_p"\n'
+                                                 b'deadline = { unit = "working_days", online = 1, warn_hours = 4 }\n')])
+    with time_machine.travel(at(2026, 11, 30, 9, 0), tick=False):  # Monday; due Tuesday 09:00
+        with db.transaction(factory) as s:
+            iid = instances.start(s, operator, "late_p", {}, "H-9").row.id
+    assert timers.warn_due_soon(factory, at(2026, 11, 30, 14, 0)) == []  # 5 working hours left
+    assert timers.warn_due_soon(factory, at(2026, 11, 30, 15, 1)) == [iid]
+    assert timers.warn_due_soon(factory, at(2026, 11, 30, 16, 0)) == []  # warned once
+    with db.transaction(factory) as s:
+        tasks = {t["taskDefinitionKey"]: t for t in queries.user_tasks(s, instance_id=iid)}
+        detail = queries.instance_detail(s, iid)
+    assert set(tasks) == {"review", "apology"} and tasks["apology"]["formKey"] == "apology-letter"
+    assert detail["dossier"]["warnedAt"] and detail["variables"]["dossier_overdue"] is False
+    with db.transaction(factory) as s:
+        from engine.errors import FormValidationFailed
+        with pytest.raises(FormValidationFailed):
+            user_tasks.complete(s, tasks["apology"]["id"], operator, {"late_reason": "short"})
+    with db.transaction(factory) as s:
+        user_tasks.complete(s, tasks["apology"]["id"], operator, {
+            "late_reason": "Chờ kết quả xác minh của cơ quan khác", "new_due_date": "2026-12-04",
+            "apology_signed_by": "Nguyễn Văn Bình"})
+        user_tasks.complete(s, tasks["review"]["id"], operator, {})
+    with db.transaction(factory) as s:
+        assert queries.instance(s, iid)["status"] == "completed"
+        from engine import messages
+        assert messages.waiting_instances(s, "dossier_due_soon") == []
+
+
+def test_delivery_is_recorded_and_overdue_dossiers_are_listed(factory, operator):
+    handover = process(linear(
+        start(), user_task("decide", "lanh-dao"),
+        ("hand_over", '<bpmn:userTask id="hand_over" camunda:candidateGroups="mot-cua"><bpmn:extensionElements>'
+                      '<camunda:properties><camunda:property name="dossier_clock" value="delivered"/>'
+                      '</camunda:properties></bpmn:extensionElements></bpmn:userTask>'), end()), process_id="supp")
+    deploy_files(factory, [("supp.bpmn", handover), ("procedure.toml", procedure(online=1))])
+    with time_machine.travel(at(2026, 11, 30, 9, 0), tick=False):
+        with db.transaction(factory) as s:
+            late = instances.start(s, operator, "supp", {}, "H-LATE").row.id
+            on_time = instances.start(s, operator, "supp", {}, "H-OK").row.id
+    walk(factory, operator, on_time, at(2026, 11, 30, 10, 0), "decide")
+    walk(factory, operator, on_time, at(2026, 11, 30, 11, 0), "hand_over")
+    clock = dossier(factory, on_time)
+    assert clock["deliveredAt"] == at(2026, 11, 30, 11, 0).astimezone(dt.timezone.utc).isoformat()
+    assert clock["finishedAt"] and clock["overdue"] is False
+    with time_machine.travel(at(2026, 12, 2, 9, 0), tick=False):
+        with db.transaction(factory) as s:
+            assert [d["code"] for d in queries.dossier_list(s, overdue=True)] == ["H-LATE"]
+            assert [d["code"] for d in queries.dossier_list(s)] == ["H-LATE"]
+            assert {d["code"] for d in queries.dossier_list(s, running=False)} == {"H-LATE", "H-OK"}
+    assert dossier(factory, late)["deliveredAt"] is None
