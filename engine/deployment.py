@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import lint
+from engine import lint, schedules
 from engine.errors import BadInput, DeploymentRefused, Problem
 from engine.models import Deployment, DeploymentResource, ProcessDefinition
 
@@ -231,6 +231,8 @@ def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path | S
                                        deployment_id=deployment.id, resource_name=resource_name, sha256=digest,
                                        deployed_at=now)
         session.add(definition)
+        schedules.replace(session, key, definition.id, schedules.timer_start(key, {resource_name: bpmn_data[resource_name]}),
+                          now)
         result.definitions.append(DeployedDefinition(definition.id, key, version, process_name, True))
     session.flush()
     result.deployment_id = deployment.id

@@ -97,6 +97,12 @@ def prepare(root: etree._Element) -> dict[str, str]:
             text = (el.text or "").strip()
             if text and _ISO_LITERAL.match(text):
                 el.text = repr(text)
+    # A process's timer start event is the engine's schedule (engine/schedules.py): each occurrence starts a
+    # new instance, which then begins as at a none start event (SpiffWorkflow would wait or loop inside one).
+    for process in root.findall(f"{{{BPMN_NS}}}process"):
+        for start in process.findall(f"{{{BPMN_NS}}}startEvent"):
+            for timer in start.findall(f"{{{BPMN_NS}}}timerEventDefinition"):
+                start.remove(timer)
     return {new: old for old, new in renamed.items()}
 
 

@@ -303,3 +303,19 @@ class Dossier(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     warn_hours: Mapped[float] = mapped_column(Float, default=4.0)  # warn this many working hours before due
     warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class ScheduledStart(Base):
+    """A process's timer start event: when its next instance starts (one schedule per process key)."""
+
+    __tablename__ = "scheduled_start"
+
+    process_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    definition_id: Mapped[str] = mapped_column(String(300))
+    element_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(10))  # date, duration, cycle
+    expression: Mapped[str] = mapped_column(Text)
+    next_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    remaining: Mapped[int | None] = mapped_column(Integer)  # occurrences left; None: for ever
+    interval_seconds: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

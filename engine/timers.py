@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import calendar_functions, db, dossiers, messages, runtime
+from engine import calendar_functions, db, dossiers, messages, runtime, schedules
 from engine.errors import MotcuaError
 from engine.models import Dossier, ExternalTask, ProcessInstance
 from engine.runtime import Actor
@@ -98,6 +98,18 @@ def warn_due_soon(factory: sessionmaker[Session], now: dt.datetime | None = None
                 warned.append(dossier.instance_id)
         if len(batch) < 50:
             return warned
+
+
+def start_scheduled(factory: sessionmaker[Session], now: dt.datetime | None = None, limit: int = 100) -> list[str]:
+    """Start the instances of due timer start events, one schedule per transaction; return their ids."""
+    started: list[str] = []
+    while len(started) < limit:
+        with db.transaction(factory) as session:
+            instance_id = schedules.start_one_due(session, SCHEDULER, now)
+        if instance_id is None:
+            break
+        started.append(instance_id)
+    return started
 
 
 def next_due(session: Session) -> dt.datetime | None:

@@ -24,6 +24,9 @@ RECONCILE_MINUTES = 5
 
 
 def _fire_timers(factory) -> None:
+    started = timers.start_scheduled(factory)
+    if started:
+        log.info("started %d instance(s) at their timer start events", len(started))
     fired = timers.fire_due(factory)
     if fired:
         log.info("fired the timers of %d instance(s)", len(fired))

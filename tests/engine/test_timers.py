@@ -152,3 +152,45 @@ def test_working_day_deadlines_in_timers_and_due_dates(factory, operator):
             qid = instances.start(s, operator, "q").row.id
     # 10 minutes on Friday, then 3 h 50 from Monday 07:00: Monday 10:50 in Hà Nội
     assert instance(factory, qid)["nextTimerAt"] == "2026-11-30T03:50:00+00:00"
+
+
+def timer_start(body: str, process_id: str = "daily") -> bytes:
+    return process(linear(("begin", f'<bpmn:startEvent id="begin"><bpmn:timerEventDefinition>{body}'
+                                    '</bpmn:timerEventDefinition></bpmn:startEvent>'),
+                          user_task("report", "mot-cua"), end()), process_id=process_id)
+
+
+def _instances(factory, key):
+    with db.transaction(factory) as s:
+        return queries.instances(s, key=key)
+
+
+def test_a_cycle_timer_start_event_starts_one_instance_per_occurrence(factory, operator):
+    xml = timer_start("<bpmn:timeCycle>R2/2026-11-30T07:00:00+07:00/P1D</bpmn:timeCycle>")
+    with time_machine.travel(NOW, tick=False):
+        deploy_files(factory, [("daily.bpmn", xml)])
+        assert timers.start_scheduled(factory) == []
+    monday = dt.datetime(2026, 11, 30, 0, 0, 1, tzinfo=dt.timezone.utc)  # 07:00:01 in Hà Nội
+    with time_machine.travel(monday, tick=False):
+        (first,) = timers.start_scheduled(factory)
+        assert timers.start_scheduled(factory) == []
+    (task,) = instance(factory, first)["userTasks"]
+    assert task["taskDefinitionKey"] == "report"  # begins at once, not waiting for its own timer
+    with time_machine.travel(monday + dt.timedelta(days=1), tick=False):
+        assert len(timers.start_scheduled(factory)) == 1
+    with time_machine.travel(monday + dt.timedelta(days=5), tick=False):
+        assert timers.start_scheduled(factory) == []  # R2: two occurrences, then no more
+    assert len(_instances(factory, "daily")) == 2
+
+
+def test_a_new_version_replaces_the_schedule_and_a_duration_fires_once(factory, operator):
+    with time_machine.travel(NOW, tick=False):
+        deploy_files(factory, [("daily.bpmn", timer_start("<bpmn:timeCycle>R/PT1H</bpmn:timeCycle>"))])
+        deploy_files(factory, [("daily.bpmn", timer_start("<bpmn:timeDuration>PT2H</bpmn:timeDuration>"))])
+    with time_machine.travel(NOW + dt.timedelta(hours=1, minutes=1), tick=False):
+        assert timers.start_scheduled(factory) == []  # the hourly cycle of version 1 is gone
+    with time_machine.travel(NOW + dt.timedelta(hours=2, minutes=1), tick=False):
+        (iid,) = timers.start_scheduled(factory)
+    with time_machine.travel(NOW + dt.timedelta(days=2), tick=False):
+        assert timers.start_scheduled(factory) == []
+    assert instance(factory, iid)["definitionId"] == "daily:2"
