@@ -9,14 +9,15 @@ everything was stopped fires at the next start.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import calendar_functions, db, dossiers, messages, runtime, schedules
+from engine import calendar_functions, db, dossiers, instances, messages, runtime, schedules
 from engine.errors import MotcuaError
-from engine.models import Dossier, ExternalTask, ProcessInstance
+from engine.models import Dossier, ExternalTask, ProcessDefinition, ProcessInstance
 from engine.runtime import Actor
 
 log = logging.getLogger(__name__)
@@ -75,14 +76,27 @@ def claim_due_soon(session: Session, now: dt.datetime, limit: int = 50) -> list[
             or calendar.working_time_between(now, d.due_at) <= dt.timedelta(hours=d.warn_hours)]
 
 
+APOLOGY_PROCESS = "dossier_apology"
+
+
 def warn(session: Session, dossier: Dossier, now: dt.datetime, actor) -> bool:
-    """Mark the dossier warned and tell its instance (message ``dossier_due_soon``, which an event
-    subprocess can catch to ask the leader for the apology and extension letter); True if it listened."""
+    """Mark the dossier warned and raise the apology: the instance's own event subprocess catches
+    ``dossier_due_soon`` if it has one; otherwise the built-in ``dossier_apology`` process (if deployed) starts
+    for it — officers reminded through ``notify``, the leader asked to sign Form 04. True if something was raised."""
     dossier.warned_at = now
-    if not messages.waiting_instances(session, dossiers.DUE_SOON, instance_id=dossier.instance_id):
+    variables = {"dossier_due_at": dossier.due_at.isoformat(), "dossier_overdue": dossier.due_at <= now}
+    if messages.waiting_instances(session, dossiers.DUE_SOON, instance_id=dossier.instance_id):
+        messages.correlate(session, dossiers.DUE_SOON, actor, instance_id=dossier.instance_id, variables=variables)
+        return True
+    if session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.key == APOLOGY_PROCESS).limit(1)) is None:
         return False
-    messages.correlate(session, dossiers.DUE_SOON, actor, instance_id=dossier.instance_id,
-                       variables={"dossier_due_at": dossier.due_at.isoformat(), "dossier_overdue": dossier.due_at <= now})
+    instance = session.get(ProcessInstance, dossier.instance_id)
+    known = json.loads(instance.variables) if instance is not None else {}
+    extra = {k: known[k] for k in ("procedure_name", "notify_to", "notify_to_name", "applicant_name") if k in known}
+    instances.start(session, actor, APOLOGY_PROCESS, {**extra, **variables, "dossier_code": dossier.code or "",
+                                                      "dossier_instance_id": dossier.instance_id,
+                                                      "procedure_name": extra.get("procedure_name") or
+                                                      (dossier.procedure_code or "")}, dossier.code)
     return True
 
 

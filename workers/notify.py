@@ -129,7 +129,8 @@ def _text(value: Any) -> str | None:
 
 def handle(variables: dict[str, Any],
            channels: Mapping[str, Channel] | Iterable[Channel] | None = None) -> dict[str, Any]:
-    """Render ``notify_template`` and deliver it on ``notify_channels`` (default ``["email"]``).
+    """Render ``notify_template`` and deliver it on ``notify_channels`` (default ``["email"]``), to the
+    applicant, or by e-mail to ``notify_to`` (``notify_to_name``) when given — e.g. ``officer_reminder``.
 
     Returns ``notify_deliveries`` (one ``{channel, recipient, status, detail, at}`` per channel) and
     ``notify_sent``. ``channels`` maps channel names to channels (default: :func:`default_channels`).
@@ -148,7 +149,10 @@ def handle(variables: dict[str, Any],
         raise BpmnError("NOTIFY_CHANNEL", f"Không có kênh thông báo: {', '.join(unknown)}")
 
     message = Message(template=template, subject=subject, text=text, html=html,
-                      name=_text(variables.get("applicant_name")), email=_text(variables.get("applicant_email")),
+                      # notify_to / notify_to_name address someone else than the applicant (an officer)
+                      name=_text(variables.get("notify_to_name") if variables.get("notify_to")
+                                 else variables.get("applicant_name")),
+                      email=_text(variables.get("notify_to") or variables.get("applicant_email")),
                       zalo_user_id=_text(variables.get("zalo_user_id")),
                       phone=_text(variables.get("applicant_phone")), dossier_code=_text(variables.get("dossier_code")))
     results = [_deliver(channels[name], name, message) for name in requested]

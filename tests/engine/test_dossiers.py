@@ -172,3 +172,54 @@ def test_delivery_is_recorded_and_overdue_dossiers_are_listed(factory, operator)
             assert [d["code"] for d in queries.dossier_list(s)] == ["H-LATE"]
             assert {d["code"] for d in queries.dossier_list(s, running=False)} == {"H-LATE", "H-OK"}
     assert dossier(factory, late)["deliveredAt"] is None
+
+
+def test_the_due_soon_path_can_remind_the_officer_through_notify(factory, operator):
+    from engine import timers
+    reminding = LATE.replace(
+        b'<bpmn:sequenceFlow id="g0" sourceRef="due_soon" targetRef="apology"/>',
+        b'<bpmn:scriptTask id="who" scriptFormat="python"><bpmn:script>notify_template = "officer_reminder"\n'
+        b'notify_to = "canbo1@motcua.vn"</bpmn:script></bpmn:scriptTask>'
+        b'<bpmn:serviceTask id="remind" camunda:type="external" camunda:topic="notify"/>'
+        b'<bpmn:sequenceFlow id="g0" sourceRef="due_soon" targetRef="who"/>'
+        b'<bpmn:sequenceFlow id="g2" sourceRef="who" targetRef="remind"/>'
+        b'<bpmn:sequenceFlow id="g3" sourceRef="remind" targetRef="apology"/>')
+    deploy_files(factory, [("late.bpmn", reminding), ("procedure.toml",
+                                                     b'code = "T.3"\nprocess_key = "late_p"\n'
+                                                     b'deadline = { unit = "working_days", online = 1 }\n')])
+    with time_machine.travel(at(2026, 11, 30, 9, 0), tick=False):
+        with db.transaction(factory) as s:
+            iid = instances.start(s, operator, "late_p", {"dossier_code": "H-10", "procedure_name": "Thử"}, "H-10").row.id
+    assert timers.warn_due_soon(factory, at(2026, 11, 30, 15, 30)) == [iid]
+    from workers import notify, runner
+    sent = []
+    outcomes = runner.run_once(factory, "w", {"notify": lambda v: sent.append(notify.render(v["notify_template"], v))
+                                              or {"notify_sent": True}})
+    assert [o.result for o in outcomes] == ["completed"]
+    ((subject, text, _),) = sent
+    assert subject == "Nhắc việc: hồ sơ H-10 sắp đến hạn giải quyết" and "Hạn trả kết quả: 09:00 ngày 01/12/2026" in text
+    with db.transaction(factory) as s:
+        assert {t["taskDefinitionKey"] for t in queries.user_tasks(s, instance_id=iid)} == {"review", "apology"}
+
+
+def test_without_its_own_handler_a_late_dossier_starts_the_built_in_apology_process(factory, operator):
+    from engine import timers
+    from workers import runner
+    deploy_files(factory, deployment.collect_files([PROCESSES / "dossier-apology"]))
+    deploy_files(factory, [("supp.bpmn", SUPPLEMENT), ("procedure.toml", procedure(online=1))])
+    with time_machine.travel(at(2026, 11, 30, 9, 0), tick=False):
+        with db.transaction(factory) as s:
+            iid = instances.start(s, operator, "supp", {"procedure_name": "Thử", "applicant_email": "dan@example.vn"},
+                                  "H-11").row.id
+    assert timers.warn_due_soon(factory, at(2026, 11, 30, 15, 30)) == [iid]
+    with db.transaction(factory) as s:
+        (apology,) = queries.instances(s, key="dossier_apology")
+    assert apology["businessKey"] == "H-11"
+    seen = []
+    runner.run_once(factory, "w", {"notify": lambda v: seen.append(v) or {"notify_sent": False}})
+    (variables,) = seen
+    assert variables["notify_template"] == "officer_reminder" and "applicant_email" not in variables  # never the citizen
+    with db.transaction(factory) as s:
+        (task,) = queries.user_tasks(s, instance_id=apology["id"])
+    assert task["candidateGroups"] == ["lanh-dao"] and task["formKey"] == "apology-letter"
+    assert task["due"] == at(2026, 12, 1, 9, 0).astimezone(dt.timezone.utc).isoformat()

@@ -404,3 +404,17 @@ def test_the_runner_retries_when_the_mail_server_is_down(factory, operator, dead
     with db.transaction(factory) as s:
         (task,) = queries.instance_detail(s, iid)["externalTasks"]
     assert task["retries"] == 2 and "ConnectionRefusedError" in task["errorMessage"]
+
+
+def test_an_officer_reminder_goes_to_notify_to(smtp_server):
+    mailbox, settings = smtp_server
+    variables = dossier(notify_template="officer_reminder", notify_to="canbo1@motcua.vn", notify_to_name="Lê Văn Tám",
+                        dossier_due_at="2026-12-01T02:00:00+00:00", dossier_overdue=False)
+    result = notify.handle(variables, [notify.EmailChannel(settings)])
+    assert result["notify_sent"] is True and result["notify_deliveries"][0]["recipient"] == "canbo1@motcua.vn"
+    ((recipients, _),) = mailbox.messages
+    assert recipients == ["canbo1@motcua.vn"]
+    mail = mailbox.parsed()
+    assert mail["Subject"] == "Nhắc việc: hồ sơ HS-2026-000123 sắp đến hạn giải quyết"
+    text = mail.get_body(("plain",)).get_content()
+    assert "Kính gửi Lê Văn Tám," in text and "Hạn trả kết quả: 09:00 ngày 01/12/2026" in text
