@@ -140,10 +140,11 @@ class UserTask(CamundaUserTask):
 class ExternalTask(ServiceTask):
     """A service task done by an external worker: it waits (STARTED) until a worker completes it."""
 
-    def __init__(self, wf_spec, name, topic=None, priority=None, **kwargs):
+    def __init__(self, wf_spec, name, topic=None, priority=None, input_parameters=None, **kwargs):
         super().__init__(wf_spec, name, **kwargs)
         self.topic = topic
         self.priority = priority
+        self.input_parameters = dict(input_parameters or {})  # local variables the worker gets with the task
 
 
 class PassThroughTask(NoneTask):
@@ -178,7 +179,18 @@ class ExternalTaskParser(TaskParser):
 
     def create_task(self):
         return self.spec_class(self.spec, self.bpmn_id, topic=self.attribute("topic", "camunda"),
-                               priority=self.attribute("taskPriority", "camunda"), **self.bpmn_attributes)
+                               priority=self.attribute("taskPriority", "camunda"),
+                               input_parameters=input_parameters(self.node), **self.bpmn_attributes)
+
+
+def input_parameters(node) -> dict[str, str]:
+    """The task's Camunda input parameters (Modeler: Inputs), each a text value the worker receives as a local
+    variable, e.g. ``notify_template = received`` on one of several ``notify`` tasks."""
+    found = {}
+    for param in node.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_NS}}}inputOutput/{{{CAMUNDA_NS}}}inputParameter"):
+        if param.get("name"):
+            found[param.get("name")] = (param.text or "").strip()
+    return found
 
 
 class MessageEventDefinition(CamundaMessageEventDefinition):

@@ -22,6 +22,10 @@ from engine.errors import BadInput
 from engine.models import Dossier
 
 UNITS = ("working_days", "working_hours", "days")
+# The national dossier statuses (DVCQG catalogue; reference/one-stop-domain.md §2).
+STATUSES = {1: "Mới đăng ký", 2: "Được tiếp nhận", 3: "Không được tiếp nhận", 4: "Đang xử lý",
+            5: "Yêu cầu bổ sung giấy tờ", 6: "Yêu cầu thực hiện nghĩa vụ tài chính", 7: "Công dân yêu cầu rút hồ sơ",
+            8: "Dừng xử lý", 9: "Đã xử lý xong", 10: "Đã trả kết quả"}
 DUE_SOON = "dossier_due_soon"
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 
@@ -71,7 +75,7 @@ def receive(session: Session, instance_id: str, code: str | None, procedure: dic
                       deadline_unit=unit, deadline_amount=amount, clock_rule=rule if rule in ("pause", "restart")
                       else "pause", submitted_at=at, received_at=at,
                       due_at=add(unit, amount, counting_from(procedure, at)), pauses="[]",
-                      warn_hours=float((procedure.get("deadline") or {}).get("warn_hours", 4)))
+                      warn_hours=float((procedure.get("deadline") or {}).get("warn_hours", 4)), status=1, status_at=at)
     session.add(dossier)
     return dossier
 
@@ -101,6 +105,15 @@ def resume(session: Session, instance_id: str, at: dt.datetime) -> None:
     dossier.paused_at = None
 
 
+def set_status(session: Session, instance_id: str, status: int, at: dt.datetime) -> bool:
+    """Move the dossier to a status (1-10); True if it changed."""
+    dossier = session.get(Dossier, instance_id)
+    if dossier is None or dossier.status == status:
+        return False
+    dossier.status, dossier.status_at = status, at
+    return True
+
+
 def deliver(session: Session, instance_id: str, at: dt.datetime) -> None:
     """The result was handed to the citizen."""
     dossier = session.get(Dossier, instance_id)
@@ -125,6 +138,7 @@ def as_dict(dossier: Dossier, now: dt.datetime | None = None) -> dict[str, Any]:
     def iso(value):
         return value.isoformat() if value is not None else None
     return {"code": dossier.code, "procedureCode": dossier.procedure_code, "channel": dossier.channel,
+            "status": dossier.status, "statusLabel": STATUSES.get(dossier.status), "statusAt": iso(dossier.status_at),
             "deadline": {"unit": dossier.deadline_unit, "amount": dossier.deadline_amount, "clock": dossier.clock_rule},
             "submittedAt": iso(dossier.submitted_at), "receivedAt": iso(dossier.received_at), "dueAt": iso(dossier.due_at),
             "pausedAt": iso(dossier.paused_at), "pauses": json.loads(dossier.pauses),

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import dossiers, runtime
+from engine import dossiers, projections, runtime
 from engine.errors import BadInput, InstanceNotActive, InvalidVariables, NotFound
 from engine.forms import validate_form
 from engine.models import ExternalTask, ProcessDefinition, UserTask
@@ -66,7 +66,10 @@ def start(session: Session, actor: Actor, key: str | None = None, variables: dic
     runtime.advance(loaded)
     runtime.save(session, loaded, actor)
     if parsed.procedure:
-        dossiers.receive(session, row.id, business_key, parsed.procedure, variables, row.started_at)
+        dossier = dossiers.receive(session, row.id, business_key, parsed.procedure, variables, row.started_at)
+        if dossier is not None and loaded.status_reached:
+            dossier.status, dossier.status_at = loaded.status_reached
+            projections.write_events(session, loaded, [projections.status_event(*loaded.status_reached)], actor)
     return loaded
 
 

@@ -121,6 +121,10 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
     elif tag in ("conditionExpression", "loopCardinality", "completionCondition", "loopCondition"):
         if (el.text or "").strip():
             problems.extend(_check_expression(name, el, el.text, False, extra_functions))
+    elif tag == "property" and el.tag.startswith(C):
+        problems.extend(_check_dossier_property(name, el))
+    elif tag in ("inputParameter", "outputParameter") and el.tag.startswith(C):
+        problems.extend(_check_io_parameter(name, el, tag))
     elif tag in ("timeDate", "timeDuration", "timeCycle"):
         text = (el.text or "").strip()
         if not text:
@@ -128,6 +132,32 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
         else:
             problems.extend(_check_expression(name, el, dialect.due_date_expression(text), False, extra_functions))
     return problems
+
+
+DOSSIER_CLOCK_VALUES = ("pause", "delivered")
+
+
+def _check_dossier_property(name: str, el: etree._Element) -> list[Problem]:
+    """The extension properties motcua reads: ``dossier_clock`` and ``dossier_status`` must have a value it knows."""
+    prop, value = el.get("name"), (el.get("value") or "").strip()
+    if prop == "dossier_clock" and value not in DOSSIER_CLOCK_VALUES:
+        return [_problem(name, el, f"the property dossier_clock = '{value}' is not known: use 'pause' (a supplement "
+                                   "request: the clock stops while it is active) or 'delivered' (the result is handed over)")]
+    if prop == "dossier_status" and not (value.isdigit() and 1 <= int(value) <= 10):
+        return [_problem(name, el, f"the property dossier_status = '{value}' is not a dossier status: use a number "
+                                   "from 1 (Mới đăng ký) to 10 (Đã trả kết quả)")]
+    return []
+
+
+def _check_io_parameter(name: str, el: etree._Element, tag: str) -> list[Problem]:
+    """Input parameters are text values given to a worker with its task; nothing else of Camunda's mapping runs."""
+    if tag == "outputParameter":
+        return [_problem(name, el, "output parameters are not run by motcua: the variables a worker or form returns "
+                                   "become process variables as they are")]
+    if len(el) or "${" in (el.text or "") or "#{" in (el.text or ""):
+        return [_problem(name, el, f"the input parameter '{el.get('name')}' must be plain text: motcua passes it to "
+                                   "the worker as it is (no scripts, lists, maps or ${…} expressions)")]
+    return []
 
 
 def _check_service_task(name: str, el: etree._Element) -> list[Problem]:

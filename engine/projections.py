@@ -129,11 +129,15 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
     if row.status == "completed" and row.ended_at == at:
         events.append({"kind": "instance_completed", "task": None, "user_id": None, "details": None})
     _event_subprocess_subscriptions(session, loaded, at)
-    if (loaded.parsed.procedure or {}).get("deadline") and not loaded.is_new:
-        _move_dossier_clock(session, loaded, activity_events, at)
+    if (loaded.parsed.procedure or {}).get("deadline"):
+        loaded.status_reached = _status_reached(loaded, activity_events)
+        if not loaded.is_new:  # a new instance's dossier is received after this (engine.instances.start)
+            _move_dossier_clock(session, loaded, activity_events, at)
+            if loaded.status_reached and dossiers.set_status(session, row.id, *loaded.status_reached):
+                events.append(status_event(*loaded.status_reached))
     if loaded.errors:
         events.extend(_open_incidents(session, loaded, at))
-    _write_history(session, loaded, events, actor)
+    write_events(session, loaded, events, actor)
 
 
 def _delete_gone(session: Session, wf: BpmnWorkflow, gone_ids: list[UUID]) -> None:
@@ -227,7 +231,8 @@ def _insert_external_task(session: Session, loaded, task, at: dt.datetime) -> No
     session.add(ExternalTask(
         id=str(task.id), instance_id=row.id, definition_id=row.definition_id, process_key=row.process_key,
         business_key=row.business_key, activity_id=element_id(task), activity_name=spec.bpmn_name,
-        topic=spec.topic, priority=int(priority) if priority else 0, variables=dumps_variables(task.data),
+        topic=spec.topic, priority=int(priority) if priority else 0,
+        variables=dumps_variables({**task.data, **getattr(spec, "input_parameters", {})}),
         retries=None, suspended=row.status == "suspended", created_at=at))
 
 
@@ -254,6 +259,30 @@ def _event_subprocess_subscriptions(session: Session, loaded, at: dt.datetime) -
         session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == row.id))
 
 
+def _status_reached(loaded, activity_events: list[dict[str, Any]]) -> tuple[int, dt.datetime] | None:
+    """The dossier status of the last element marked ``dossier_status`` that the token reached in this command
+    (an element is reached when it starts; an event that passes at once, when it completes)."""
+    statuses = loaded.parsed.statuses
+    if not statuses:
+        return None
+    started = {e["task"].id for e in activity_events if e["kind"] == "activity_started"}
+    reached = None
+    for event in activity_events:
+        task = event["task"]
+        if element_id(task) not in statuses:
+            continue
+        if event["kind"] == "activity_started" or (
+                event["kind"] == "activity_completed" and task.id not in started and task.id not in loaded.before):
+            reached = (statuses[element_id(task)], _stamp(task.last_state_change))
+    return reached
+
+
+def status_event(status: int, at: dt.datetime) -> dict[str, Any]:
+    """The history event of a dossier status change."""
+    return {"kind": "dossier_status", "task": None, "user_id": None,
+            "details": {"status": status, "label": dossiers.STATUSES.get(status), "at": at.isoformat()}}
+
+
 def _move_dossier_clock(session: Session, loaded, activity_events: list[dict[str, Any]], at: dt.datetime) -> None:
     """Stop the dossier's clock while a ``dossier_clock = pause`` element is active, note the delivery of the
     result, and end the clock with the instance."""
@@ -273,7 +302,8 @@ def _move_dossier_clock(session: Session, loaded, activity_events: list[dict[str
         dossiers.finish(session, loaded.row.id, at)
 
 
-def _write_history(session: Session, loaded, events: list[dict[str, Any]], actor) -> None:
+def write_events(session: Session, loaded, events: list[dict[str, Any]], actor) -> None:
+    """Write history events of a loaded instance (its elements entered and left, its status changes...)."""
     row = loaded.row
     rows = []
     for event in events:

@@ -63,6 +63,7 @@ class Loaded:
     events: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[UUID, str] = field(default_factory=dict)
     is_new: bool = False
+    status_reached: tuple[int, dt.datetime] | None = None  # the dossier status the command moved to, and when
 
     def task(self, task_id: str):
         """The workflow task with this id, or None."""

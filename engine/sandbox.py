@@ -285,5 +285,7 @@ class SandboxEngine(PythonScriptEngine):
         super().__init__(environment=SandboxEnvironment(helpers))
 
     def validate(self, expression: str) -> None:
-        """Check an expression without running it."""
+        """Check an expression without running it. Text that is not Python at all raises ``SyntaxError``, as
+        SpiffWorkflow's DMN engine expects: it then reads a rule's entry as a test (``<= 2``) on the input."""
+        ast.parse(expression.strip() if isinstance(expression, str) else "", mode="eval")  # SyntaxError passes up
         _compile(expression, False, self.environment.allowed_calls)

@@ -47,6 +47,7 @@ class ParsedDefinition:
     procedure: dict | None = None  # the catalogue entry (procedure.toml) deployed with it, if any
     clock_pauses: frozenset[str] = frozenset()  # elements during which the dossier's clock stops
     deliveries: frozenset[str] = frozenset()  # elements whose completion delivers the result to the citizen
+    statuses: dict[str, int] = field(default_factory=dict)  # element → dossier status set when it is reached
     trigger_messages: dict[str, str] = field(default_factory=dict)  # message → event subprocess start event
 
     def element_name(self, element_id: str) -> str | None:
@@ -86,6 +87,8 @@ def parse_definition(key: str, bpmn: Mapping[str, bytes], dmn: Mapping[str, byte
                             forms={name: json.loads(data) for name, data in forms.items()},
                             start_form_key=_start_form_key(key, bpmn), procedure=_procedure(key, procedures or {}),
                             clock_pauses=_marked(key, bpmn, "pause"), deliveries=_marked(key, bpmn, "delivered"),
+                            statuses={element: int(value) for element, value in
+                                      extension_properties(key, bpmn, "dossier_status").items()},
                             trigger_messages=_trigger_messages(spec, subprocess_specs))
 
 
@@ -110,21 +113,27 @@ def _procedure(key: str, procedures: Mapping[str, bytes]) -> dict | None:
     return None
 
 
-def _marked(key: str, bpmn: Mapping[str, bytes], value: str) -> frozenset[str]:
-    """Elements with the extension property ``dossier_clock = <value>``: ``pause`` (a supplement request:
-    while one is active the dossier's clock stops) or ``delivered`` (handing over the result)."""
+def extension_properties(key: str, bpmn: Mapping[str, bytes], name: str) -> dict[str, str]:
+    """The elements of process ``key`` that carry the extension property ``name`` (Camunda Modeler:
+    Extensions → Properties), with its value."""
     b, c = "{http://www.omg.org/spec/BPMN/20100524/MODEL}", "{http://camunda.org/schema/1.0/bpmn}"
-    found = set()
+    found: dict[str, str] = {}
     for data in bpmn.values():
         for process in dialect.parse_xml(data).iter(f"{b}process"):
             if process.get("id") != key:
                 continue
             for prop in process.iter(f"{c}property"):
-                if prop.get("name") == "dossier_clock" and prop.get("value") == value:
+                if prop.get("name") == name:
                     element = prop.getparent().getparent().getparent()  # property < properties < extensionElements
                     if element is not None and element.get("id"):
-                        found.add(element.get("id"))
-    return frozenset(found)
+                        found[element.get("id")] = (prop.get("value") or "").strip()
+    return found
+
+
+def _marked(key: str, bpmn: Mapping[str, bytes], value: str) -> frozenset[str]:
+    """Elements with the extension property ``dossier_clock = <value>``: ``pause`` (a supplement request:
+    while one is active the dossier's clock stops) or ``delivered`` (handing over the result)."""
+    return frozenset(e for e, v in extension_properties(key, bpmn, "dossier_clock").items() if v == value)
 
 
 def _start_form_key(key: str, bpmn: Mapping[str, bytes]) -> str | None:
