@@ -45,6 +45,7 @@ class Settings:
     smtp_host: str = "localhost"
     smtp_port: int = 8025
     smtp_from: str = "Bộ phận Một cửa <no-reply@localhost>"
+    office_email: str | None = None  # where reminders to officers and partner agencies go without notify_to
     smtp_timeout: float = 10.0
     zalo_webhook_url: str | None = None
     zalo_token: str | None = None
@@ -110,6 +111,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_host=env.get("MOTCUA_SMTP_HOST") or "localhost",
         smtp_port=_number(env, "MOTCUA_SMTP_PORT", int, 8025),
         smtp_from=env.get("MOTCUA_SMTP_FROM") or "Bộ phận Một cửa <no-reply@localhost>",
+        office_email=env.get("MOTCUA_OFFICE_EMAIL") or None,
         smtp_timeout=_number(env, "MOTCUA_SMTP_TIMEOUT", float, 10.0),
         zalo_webhook_url=env.get("MOTCUA_ZALO_WEBHOOK_URL") or None,
         zalo_token=env.get("MOTCUA_ZALO_TOKEN") or None,

@@ -17,6 +17,8 @@ A channel without a recipient (no e-mail address, no Zalo user id) is ``skipped`
 """
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import logging
 import re
@@ -60,6 +62,14 @@ def _date_vn(value: Any) -> str:
     return str(value)
 
 
+def _vnd(value: Any) -> str:
+    """An amount in đồng as Vietnamese write it: ``16.000 đồng``."""
+    try:
+        return f"{int(value):,}".replace(",", ".") + " đồng"
+    except (TypeError, ValueError):
+        return str(value)
+
+
 _ENV: jinja2.Environment | None = None
 
 
@@ -72,6 +82,7 @@ def _environment() -> jinja2.Environment:
                                                 default=False),
             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         env.filters["date_vn"] = _date_vn
+        env.filters["vnd"] = _vnd
         env.tests["http_url"] = lambda value: str(value).lower().startswith(("http://", "https://"))
         _ENV = env
     return _ENV
@@ -127,6 +138,31 @@ def _text(value: Any) -> str | None:
     return None if value is None or str(value).strip() == "" else str(value).strip()
 
 
+AUDIENCES = ("citizen", "officers", "agency")
+
+
+def _addressed(variables: Mapping[str, Any], message: Message) -> Message:
+    """Address the message: to the applicant, or — ``notify_to`` given, or ``notify_audience`` = ``officers`` /
+    ``agency`` — by e-mail to that person or to the office mailbox (``MOTCUA_OFFICE_EMAIL``). A reminder meant
+    for officers never goes to the citizen."""
+    audience = variables.get("notify_audience") or "citizen"
+    if audience not in AUDIENCES:
+        raise BpmnError("NOTIFY_RECIPIENT", f"notify_audience «{audience}» không hợp lệ: {', '.join(AUDIENCES)}")
+    to = _text(variables.get("notify_to"))
+    if audience != "citizen" and not to:
+        from engine.config import load_settings
+        to = load_settings().office_email
+        if not to:
+            raise BpmnError("NOTIFY_RECIPIENT", "Chưa có địa chỉ nhận thông báo cho cán bộ: đặt biến notify_to "
+                                                "hoặc cấu hình MOTCUA_OFFICE_EMAIL")
+    if to:
+        return dataclasses.replace(message, name=_text(variables.get("notify_to_name")), email=to)
+    return dataclasses.replace(message, name=_text(variables.get("applicant_name")),
+                               email=_text(variables.get("applicant_email")),
+                               zalo_user_id=_text(variables.get("zalo_user_id")),
+                               phone=_text(variables.get("applicant_phone")))
+
+
 def handle(variables: dict[str, Any],
            channels: Mapping[str, Channel] | Iterable[Channel] | None = None) -> dict[str, Any]:
     """Render ``notify_template`` and deliver it on ``notify_channels`` (default ``["email"]``), to the
@@ -148,13 +184,8 @@ def handle(variables: dict[str, Any],
     if unknown:
         raise BpmnError("NOTIFY_CHANNEL", f"Không có kênh thông báo: {', '.join(unknown)}")
 
-    message = Message(template=template, subject=subject, text=text, html=html,
-                      # notify_to / notify_to_name address someone else than the applicant (an officer)
-                      name=_text(variables.get("notify_to_name") if variables.get("notify_to")
-                                 else variables.get("applicant_name")),
-                      email=_text(variables.get("notify_to") or variables.get("applicant_email")),
-                      zalo_user_id=_text(variables.get("zalo_user_id")),
-                      phone=_text(variables.get("applicant_phone")), dossier_code=_text(variables.get("dossier_code")))
+    message = _addressed(variables, Message(template=template, subject=subject, text=text, html=html,
+                                            dossier_code=_text(variables.get("dossier_code"))))
     results = [_deliver(channels[name], name, message) for name in requested]
     out = {"notify_deliveries": [r.to_variables() for r in results],
            "notify_sent": any(r.status == "sent" for r in results)}

@@ -25,7 +25,8 @@ A scenario file (``processes/<p>/scenarios/<name>.yaml``)::
       variables: {ket_qua: cap}
 
 ``defaults.yaml`` in the same folder gives ``start`` and ``workers`` entries every scenario of the folder
-shares (a scenario's own entries win).
+shares (a scenario's own entries win, the form field by field; ``workers: {topic: null}`` drops a default so
+that the scenario's steps answer that topic).
 """
 from __future__ import annotations
 
@@ -270,7 +271,8 @@ def parse_scenario(raw: Any, file: str, defaults: dict[str, Any] | None = None) 
         form=_mapping(form, file, "start.form") if form is not None else None,
         variables=_mapping(start.get("variables"), file, "start.variables"),
         business_key=start.get("business_key"), user=str(start.get("user") or "cong-dan"),
-        workers={topic: parse_answer(answer, f"{file}, workers.{topic}") for topic, answer in workers_raw.items()},
+        workers={topic: parse_answer(answer, f"{file}, workers.{topic}") for topic, answer in workers_raw.items()
+                 if answer is not None},  # null: this scenario answers the topic in its steps
         steps=[parse_step(i, step, file) for i, step in enumerate(steps, start=1)],
         expect=parse_expect(raw.get("expect"), f"{file}, expect"))
 

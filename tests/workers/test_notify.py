@@ -194,3 +194,40 @@ def test_an_officer_reminder_goes_to_notify_to(smtp_server):
     assert mail["Subject"] == "Nhắc việc: hồ sơ HS-2026-000123 sắp đến hạn giải quyết"
     text = mail.get_body(("plain",)).get_content()
     assert "Kính gửi Lê Văn Tám," in text and "Hạn trả kết quả: 09:00 ngày 01/12/2026" in text
+
+
+def test_a_reminder_for_officers_without_notify_to_goes_to_the_office_mailbox_never_the_citizen(smtp_server,
+                                                                                                monkeypatch):
+    mailbox, settings = smtp_server
+    variables = dossier(notify_template="officer_reminder", notify_audience="officers",
+                        dossier_due_at="2026-12-01T02:00:00+00:00", dossier_overdue=True)
+    with pytest.raises(BpmnError) as err:
+        notify.handle(variables, [notify.EmailChannel(settings)])
+    assert err.value.code == "NOTIFY_RECIPIENT" and "MOTCUA_OFFICE_EMAIL" in err.value.message
+    monkeypatch.setenv("MOTCUA_OFFICE_EMAIL", "motcua@xa.example.vn")
+    result = notify.handle(variables, [notify.EmailChannel(settings)])
+    assert result["notify_deliveries"][0]["recipient"] == "motcua@xa.example.vn"
+    ((recipients, _),) = mailbox.messages
+    assert recipients == ["motcua@xa.example.vn"] and variables["applicant_email"] not in recipients
+    with pytest.raises(BpmnError, match="notify_audience"):
+        notify.handle({**variables, "notify_audience": "everyone"}, [notify.EmailChannel(settings)])
+
+
+@pytest.mark.parametrize("template, needs", [("payment_failed", "16.000 đồng"), ("stopped", "Lý do: Không đủ"),
+                                             ("apology", "Ngày hẹn trả kết quả mới: 03/12/2026"),
+                                             ("need_more_documents", "  - Văn bản ủy quyền")])
+def test_the_procedure_templates_read_the_standard_forms_variables(template, needs):
+    variables = dossier(fee_vnd=16000, ly_do_dung="Không đủ điều kiện", late_reason="Cán bộ nghỉ ốm đột xuất",
+                        new_due_date="2026-12-03", apology_signed_by="Chủ tịch UBND xã",
+                        giay_to_thieu=["Văn bản ủy quyền"], ly_do_bo_sung="Thiếu giấy tờ")
+    _, text, html = notify.render(template, variables)
+    assert needs in text and "<html" in html
+
+
+def test_a_long_vietnamese_subject_arrives_with_every_space(smtp_server):
+    mailbox, settings = smtp_server
+    variables = dossier(notify_template="apology", late_reason="Cán bộ nghỉ ốm", new_due_date="2026-12-03",
+                        apology_signed_by="Chủ tịch UBND xã", dossier_code="000.00.00.H56-261201-0001")
+    notify.handle(variables, [notify.EmailChannel(settings)])
+    assert mailbox.parsed()["Subject"] == ("Văn bản xin lỗi và hẹn lại ngày trả kết quả hồ sơ "
+                                           "000.00.00.H56-261201-0001")
