@@ -38,6 +38,41 @@ def test_no_executable_process(factory):
     assert "no executable process" in problem.message and "Executable" in problem.message
 
 
+PROPS = '<bpmn:extensionElements><camunda:properties><camunda:property name="{}" value="{}"/></camunda:properties></bpmn:extensionElements>'
+IO = '<bpmn:extensionElements><camunda:inputOutput>{}</camunda:inputOutput></bpmn:extensionElements>'
+
+
+@pytest.mark.parametrize("xml, words", [
+    (f'<bpmn:task id="el">{PROPS.format("dossier_status", "11")}</bpmn:task>', "from 1 (Mới đăng ký) to 10"),
+    (f'<bpmn:task id="el">{PROPS.format("dossier_status", "done")}</bpmn:task>', "'done' is not a dossier status"),
+    (f'<bpmn:task id="el">{PROPS.format("dossier_clock", "stop")}</bpmn:task>', "use 'pause'"),
+    ('<bpmn:serviceTask id="el" camunda:type="external" camunda:topic="notify">'
+     + IO.format('<camunda:inputParameter name="notify_template">${tpl}</camunda:inputParameter>')
+     + '</bpmn:serviceTask>', "must be plain text"),
+    ('<bpmn:serviceTask id="el" camunda:type="external" camunda:topic="notify">'
+     + IO.format('<camunda:outputParameter name="x">y</camunda:outputParameter>') + '</bpmn:serviceTask>',
+     "output parameters are not run"),
+])
+def test_extension_values_motcua_cannot_use_are_refused(factory, xml, words):
+    body = "\n".join([start()[1], xml, end()[1], flow("f1", "start", "el"), flow("f2", "el", "end")])
+    problems = refused(factory, [("p.bpmn", process(body))])
+    assert problems[0].element_id == "el" and words in problems[0].message, problems
+
+
+def test_input_parameters_reach_the_worker_as_variables_of_that_task_only(factory, operator):
+    io = IO.format('<camunda:inputParameter name="notify_template">received</camunda:inputParameter>')
+    body = linear(start(), external("a", "notify", io), external("b", "notify"), end())
+    deploy_files(factory, [("p.bpmn", process(body))])
+    from engine import external_tasks
+    with db.transaction(factory) as session:
+        instances.start(session, operator, "p", {"x": 1})
+        (first,) = external_tasks.fetch_and_lock(session, "w", {"notify": 1000})
+        assert first.variables == {"x": 1, "notify_template": "received"}
+        external_tasks.complete(session, first.id, "w", {"y": 2})
+        (second,) = external_tasks.fetch_and_lock(session, "w", {"notify": 1000})
+        assert second.activity_id == "b" and second.variables == {"x": 1, "y": 2}
+
+
 @pytest.mark.parametrize("xml, element, words", [
     ('<bpmn:complexGateway id="cg"/>', "cg", "complex gateways"),
     ('<bpmn:receiveTask id="rt"/>', "rt", "receive tasks"),
