@@ -223,3 +223,29 @@ def test_without_its_own_handler_a_late_dossier_starts_the_built_in_apology_proc
         (task,) = queries.user_tasks(s, instance_id=apology["id"])
     assert task["candidateGroups"] == ["lanh-dao"] and task["formKey"] == "apology-letter"
     assert task["due"] == at(2026, 12, 1, 9, 0).astimezone(dt.timezone.utc).isoformat()
+
+
+def _marked(kind: str, element_id: str, status: int, groups: str = "mot-cua") -> tuple[str, str]:
+    props = ('<bpmn:extensionElements><camunda:properties><camunda:property name="dossier_status" '
+             f'value="{status}"/></camunda:properties></bpmn:extensionElements>')
+    extra = f' camunda:candidateGroups="{groups}"' if kind == "userTask" else ""
+    return element_id, f'<bpmn:{kind} id="{element_id}"{extra}>{props}</bpmn:{kind}>'
+
+
+def test_the_dossier_status_follows_the_marked_elements_and_each_change_is_in_the_history(factory, operator):
+    diagram = process(linear(start(), _marked("userTask", "review", 4), _marked("userTask", "supplement", 5, "cong-dan"),
+                             _marked("endEvent", "done", 10)), process_id="supp")
+    deploy_files(factory, [("supp.bpmn", diagram), ("procedure.toml", procedure(online=3))])
+    with time_machine.travel(at(2026, 12, 1, 9, 0), tick=True):
+        with db.transaction(factory) as s:
+            iid = instances.start(s, operator, "supp", {}, "T-1").row.id
+        assert dossier(factory, iid)["status"] == 4 and dossier(factory, iid)["statusLabel"] == "Đang xử lý"
+        walk(factory, operator, iid, at(2026, 12, 1, 10, 0), "review")
+        assert dossier(factory, iid)["status"] == 5
+        walk(factory, operator, iid, at(2026, 12, 1, 11, 0), "supplement")
+    clock = dossier(factory, iid)
+    assert (clock["status"], clock["statusLabel"]) == (10, "Đã trả kết quả")
+    with db.transaction(factory) as s:
+        history = queries.instance_detail(s, iid)["history"]
+    changes = [(h["details"]["status"], h["details"]["label"]) for h in history if h["kind"] == "dossier_status"]
+    assert changes == [(4, "Đang xử lý"), (5, "Yêu cầu bổ sung giấy tờ"), (10, "Đã trả kết quả")]
