@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask, ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as CamundaUserTaskParser
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
+from SpiffWorkflow.util.task import TaskState
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -257,3 +259,34 @@ def restore_ids(specs, renamed: dict[str, str]) -> None:
         for task_spec in spec.task_specs.values():
             if getattr(task_spec, "bpmn_id", None) in renamed:
                 task_spec.bpmn_id = renamed[task_spec.bpmn_id]
+
+
+class SharedSpecStartTask(BpmnStartTask):
+    """A process's start whose event subprocesses start without rewiring the spec.
+
+    SpiffWorkflow's ``trigger_wf`` connects the start to the event subprocess the first time a message starts
+    it. The spec is shared by every instance of the definition (it is parsed once), so from then on every new
+    instance would predict that subprocess as a plain branch that never ends, and never complete. Here the
+    subprocess is connected to the end once, when the definition is parsed (:func:`isolate_event_subprocesses`),
+    and a trigger only adds the subprocess task to the one instance it happens in."""
+
+    def trigger_wf(self, my_task, spec_name):
+        child = my_task._add_child(self._wf_spec.task_specs[spec_name], TaskState.FUTURE)
+        child.triggered = True
+        child.task_spec._update(child)
+        return child.id
+
+
+def isolate_event_subprocesses(specs) -> None:
+    """Prepare parsed process specs so that starting an event subprocess changes only its own instance."""
+    for spec in specs:
+        start = getattr(spec, "start", None)
+        if not isinstance(start, BpmnStartTask):
+            continue
+        for name in start.trigger_specs:
+            subprocess_task = spec.task_specs[name]
+            if spec.end not in subprocess_task.outputs:
+                subprocess_task.connect(spec.end)
+            if start.name not in subprocess_task._inputs:  # an input (SpiffWorkflow requires one), not an output
+                subprocess_task._connect_notify(start)
+        start.__class__ = SharedSpecStartTask

@@ -2,7 +2,8 @@
 
 A stored definition never changes, so its parsed spec is cached for the life of the process, keyed by
 the definition's content hash: every request, job and timer reuses it (parsing per request would halve
-throughput). Sharing one spec between workflows is safe (see the SpiffWorkflow reference, §7).
+throughput). Sharing one spec between workflows is safe (see the SpiffWorkflow reference, §7) once
+event subprocesses no longer rewire it when they start (:func:`dialect.isolate_event_subprocesses`).
 """
 from __future__ import annotations
 
@@ -83,6 +84,7 @@ def parse_definition(key: str, bpmn: Mapping[str, bytes], dmn: Mapping[str, byte
     spec = parser.get_spec(key)
     subprocess_specs = parser.get_subprocess_specs(key)
     dialect.restore_ids([spec, *subprocess_specs.values()], renamed)
+    dialect.isolate_event_subprocesses([spec, *subprocess_specs.values()])
     return ParsedDefinition(key=key, spec=spec, subprocess_specs=subprocess_specs,
                             forms={name: json.loads(data) for name, data in forms.items()},
                             start_form_key=_start_form_key(key, bpmn), procedure=_procedure(key, procedures or {}),

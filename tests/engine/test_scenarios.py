@@ -189,3 +189,12 @@ def test_coverage_lists_what_no_scenario_reached(tmp_path):
     report = "\n".join(coverage.lines())
     assert "not reached: element tham_dinh 'Thẩm định, đề xuất kết quả' (userTask)" in report
     assert "not taken: sequence flow f_tiep_nhan from Kết quả kiểm tra hồ sơ (Tiếp nhận)" in report
+
+
+def test_an_apology_in_one_dossier_does_not_change_the_next_dossiers(birth_run):
+    """SpiffWorkflow rewires a shared spec when a message starts an event subprocess; instances started after
+    one dossier's apology must still end."""
+    from engine.scenarios.model import load_scenarios
+    by_file = {s.file: s for s in load_scenarios(BIRTH)}
+    late, happy = by_file["07-late-dossier.yaml"], by_file["01-happy-path.yaml"]
+    assert [birth_run.run(s).failure for s in (late, happy, late, happy)] == [None] * 4
