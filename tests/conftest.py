@@ -53,6 +53,34 @@ def require_pg() -> None:
         pytest.skip("PostgreSQL is not available")
 
 
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+ARTIFACTS = Path(os.environ.get("MOTCUA_TEST_ARTIFACTS", ROOT / "var" / "test-artifacts"))
+
+
+def require_browser() -> str:
+    """The Chromium to drive (``MOTCUA_CHROMIUM`` or Debian's); skip without one, or fail if it is required."""
+    found = next((p for p in (os.environ.get("MOTCUA_CHROMIUM"), *CHROMIUM_PATHS) if p and Path(p).exists()), None)
+    if found is None:
+        if os.environ.get("MOTCUA_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (MOTCUA_REQUIRE_BROWSER=1) but none was found: apt-get install chromium")
+        pytest.skip("Chromium is not installed")
+    return found
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium driven by Playwright (Debian's Chromium; Playwright downloads nothing)."""
+    executable = require_browser()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, headless=True,
+                                              args=["--no-sandbox", "--allow-file-access-from-files"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 class PgSchema:
     """A throw-away schema in the PostgreSQL test database."""
 
