@@ -114,6 +114,22 @@ def set_status(session: Session, instance_id: str, status: int, at: dt.datetime)
     return True
 
 
+def extend(session: Session, instance_id: str, new_due: Any) -> None:
+    """Record the new appointment an apology letter (Form 04) gives — once; a date means the close of that day.
+    The due moment itself stays: the dossier is still counted late against it."""
+    dossier = session.get(Dossier, instance_id)
+    if dossier is None or dossier.extended_due_at is not None or not new_due:
+        return
+    try:
+        moment = dt.datetime.fromisoformat(str(new_due))
+    except ValueError:
+        raise BadInput(f"the new appointment '{new_due}' is not a date (YYYY-MM-DD)") from None
+    if len(str(new_due)) <= 10:  # a date: the close of that working day
+        close = max(end for _, end in calendar_functions.calendar().office_hours)
+        moment = dt.datetime.combine(moment.date(), close, VIETNAM)
+    dossier.extended_due_at = moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)
+
+
 def deliver(session: Session, instance_id: str, at: dt.datetime) -> None:
     """The result was handed to the citizen."""
     dossier = session.get(Dossier, instance_id)
@@ -143,5 +159,5 @@ def as_dict(dossier: Dossier, now: dt.datetime | None = None) -> dict[str, Any]:
             "submittedAt": iso(dossier.submitted_at), "receivedAt": iso(dossier.received_at), "dueAt": iso(dossier.due_at),
             "pausedAt": iso(dossier.paused_at), "pauses": json.loads(dossier.pauses),
             "finishedAt": iso(dossier.finished_at), "deliveredAt": iso(dossier.delivered_at),
-            "warnedAt": iso(dossier.warned_at),
+            "warnedAt": iso(dossier.warned_at), "extendedDueAt": iso(dossier.extended_due_at),
             "overdue": dossier.paused_at is None and end > dossier.due_at}

@@ -134,7 +134,7 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
     return problems
 
 
-DOSSIER_CLOCK_VALUES = ("pause", "delivered")
+DOSSIER_CLOCK_VALUES = ("pause", "delivered", "extend")
 
 
 def _check_dossier_property(name: str, el: etree._Element) -> list[Problem]:
@@ -142,7 +142,8 @@ def _check_dossier_property(name: str, el: etree._Element) -> list[Problem]:
     prop, value = el.get("name"), (el.get("value") or "").strip()
     if prop == "dossier_clock" and value not in DOSSIER_CLOCK_VALUES:
         return [_problem(name, el, f"the property dossier_clock = '{value}' is not known: use 'pause' (a supplement "
-                                   "request: the clock stops while it is active) or 'delivered' (the result is handed over)")]
+                                   "request: the clock stops while it is active), 'delivered' (the result is handed over) or 'extend' (the "
+                                   "apology letter's new_due_date becomes the new appointment)")]
     if prop == "dossier_status" and not (value.isdigit() and 1 <= int(value) <= 10):
         return [_problem(name, el, f"the property dossier_status = '{value}' is not a dossier status: use a number "
                                    "from 1 (Mới đăng ký) to 10 (Đã trả kết quả)")]

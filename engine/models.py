@@ -304,6 +304,7 @@ class Dossier(Base):
     warn_hours: Mapped[float] = mapped_column(Float, default=4.0)  # warn this many working hours before due
     warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # 1-10, engine.dossiers.STATUSES
+    extended_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # the new appointment of Form 04
     status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 

@@ -292,6 +292,8 @@ def _move_dossier_clock(session: Session, loaded, activity_events: list[dict[str
         moment = _stamp(event["task"].last_state_change)
         if element in deliveries and event["kind"] == "activity_completed":
             dossiers.deliver(session, loaded.row.id, moment)
+        if element in loaded.parsed.extensions and event["kind"] == "activity_completed":
+            dossiers.extend(session, loaded.row.id, event["task"].data.get("new_due_date"))
         if element not in pauses:
             continue
         if event["kind"] == "activity_started":

@@ -17,6 +17,9 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
+
+from engine import dialect
 
 FORMAT = "motcua-1"  # stamped on every stored state, beside SpiffWorkflow's own serializer_version
 
@@ -45,6 +48,9 @@ class SpecByReferenceConverter(BpmnWorkflowConverter):
 def _config() -> dict:
     config = dict(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = SpecByReferenceConverter
+    # the dialect's message events appear in state (an event-based gateway keeps the events it has seen); they
+    # store as Camunda's and come back as the dialect's (the last registration of a type name wins)
+    config[dialect.MessageEventDefinition] = MessageEventDefinitionConverter
     return config
 
 

@@ -48,6 +48,7 @@ class ParsedDefinition:
     procedure: dict | None = None  # the catalogue entry (procedure.toml) deployed with it, if any
     clock_pauses: frozenset[str] = frozenset()  # elements during which the dossier's clock stops
     deliveries: frozenset[str] = frozenset()  # elements whose completion delivers the result to the citizen
+    extensions: frozenset[str] = frozenset()  # elements whose completion sets the new appointment (Form 04)
     statuses: dict[str, int] = field(default_factory=dict)  # element → dossier status set when it is reached
     trigger_messages: dict[str, str] = field(default_factory=dict)  # message → event subprocess start event
 
@@ -89,6 +90,7 @@ def parse_definition(key: str, bpmn: Mapping[str, bytes], dmn: Mapping[str, byte
                             forms={name: json.loads(data) for name, data in forms.items()},
                             start_form_key=_start_form_key(key, bpmn), procedure=_procedure(key, procedures or {}),
                             clock_pauses=_marked(key, bpmn, "pause"), deliveries=_marked(key, bpmn, "delivered"),
+                            extensions=_marked(key, bpmn, "extend"),
                             statuses={element: int(value) for element, value in
                                       extension_properties(key, bpmn, "dossier_status").items()},
                             trigger_messages=_trigger_messages(spec, subprocess_specs))

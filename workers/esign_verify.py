@@ -90,7 +90,8 @@ def _read_document(variables: dict[str, Any]) -> bytes:
             return base64.b64decode(str(variables["document_b64"]), validate=True)
         except (binascii.Error, ValueError):
             raise _invalid("Nội dung tài liệu (base64) không hợp lệ") from None
-    document = variables.get("document")
+    # a procedure whose task checks another file than the application's names it (an input parameter)
+    document = variables.get(str(variables.get("document_variable") or "document"))
     if isinstance(document, dict):
         document = document.get("path")
     if not document or not isinstance(document, str):
@@ -185,7 +186,8 @@ def _check(embedded, roots: list[asn1_x509.Certificate]) -> dict[str, Any]:
 
 def handle(variables: dict[str, Any], trust_roots: list[Any] | None = None) -> dict[str, Any]:
     """Return ``signature_valid`` (at least one signature, and every signature intact, trusted and
-    followed by nothing but further signatures), ``signatures`` (one dict per signature, with
+    followed by nothing but further signatures) of the PDF at ``document`` (or in the variable that
+    ``document_variable`` names), ``signatures`` (one dict per signature, with
     ``reason_vi``) and ``signature_reason_vi`` (the first failure, or the signers). A document that is
     not a readable PDF is a BPMN error ``INVALID_DOCUMENT``; missing trust roots are retried (an incident)."""
     reader = _open_pdf(_read_document(variables))

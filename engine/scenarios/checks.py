@@ -50,6 +50,18 @@ def _path_difference(expected: list[str], path: list[str], elements: DiagramElem
     return None
 
 
+def _moment(value: Any) -> Any:
+    """A moment written in any offset (or a YAML timestamp), as Vietnam time, to compare."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        try:
+            value = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            return value
+    return (value if value.tzinfo else value.replace(tzinfo=VIETNAM)).astimezone(VIETNAM).isoformat()
+
+
 def _same(expected: Any, actual: Any) -> bool:
     if isinstance(expected, dict) and isinstance(actual, dict):
         return all(k in actual and _same(v, actual[k]) for k, v in expected.items())
@@ -91,6 +103,13 @@ def first_difference(expect: Expect, detail: dict[str, Any], waiting: list[tuple
         due = dossier.get("dueAt")
         return (f"expected the dossier to be {'overdue' if expect.overdue else 'on time'}, but it is "
                 f"{'overdue' if dossier.get('overdue') else 'on time'} (due {due})")
+    for name, value in expect.dossier.items():
+        actual = dossier.get(name)
+        if isinstance(value, (dt.date, dt.datetime)) or (isinstance(value, str) and isinstance(actual, str)
+                                                        and value[:4].isdigit() and actual[:4].isdigit()):
+            value, actual = _moment(value), _moment(actual)
+        if not _same(value, actual):
+            return f"expected the dossier's {name} to be {value!r}, but it is {actual!r}"
     variables = detail.get("variables") or {}
     for name, value in expect.variables.items():
         if name not in variables:

@@ -45,7 +45,8 @@ DEFAULT_START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=VIETNAM)  # a Tuesday morn
 DEFAULTS_FILE = "defaults.yaml"
 WAIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(working\s+)?(day|hour|minute)s?\s*$", re.IGNORECASE)
 STEP_KINDS = ("task", "worker", "message", "wait", "expect")
-EXPECT_KEYS = {"path", "not_reached", "status", "ended", "end", "variables", "waiting", "overdue", "incidents"}
+EXPECT_KEYS = {"path", "not_reached", "status", "ended", "end", "variables", "waiting", "overdue", "incidents",
+               "dossier"}
 
 
 class ScenarioFileError(BadInput):
@@ -89,6 +90,7 @@ class Expect:
     waiting: list[str] | None = None
     overdue: bool | None = None
     incidents: list[str] = field(default_factory=list)
+    dossier: dict[str, Any] = field(default_factory=dict)  # fields of the dossier's clock (as `motcua show` gives)
 
 
 @dataclass
@@ -201,7 +203,8 @@ def parse_expect(value: Any, where: str) -> Expect:
                   status=status, ended=value.get("ended"), end=value.get("end"),
                   variables=_mapping(value.get("variables"), where, "variables"),
                   waiting=_id_list(value["waiting"], where, "waiting") if "waiting" in value else None,
-                  overdue=value.get("overdue"), incidents=_id_list(value.get("incidents", []), where, "incidents"))
+                  overdue=value.get("overdue"), incidents=_id_list(value.get("incidents", []), where, "incidents"),
+                  dossier=_mapping(value.get("dossier"), where, "dossier"))
 
 
 def parse_answer(value: Any, where: str) -> WorkerAnswer:

@@ -207,3 +207,15 @@ def test_trust_roots_come_from_the_configured_folder(signed, pki, tmp_path, monk
     monkeypatch.delenv("MOTCUA_TRUST_ROOTS_DIR")
     with pytest.raises(RetryableError, match="MOTCUA_TRUST_ROOTS_DIR"):
         esign_verify.handle({"document_b64": base64.b64encode(signed).decode()})
+
+
+def test_a_task_may_name_the_variable_that_holds_its_document(signed, pki, tmp_path):
+    """The certified copy checks the leader's signed copy, not the application's own upload."""
+    unsigned, copy = tmp_path / "ban-chinh.pdf", tmp_path / "ban-sao-ky-so.pdf"
+    unsigned.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    copy.write_bytes(signed)
+    variables = {"document": str(unsigned), "ban_sao_ky_so": str(copy), "document_variable": "ban_sao_ky_so"}
+    assert esign_verify.handle(variables, trust_roots=[pki["root"]])["signature_valid"] is True
+    with pytest.raises(BpmnError) as err:
+        esign_verify.handle({**variables, "document_variable": "khong_co"}, trust_roots=[pki["root"]])
+    assert err.value.code == "INVALID_DOCUMENT"
