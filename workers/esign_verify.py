@@ -81,7 +81,7 @@ def _configured_roots(trust_roots: list[Any] | None) -> list[asn1_x509.Certifica
 
 def _invalid(message: str) -> BpmnError:
     return BpmnError("INVALID_DOCUMENT", message, {"signature_valid": False, "signatures": [],
-                                                   "signature_error": message})
+                                                   "signature_error": message, "signature_reason_vi": message})
 
 
 def _read_document(variables: dict[str, Any]) -> bytes:

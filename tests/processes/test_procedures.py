@@ -72,7 +72,7 @@ def test_the_lifecycle_sets_the_dossier_statuses_and_uses_the_worker_topics(fold
     topics = {t.get(f"{C}topic") for t in root.iter(f"{B}serviceTask")}
     assert TOPICS <= topics
     clock = {p.get("value") for p in root.iter(f"{C}property") if p.get("name") == "dossier_clock"}
-    assert clock == {"pause", "delivered"}
+    assert clock == {"pause", "delivered", "extend"}
     names = {m.get("name") for m in root.iter(f"{B}message")}
     assert {"payment_received", "dossier_due_soon"} <= names
 
