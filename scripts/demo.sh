@@ -31,8 +31,12 @@ echo "Task $task completed."
 step "The dossier's whole story"
 "$motcua" show "$instance"
 
-step "Accounts: officer can-bo-1 (mot-cua), leader lanh-dao-1 (lanh-dao), service account demo-worker"
+step "The procedure library: birth registration's scenario tests (processes/birth-registration/scenarios)"
+"$motcua" test-process processes/birth-registration --require-coverage
+
+step "Accounts: officer can-bo-1 (mot-cua), specialist chuyen-vien-1 (chuyen-vien), leader lanh-dao-1 (lanh-dao), service account demo-worker"
 echo "can-bo-1" | "$motcua" users add can-bo-1 --password-stdin --groups mot-cua >/dev/null 2>&1 || true
+echo "chuyen-vien-1" | "$motcua" users add chuyen-vien-1 --password-stdin --groups chuyen-vien >/dev/null 2>&1 || true
 echo "lanh-dao-1" | "$motcua" users add lanh-dao-1 --password-stdin --groups lanh-dao >/dev/null 2>&1 || true
 token=$("$motcua" users token demo-worker --json 2>/dev/null || "$motcua" users add demo-worker --service --json)
 token=$(printf '%s' "$token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
