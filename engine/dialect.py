@@ -270,15 +270,21 @@ class SharedSpecStartTask(BpmnStartTask):
     subprocess is connected to the end once, when the definition is parsed (:func:`isolate_event_subprocesses`),
     and a trigger only adds the subprocess task to the one instance it happens in."""
 
+    interrupting: frozenset[str] = frozenset()  # event subprocesses whose start event interrupts the process
+
     def trigger_wf(self, my_task, spec_name):
+        if spec_name in self.interrupting:  # SpiffWorkflow 3.2 does not read isInterrupting: cancel the rest here
+            for other in list(my_task.children):
+                other.cancel()
         child = my_task._add_child(self._wf_spec.task_specs[spec_name], TaskState.FUTURE)
         child.triggered = True
         child.task_spec._update(child)
         return child.id
 
 
-def isolate_event_subprocesses(specs) -> None:
-    """Prepare parsed process specs so that starting an event subprocess changes only its own instance."""
+def isolate_event_subprocesses(specs, interrupting: frozenset[str] = frozenset()) -> None:
+    """Prepare parsed process specs so that starting an event subprocess changes only its own instance, and an
+    interrupting one (the ids in ``interrupting``) cancels everything else of its process."""
     for spec in specs:
         start = getattr(spec, "start", None)
         if not isinstance(start, BpmnStartTask):
@@ -290,3 +296,16 @@ def isolate_event_subprocesses(specs) -> None:
             if start.name not in subprocess_task._inputs:  # an input (SpiffWorkflow requires one), not an output
                 subprocess_task._connect_notify(start)
         start.__class__ = SharedSpecStartTask
+        start.interrupting = frozenset(name for name in start.trigger_specs if name in interrupting)
+
+
+def interrupting_event_subprocesses(root: etree._Element) -> frozenset[str]:
+    """The ids of event subprocesses whose start event interrupts (``isInterrupting`` is true by default)."""
+    found = set()
+    for sub_process in root.iter(f"{{{BPMN_NS}}}subProcess"):
+        if sub_process.get("triggeredByEvent") != "true":
+            continue
+        starts = sub_process.findall(f"{{{BPMN_NS}}}startEvent")
+        if any(start.get("isInterrupting", "true").lower() != "false" for start in starts):
+            found.add(sub_process.get("id"))
+    return frozenset(found)

@@ -85,7 +85,9 @@ def parse_definition(key: str, bpmn: Mapping[str, bytes], dmn: Mapping[str, byte
     spec = parser.get_spec(key)
     subprocess_specs = parser.get_subprocess_specs(key)
     dialect.restore_ids([spec, *subprocess_specs.values()], renamed)
-    dialect.isolate_event_subprocesses([spec, *subprocess_specs.values()])
+    interrupting = frozenset().union(*(dialect.interrupting_event_subprocesses(dialect.parse_xml(data))
+                                       for data in bpmn.values()))
+    dialect.isolate_event_subprocesses([spec, *subprocess_specs.values()], interrupting)
     return ParsedDefinition(key=key, spec=spec, subprocess_specs=subprocess_specs,
                             forms={name: json.loads(data) for name, data in forms.items()},
                             start_form_key=_start_form_key(key, bpmn), procedure=_procedure(key, procedures or {}),

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from SpiffWorkflow.bpmn.specs.defaults import EventBasedGateway, IntermediateCatchEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from lxml import etree
 
@@ -102,6 +104,19 @@ def reached_in(workflow, elements: DiagramElements) -> tuple[set[str], set[str]]
         if element in elements.converging and task.state == TaskState.COMPLETED:
             flows.update(fid for fid, (s, t) in elements.flows.items() if t == element and s in completed)
     return nodes, flows
+
+
+def timer_catches(workflow) -> list[str]:
+    """The intermediate timer catch events a workflow waits at (not boundary timers, which wait beside their task,
+    nor the branches of an event-based gateway, which wait with it)."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        spec = task.task_spec
+        definition = getattr(spec, "event_definition", None)
+        if (isinstance(definition, TimerEventDefinition) and isinstance(spec, IntermediateCatchEvent)
+                and not isinstance(task.parent.task_spec, EventBasedGateway) and _element(task)):
+            found.append(_element(task))
+    return found
 
 
 @dataclass

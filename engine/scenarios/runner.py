@@ -28,6 +28,7 @@ from engine.forms import validate_form
 from engine.models import MessageSubscription, ProcessInstance
 from engine.runtime import Actor
 from engine.scenarios import checks
+from engine.scenarios import coverage
 from engine.scenarios.coverage import CoverageReport, DiagramElements, diagram_elements, reached_in
 from engine.scenarios.model import Scenario, ScenarioFailed, Step, Wait, WorkerAnswer, load_scenarios
 from engine.specs import SPECS
@@ -304,7 +305,11 @@ class _Play:
                 out.append((m.activity_id, f"message '{m.message_name}' at '{m.activity_id}'"))
         row = session.get(ProcessInstance, self.instance_id)
         if row is not None and row.next_timer_at is not None:
-            out.append(("", f"a timer due {row.next_timer_at.astimezone(checks.VIETNAM):%Y-%m-%d %H:%M}"))
+            due = f"due {row.next_timer_at.astimezone(checks.VIETNAM):%Y-%m-%d %H:%M}"
+            catches = coverage.timer_catches(runtime.loaded_from(session, row).wf)
+            out.extend((element, f"the timer '{element}' ({due})") for element in catches)
+            if not catches:
+                out.append(("", f"a timer {due}"))
         return out
 
     def instance_status(self, session) -> str | None:

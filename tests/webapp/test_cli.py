@@ -30,8 +30,10 @@ def test_walk_the_sample_through_the_cli(cli):
     assert cli("init")[0] == 0
     code, out, _ = cli("deploy", PROCESSES, "--json")
     deployed = {d["id"] for dep in json.loads(out)["deployments"] for d in dep["definitions"]}
-    assert code == 0 and deployed == {"sample_residence:1", "dossier_apology:1"}
-    assert {d["key"] for d in json.loads(cli("definitions", "--json")[1])} == {"sample_residence", "dossier_apology"}
+    keys = {"sample_residence", "dossier_apology", "dang_ky_khai_sinh", "cap_phieu_lltp", "dang_ky_ho_kinh_doanh",
+            "cap_gpxd_nha_o", "chung_thuc_ban_sao_dien_tu"}
+    assert code == 0 and deployed == {f"{key}:1" for key in keys}
+    assert {d["key"] for d in json.loads(cli("definitions", "--json")[1])} == keys
     data = json.dumps({"citizen_id": "001099012345", "full_name": "Trần Thị Bình", "purpose": "Xin việc làm"})
     code, out, _ = cli("start", "sample_residence", "--data", data, "--business-key", "H00-1", "--json")
     instance = json.loads(out)

@@ -22,7 +22,7 @@ def test_a_procedure_whose_scenarios_pass_exits_0_and_reports_full_coverage(monk
     code, out, _ = run(monkeypatch, BIRTH, "--require-coverage")
     assert code == 0, out
     assert "  pass  Hồ sơ hợp lệ, miễn phí, trả kết quả trong ngày (01-happy-path.yaml" in out
-    assert "coverage: 41/41 elements, 43/43 sequence flows" in out
+    assert "coverage: 45/45 elements, 45/45 sequence flows" in out
 
 
 def test_a_failing_scenario_exits_1_with_the_difference_in_words_and_json(monkeypatch, tmp_path):
