@@ -67,9 +67,11 @@ def require_browser() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """A headless Chromium driven by Playwright (Debian's Chromium; Playwright downloads nothing)."""
+    """A headless Chromium driven by Playwright (Debian's Chromium; Playwright downloads nothing). Module-scoped:
+    Playwright's sync API keeps an event loop running in this thread, which breaks asyncio.run (pyHanko) in
+    the tests that come after it."""
     executable = require_browser()
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
