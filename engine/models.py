@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
                         String, Text, TypeDecorator, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -322,3 +322,13 @@ class ScheduledStart(Base):
     remaining: Mapped[int | None] = mapped_column(Integer)  # occurrences left; None: for ever
     interval_seconds: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class DossierSequence(Base):
+    """The last dossier number given by an agency on a day (dossier codes ``{agency}-{yyMMdd}-{NNNN}``)."""
+
+    __tablename__ = "dossier_sequence"
+
+    agency: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
