@@ -15,18 +15,18 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
-## bpmn-js (Camunda Modeler's library) for the test that opens every diagram in a browser; skipped without npm.
-MODELER_STAMP := tests/modeler/node_modules/.installed-stamp
-$(MODELER_STAMP): tests/modeler/package.json tests/modeler/package-lock.json
-	@if command -v npm >/dev/null; then npm ci --prefix tests/modeler --no-audit --no-fund --silent && touch $@; \
-	else echo "npm not found: the modeler test will be skipped"; fi
+## npm packages the browser tests use (bpmn-js to open every diagram, axe-core for accessibility); skipped without npm.
+JS_STAMP := tests/js/node_modules/.installed-stamp
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/js --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the browser tests that need npm packages will be skipped"; fi
 
 ## The main job: database, the procedures in processes/, and a sample dossier walked through the CLI.
 demo: $(STAMP)
 	MOTCUA_BIN=$(BIN)/motcua bash scripts/demo.sh
 
 ## Every test: unit, SQLite and PostgreSQL (skipped without a server unless MOTCUA_REQUIRE_PG=1).
-test: $(STAMP) $(MODELER_STAMP)
+test: $(STAMP) $(JS_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks (not tests): each prints a table and, last, one JSON line.

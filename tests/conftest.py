@@ -54,6 +54,17 @@ def require_pg() -> None:
 
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+JS_MODULES = ROOT / "tests" / "js" / "node_modules"
+
+
+def require_js(package: str) -> Path:
+    """The folder of an npm package the browser tests use (``make test`` installs them into tests/js)."""
+    folder = JS_MODULES / package
+    if not folder.exists():
+        if os.environ.get("MOTCUA_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{package} is missing: run 'npm ci --prefix tests/js' (make test does)")
+        pytest.skip(f"{package} is not installed (npm ci --prefix tests/js)")
+    return folder
 ARTIFACTS = Path(os.environ.get("MOTCUA_TEST_ARTIFACTS", ROOT / "var" / "test-artifacts"))
 
 

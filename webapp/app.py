@@ -23,7 +23,7 @@ class AppState:
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[Session] | None = None) -> Flask:
     """Build the web app for these settings (read from the environment when not given)."""
-    from webapp import database, errors, payments
+    from webapp import database, errors, payments, portal
     from webapp.rest import blueprint as rest_blueprint
 
     settings = settings or load_settings()
@@ -39,4 +39,5 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     errors.init_app(app)
     app.register_blueprint(rest_blueprint)
     payments.init_app(app)
+    portal.init_app(app)
     return app

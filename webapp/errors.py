@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from engine import errors
@@ -43,21 +43,46 @@ def error_body(err: errors.MotcuaError) -> dict:
     return body
 
 
+PAGE_TITLES = {400: "Yêu cầu không hợp lệ", 403: "Không có quyền truy cập", 404: "Không tìm thấy trang",
+               409: "Dữ liệu đã thay đổi", 413: "Tệp quá lớn", 429: "Quá nhiều yêu cầu", 500: "Có lỗi xảy ra"}
+PAGE_MESSAGES = {404: "Địa chỉ không đúng hoặc trang không còn nữa. Hãy kiểm tra lại địa chỉ.",
+                 429: "Ông/Bà đã thử quá nhiều lần. Vui lòng thử lại sau ít phút.",
+                 500: "Hệ thống đang gặp sự cố. Hồ sơ và dữ liệu của Ông/Bà không bị mất; vui lòng thử lại sau."}
+
+
+def is_api() -> bool:
+    """Machines (the REST API, gateways' callbacks) get JSON; people get a page."""
+    return request.path.startswith(("/engine-rest", "/payments/vnpay/ipn"))
+
+
+def error_page(status: int, message: str | None = None):
+    """An error as a page in Vietnamese, with the status code."""
+    title = PAGE_TITLES.get(status, "Có lỗi xảy ra")
+    return render_template("portal/error.html", title=title,
+                           message=message or PAGE_MESSAGES.get(status, title)), status
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers that turn errors into responses."""
 
     @app.errorhandler(errors.MotcuaError)
     def engine_error(err: errors.MotcuaError):
+        if not is_api():
+            return error_page(err.http_status, err.message)
         return jsonify(error_body(err)), err.http_status
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         if request.path.startswith("/engine-rest"):
             return jsonify({"type": "RestException", "message": err.description, "code": err.name}), err.code
+        if not is_api() and err.code and err.code >= 400:
+            return error_page(err.code)
         return err
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
+        if not is_api():
+            return error_page(500)
         return jsonify({"type": "ProcessEngineException", "message": "internal error; see the server log",
                         "code": "internal"}), 500

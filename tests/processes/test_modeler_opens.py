@@ -4,26 +4,19 @@ A screenshot of each diagram is saved under var/test-artifacts/modeler/."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, PROCESSES, ROOT
-
-MODELER = ROOT / "tests" / "modeler" / "node_modules"
+from tests.conftest import ARTIFACTS, PROCESSES, require_js
 DIAGRAMS = sorted(p / "process.bpmn" for p in PROCESSES.iterdir() if (p / "process.bpmn").exists())
 
 
 @pytest.fixture(scope="module")
 def modeler_page(browser, tmp_path_factory):
     """A page with Camunda Modeler's bpmn-js and the Camunda extension loaded, ready to import diagrams."""
-    bundle = MODELER / "bpmn-js" / "dist"
-    if not bundle.exists():
-        if os.environ.get("MOTCUA_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"bpmn-js is missing: run 'npm ci --prefix tests/modeler' (make test does)")
-        pytest.skip("bpmn-js is not installed (npm ci --prefix tests/modeler)")
-    camunda = (MODELER / "camunda-bpmn-moddle" / "resources" / "camunda.json").read_text(encoding="utf-8")
+    bundle = require_js("bpmn-js") / "dist"
+    camunda = (require_js("camunda-bpmn-moddle") / "resources" / "camunda.json").read_text(encoding="utf-8")
     page_file = tmp_path_factory.mktemp("modeler") / "modeler.html"
     page_file.write_text(f"""<!doctype html><html><head><meta charset="utf-8">
 <link rel="stylesheet" href="{(bundle / 'assets' / 'diagram-js.css').as_uri()}">
