@@ -28,7 +28,22 @@ def security_headers(response):
 
 
 def init_app(app: Flask) -> None:
-    """Register the portal's pages and filters."""
-    from webapp.portal import catalogue_pages, formatting  # noqa: F401  (they add their routes and filters)
+    """Register the portal's pages and filters, its signed session, CSRF protection and — without a configured
+    identity provider — the VNeID stand-in."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from webapp.portal import catalogue_pages, citizens, formatting, login, sessions  # noqa: F401
+    from webapp.portal import vneid_standin
+    settings = app.extensions["motcua"].settings
+    sessions.configure(app, settings)
     formatting.register(app)
+    app.context_processor(lambda: {"citizen": citizens.current()})
     app.register_blueprint(blueprint)
+    csrf = CSRFProtect(app)
+    for name in ("engine_rest", "payments", "sandbox_vnpay"):  # machines post there, with their own checks
+        if name in app.blueprints:
+            csrf.exempt(app.blueprints[name])
+    if settings.oidc_issuer is None:
+        standin = vneid_standin.make_blueprint()
+        app.register_blueprint(standin)
+        csrf.exempt("webapp.portal.vneid_standin.token")

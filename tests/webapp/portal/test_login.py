@@ -1,0 +1,133 @@
+"""Citizens sign in through OpenID Connect (code + PKCE + nonce) against the VNeID stand-in over real HTTP; every
+forged, replayed or mismatched piece is refused with a page in words, and the session is protected."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+from joserfc import jwt
+from joserfc.jwk import KeySet, RSAKey
+
+from webapp.portal import login
+from workers.registry import SyntheticRegistry
+
+CITIZEN = SyntheticRegistry(3000, 2026).numbers()[0]
+PROFILE = SyntheticRegistry(3000, 2026).lookup(CITIZEN)
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+def start(web: requests.Session, base: str, next_path: str = "/tai-khoan") -> requests.Response:
+    """Ask the portal to sign in; end on the stand-in's login form."""
+    form = web.get(f"{base}/dang-nhap", params={"next": next_path}, timeout=10)
+    assert form.status_code == 200 and "Máy chủ định danh THỬ NGHIỆM" in form.text
+    return form
+
+
+def sign_in(web, base, number=CITIZEN, password="demo", next_path="/tai-khoan") -> requests.Response:
+    form = start(web, base, next_path)
+    fields = {**hidden_fields(form.text), "so_dinh_danh": number, "mat_khau": password}
+    return web.post(form.url.split("?")[0], data=fields, timeout=10)
+
+
+def test_a_citizen_signs_in_and_lands_where_they_were_going(live_server):
+    web = requests.Session()
+    page = sign_in(web, live_server.url)
+    assert page.status_code == 200 and page.url == f"{live_server.url}/tai-khoan"
+    assert PROFILE.full_name in page.text and CITIZEN in page.text and "Đăng xuất" in page.text
+    cookie = next(c for c in web.cookies if c.name == "motcua_session")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    raw = requests.get(f"{live_server.url}/dang-nhap", timeout=10, allow_redirects=False).headers["Set-Cookie"]
+    assert "SameSite=Lax" in raw and "HttpOnly" in raw
+
+
+@pytest.mark.parametrize("number, password, words", [
+    (CITIZEN, "sai-mat-khau", "Mật khẩu không đúng"),
+    ("012345678901", "demo", "Số định danh cá nhân không đúng hoặc không có trong hệ thống"),
+    ("12abc", "demo", "Số định danh cá nhân không đúng"),
+])
+def test_wrong_credentials_show_the_error_summary_and_keep_the_number(live_server, number, password, words):
+    page = sign_in(requests.Session(), live_server.url, number, password)
+    assert page.status_code == 400 and "Có lỗi cần sửa" in page.text and words in page.text
+    assert f'value="{number}"' in page.text and "<title>Lỗi:" in page.text
+
+
+def test_the_account_page_asks_for_a_sign_in_first(live_server):
+    page = requests.get(f"{live_server.url}/tai-khoan", timeout=10)
+    assert "Máy chủ định danh THỬ NGHIỆM" in page.text  # sent to the provider's login form
+
+
+def test_a_foreign_next_address_is_not_followed(live_server):
+    page = sign_in(requests.Session(), live_server.url, next_path="https://lua-dao.example/")
+    assert page.url == f"{live_server.url}/thu-tuc"
+
+
+def test_a_callback_with_another_state_is_refused(live_server):
+    web = requests.Session()
+    form = start(web, live_server.url)
+    fields = {**hidden_fields(form.text), "so_dinh_danh": CITIZEN, "mat_khau": "demo"}
+    answer = web.post(form.url.split("?")[0], data=fields, timeout=10, allow_redirects=False)
+    callback = answer.headers["Location"].replace("state=", "state=forged")
+    page = web.get(callback, timeout=10)
+    assert page.status_code == 400 and "phiên đăng nhập đã hết hạn hoặc không khớp" in page.text
+    assert "Đăng xuất" not in page.text
+
+
+def code_for(web, base) -> tuple[str, dict]:
+    form = start(web, base)
+    fields = {**hidden_fields(form.text), "so_dinh_danh": CITIZEN, "mat_khau": "demo"}
+    answer = web.post(form.url.split("?")[0], data=fields, timeout=10, allow_redirects=False)
+    return re.search(r"code=([^&]+)", answer.headers["Location"]).group(1), fields
+
+
+def test_the_token_endpoint_wants_the_pkce_verifier_the_client_and_a_fresh_code(live_server, app):
+    settings = app.extensions["motcua"].settings
+    web = requests.Session()
+    code, fields = code_for(web, live_server.url)
+    token_url = f"{live_server.url}/sandbox-vneid/token"
+    base = {"grant_type": "authorization_code", "code": requests.utils.unquote(code),
+            "redirect_uri": fields["redirect_uri"], "client_id": settings.oidc_client_id}
+    assert requests.post(token_url, data={**base, "client_secret": "wrong", "code_verifier": "x" * 64},
+                         timeout=10).json()["error"] == "invalid_client"
+    wrong = requests.post(token_url, data={**base, "client_secret": settings.oidc_client_secret,
+                                           "code_verifier": "y" * 64}, timeout=10)
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    # a code is redeemed once: after that attempt it cannot be redeemed again
+    again = requests.post(token_url, data={**base, "client_secret": settings.oidc_client_secret,
+                                           "code_verifier": "y" * 64}, timeout=10)
+    assert again.json()["error"] == "invalid_grant"
+    forged = requests.post(token_url, data={**base, "code": code[:-6] + "AAAAAA",
+                                            "client_secret": settings.oidc_client_secret}, timeout=10)
+    assert forged.json()["error"] == "invalid_grant"
+
+
+def test_an_id_token_signed_by_another_key_or_for_another_nonce_is_refused():
+    ours, theirs = RSAKey.generate_key(2048, parameters={"kid": "k"}), RSAKey.generate_key(2048, parameters={"kid": "k"})
+    keys = {"keys": [ours.as_dict(private=False)]}
+    pending = {"issuer": "https://id.example", "nonce": "n-1"}
+    claims = {"iss": "https://id.example", "aud": "motcua-portal", "sub": "s", "exp": int(time.time()) + 60,
+              "nonce": "n-1", "so_dinh_danh": CITIZEN}
+    good = jwt.encode({"alg": "RS256", "kid": "k"}, claims, ours)
+    assert login._verified(good, keys, pending, "motcua-portal")["so_dinh_danh"] == CITIZEN
+    for token, audience, nonce in [(jwt.encode({"alg": "RS256", "kid": "k"}, claims, theirs), "motcua-portal", "n-1"),
+                                   (good, "another-client", "n-1"), (good, "motcua-portal", "n-2"),
+                                   (jwt.encode({"alg": "RS256", "kid": "k"}, {**claims, "exp": 1}, ours),
+                                    "motcua-portal", "n-1")]:
+        with pytest.raises(Exception) as err:
+            login._verified(token, keys, {**pending, "nonce": nonce}, audience)
+        assert type(err.value).__module__.startswith("joserfc")
+    assert KeySet.import_key_set(keys)
+
+
+def test_signing_out_needs_the_csrf_token(live_server):
+    web = requests.Session()
+    page = sign_in(web, live_server.url)
+    refused = web.post(f"{live_server.url}/dang-xuat", timeout=10)
+    assert refused.status_code == 400 and "Đăng xuất" in web.get(f"{live_server.url}/tai-khoan", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    out = web.post(f"{live_server.url}/dang-xuat", data={"csrf_token": token}, timeout=10)
+    assert out.url == f"{live_server.url}/thu-tuc" and "Đăng nhập" in out.text and "Đăng xuất" not in out.text

@@ -1,0 +1,20 @@
+"""Who the citizen is: the signed-in identity in the session, and the registry profile behind it."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import session
+
+from workers.registry import Profile
+
+
+def registry_profile(number: str) -> Profile | None:
+    """The population registry's profile of a citizen, through the same adapter as the population-lookup
+    worker (the HTTP registry when configured, else the synthetic stand-in)."""
+    from workers.population_lookup import default_registry
+    return default_registry().lookup(number)
+
+
+def current() -> dict[str, Any] | None:
+    """The signed-in citizen (``so_dinh_danh``, ``name``, ``birthdate``), or None."""
+    return session.get("citizen")

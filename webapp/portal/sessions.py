@@ -1,0 +1,35 @@
+"""The portal's session cookie: signed with a key from the configuration, or one kept in the var folder so
+that every web process of a deployment signs alike."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from engine.config import Settings
+
+SESSION_HOURS = 8  # a working day; an application in progress is also kept as a draft
+
+
+def _stored_key(var_dir: Path) -> str:
+    path = var_dir / "secret-key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(secrets.token_urlsafe(48))
+        os.chmod(partial, 0o600)
+        os.replace(partial, path)
+    return path.read_text().strip()
+
+
+def configure(app: Flask, settings: Settings) -> None:
+    """Set the secret key and the cookie's protections."""
+    app.config.update(
+        SECRET_KEY=settings.secret_key or _stored_key(settings.var_dir),
+        SESSION_COOKIE_NAME="motcua_session", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
+        WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600)
