@@ -44,7 +44,9 @@ echo "Passwords are the user names (demo only). demo-worker's bearer token: $tok
 
 if [ "${MOTCUA_DEMO_SERVE:-1}" = "1" ]; then
   port="${MOTCUA_PORT:-5000}"
-  step "Serving http://127.0.0.1:$port — REST API at /engine-rest (openapi.json), with an in-process worker; Ctrl-C stops"
+  step "Serving http://127.0.0.1:$port — the citizen portal at /, the REST API at /engine-rest, with a worker; Ctrl-C stops"
+  citizen=$("$(dirname "$motcua")/python" -c 'from workers.registry import SyntheticRegistry; print(SyntheticRegistry(3000, 2026).numbers()[0])')
+  echo "Portal: http://127.0.0.1:$port/thu-tuc — sign in through the VNeID stand-in as citizen $citizen, password demo"
   echo "Try: curl -H 'Authorization: Bearer $token' http://127.0.0.1:$port/engine-rest/process-instance"
   "$motcua" worker --concurrency 2 &
   worker_pid=$!
