@@ -63,6 +63,12 @@ def counting_from(procedure: dict, received: dt.datetime) -> dt.datetime:
     return calendar_functions.calendar().next_working_moment(next_day)
 
 
+def _owner(variables: dict[str, Any]) -> str | None:
+    """The applicant's 12-digit identification number, who may follow the dossier."""
+    number = str(variables.get("citizen_id") or "")
+    return number if len(number) == 12 and number.isdigit() else None
+
+
 def receive(session: Session, instance_id: str, code: str | None, procedure: dict, variables: dict[str, Any],
             at: dt.datetime) -> Dossier | None:
     """Open the dossier's clock for a new instance (nothing if the procedure has no deadline)."""
@@ -75,7 +81,8 @@ def receive(session: Session, instance_id: str, code: str | None, procedure: dic
                       deadline_unit=unit, deadline_amount=amount, clock_rule=rule if rule in ("pause", "restart")
                       else "pause", submitted_at=at, received_at=at,
                       due_at=add(unit, amount, counting_from(procedure, at)), pauses="[]",
-                      warn_hours=float((procedure.get("deadline") or {}).get("warn_hours", 4)), status=1, status_at=at)
+                      warn_hours=float((procedure.get("deadline") or {}).get("warn_hours", 4)), status=1, status_at=at,
+                      owner_id=_owner(variables), procedure_name=procedure.get("name"))
     session.add(dossier)
     return dossier
 

@@ -305,6 +305,8 @@ class Dossier(Base):
     warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # 1-10, engine.dossiers.STATUSES
     extended_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # the new appointment of Form 04
+    owner_id: Mapped[str | None] = mapped_column(String(12), index=True)  # the applicant's identification number
+    procedure_name: Mapped[str | None] = mapped_column(String(500))
     status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -332,3 +334,13 @@ class DossierSequence(Base):
     agency: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class RateLimit(Base):
+    """How many attempts a key (an action and a client) made in its current window."""
+
+    __tablename__ = "rate_limit"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(Integer)

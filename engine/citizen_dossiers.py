@@ -1,0 +1,68 @@
+"""What a citizen may see of dossiers: their own list, and one dossier's story — only with the dossier code
+and the owner's identification number together, so that codes cannot be enumerated."""
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import dossiers
+from engine.errors import NotFound
+from engine.models import Dossier, HistoryEvent, ProcessInstance
+
+NOT_FOUND = "no dossier matches this code and identification number"
+
+
+def _summary(d: Dossier, now: dt.datetime) -> dict[str, Any]:
+    clock = dossiers.as_dict(d, now)
+    return {"code": d.code, "procedureCode": d.procedure_code, "procedureName": d.procedure_name,
+            "status": d.status, "statusLabel": dossiers.STATUSES.get(d.status), "receivedAt": clock["receivedAt"],
+            "dueAt": clock["extendedDueAt"] or clock["dueAt"], "finishedAt": clock["finishedAt"],
+            "deliveredAt": clock["deliveredAt"], "paused": d.paused_at is not None, "overdue": clock["overdue"]}
+
+
+def owned(session: Session, owner_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The dossiers a citizen applied for, newest first."""
+    now = dt.datetime.now(dt.timezone.utc)
+    rows = session.scalars(select(Dossier).where(Dossier.owner_id == owner_id)
+                           .order_by(Dossier.submitted_at.desc(), Dossier.instance_id).limit(limit))
+    return [_summary(d, now) for d in rows]
+
+
+def _timeline(session: Session, d: Dossier) -> list[dict[str, Any]]:
+    events = [{"at": d.submitted_at.isoformat(), "text": "Nộp hồ sơ"}]
+    rows = session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == d.instance_id,
+                                                      HistoryEvent.kind == "dossier_status")
+                           .order_by(HistoryEvent.id))
+    for row in rows:
+        details = json.loads(row.details or "{}")
+        events.append({"at": details.get("at") or row.at.isoformat(), "text": details.get("label") or "",
+                       "status": details.get("status")})
+    for pause in json.loads(d.pauses or "[]"):
+        events.append({"at": pause["to"], "text": "Đã bổ sung hồ sơ; tiếp tục giải quyết"})
+    if d.delivered_at is not None:
+        events.append({"at": d.delivered_at.isoformat(), "text": "Đã nhận kết quả"})
+    return sorted(events, key=lambda e: e["at"])
+
+
+def story(session: Session, code: str, owner_id: str) -> dict[str, Any]:
+    """One dossier for its owner: the summary, the timeline and — while a supplement is asked for — exactly
+    what is missing. :class:`NotFound` (the same for a wrong code and a wrong number) otherwise."""
+    d = session.scalars(select(Dossier).where(Dossier.code == code).limit(1)).first()
+    # compare even when there is no dossier, so that a missing code and a wrong number take the same path
+    if not hmac.compare_digest((d.owner_id if d is not None and d.owner_id else "-" * 12).encode(),
+                               (owner_id or "").encode()) or d is None:
+        raise NotFound(NOT_FOUND)
+    out = _summary(d, dt.datetime.now(dt.timezone.utc))
+    out["timeline"] = _timeline(session, d)
+    out["missing"] = []
+    if d.status == 5:
+        row = session.get(ProcessInstance, d.instance_id)
+        variables = json.loads(row.variables) if row is not None and row.variables else {}
+        out["missing"] = [str(x) for x in variables.get("giay_to_thieu") or []]
+        out["supplementReason"] = variables.get("ly_do_bo_sung")
+    return out

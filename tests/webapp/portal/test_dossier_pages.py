@@ -1,0 +1,106 @@
+"""Following dossiers: a citizen sees only their own; the public look-up needs the code and the owner's number,
+answers every miss the same way and stops after ten tries."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from engine import db, deployment, dossier_codes, external_tasks, instances, queries, user_tasks
+from engine.runtime import Actor
+from tests.conftest import FORMS, PROCESSES
+
+OWNER, OTHER = "001099012345", "079188001122"
+APPLICATION = {"applicant_name": "Nguyễn Thị Lan", "quan_he_voi_tre": "me", "ho_ten_tre": "Trần Minh An",
+               "ngay_sinh_tre": "2026-11-20", "gioi_tinh_tre": "nam", "noi_sinh_tre": "Bệnh viện tỉnh",
+               "dan_toc_tre": "Kinh", "quoc_tich_tre": "Việt Nam", "ho_ten_me": "Nguyễn Thị Lan",
+               "document": "gcs.pdf", "so_ban_sao": 0, "procedure_name": "Đăng ký khai sinh"}
+
+
+def apply(factory, owner: str) -> str:
+    """A birth registration by ``owner``, taken to a supplement request; returns its dossier code."""
+    with db.transaction(factory) as session:
+        code = dossier_codes.next_code(session, "000.00.00.H56", dt.datetime.now(dt.timezone.utc))
+        instances.start(session, Actor("portal"), "dang_ky_khai_sinh",
+                        {**APPLICATION, "citizen_id": owner, "dossier_code": code}, code, from_form=True)
+    for topic, result in (("population-lookup", {"registry_found": True}), ("esign-verify", {"signature_valid": True})):
+        with db.transaction(factory) as session:
+            (task,) = [t for t in external_tasks.fetch_and_lock(session, "w", {topic: 60000}, 10)]
+            external_tasks.complete(session, task.id, "w", result)
+    with db.transaction(factory) as session:
+        (task,) = [t for t in queries.user_tasks(session) if t["businessKey"] == code]
+        user_tasks.complete(session, task["id"], Actor("can-bo", frozenset({"mot-cua"})), {
+            "quyet_dinh": "bo_sung", "giay_to_thieu": ["Giấy chứng sinh có chữ ký số hợp lệ"],
+            "ly_do_bo_sung": "Chữ ký số trên Giấy chứng sinh đã hết hạn"})
+    for topic in ("document", "notify"):  # Form 02 written and sent: the citizen is asked
+        with db.transaction(factory) as session:
+            for task in external_tasks.fetch_and_lock(session, "w", {topic: 60000}, 10):
+                external_tasks.complete(session, task.id, "w", {})
+    return code
+
+
+@pytest.fixture
+def dossiers(factory, client):
+    with db.transaction(factory) as session:
+        deployment.deploy(session, deployment.collect_files([PROCESSES / "birth-registration"]), FORMS)
+    return apply(factory, OWNER), apply(factory, OTHER)
+
+
+def sign_in(client, number: str = OWNER) -> None:
+    with client.session_transaction() as session:
+        session["citizen"] = {"so_dinh_danh": number, "name": "Nguyễn Thị Lan", "birthdate": "1990-01-01", "sub": number}
+
+
+def csrf(client, path: str = "/tra-cuu") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def test_my_dossiers_needs_a_sign_in_and_lists_only_mine(client, dossiers):
+    mine, theirs = dossiers
+    assert "/dang-nhap" in client.get("/ho-so-cua-toi").headers["Location"]
+    sign_in(client)
+    html = client.get("/ho-so-cua-toi").get_data(as_text=True)
+    assert mine in html and theirs not in html and "Yêu cầu bổ sung giấy tờ" in html and "Đăng ký khai sinh" in html
+
+
+def test_my_dossier_tells_what_is_missing_and_the_story(client, dossiers):
+    mine, _ = dossiers
+    sign_in(client)
+    html = client.get(f"/ho-so/{mine}").get_data(as_text=True)
+    assert "Giấy chứng sinh có chữ ký số hợp lệ" in html and "Chữ ký số trên Giấy chứng sinh đã hết hạn" in html
+    assert "Nộp hồ sơ" in html and "Mới đăng ký" not in html.split("Quá trình giải quyết")[0]
+    assert "tạm dừng" in html
+
+
+def test_another_citizens_dossier_is_a_404_like_a_missing_one(client, dossiers):
+    _, theirs = dossiers
+    sign_in(client)
+    assert client.get(f"/ho-so/{theirs}").status_code == 404
+    assert client.get("/ho-so/000.00.00.H56-991231-9999").status_code == 404
+
+
+def test_the_public_look_up_needs_code_and_number_and_says_the_same_for_any_miss(client, dossiers):
+    mine, theirs = dossiers
+    token = csrf(client)
+    found = client.post("/tra-cuu", data={"csrf_token": token, "ma_ho_so": mine, "so_dinh_danh": OWNER})
+    assert found.status_code == 200 and "Yêu cầu bổ sung giấy tờ" in found.get_data(as_text=True)
+    wrong_owner = client.post("/tra-cuu", data={"csrf_token": token, "ma_ho_so": theirs, "so_dinh_danh": OWNER})
+    no_such = client.post("/tra-cuu", data={"csrf_token": token, "ma_ho_so": mine + "9", "so_dinh_danh": OWNER})
+    assert wrong_owner.status_code == no_such.status_code == 404
+    words = "Không tìm thấy hồ sơ khớp với mã hồ sơ và số định danh đã nhập"
+    assert words in wrong_owner.get_data(as_text=True) and words in no_such.get_data(as_text=True)
+    bad = client.post("/tra-cuu", data={"csrf_token": token, "ma_ho_so": "<x>", "so_dinh_danh": "12"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Có lỗi cần sửa" in html and "gồm 12 chữ số" in html and "<x>" not in html
+
+
+def test_the_look_up_needs_the_csrf_token_and_stops_after_ten_tries(client, dossiers):
+    mine, _ = dossiers
+    assert client.post("/tra-cuu", data={"ma_ho_so": mine, "so_dinh_danh": OWNER}).status_code == 400
+    token = csrf(client)
+    answers = [client.post("/tra-cuu", data={"csrf_token": token, "ma_ho_so": mine, "so_dinh_danh": OTHER}).status_code
+               for _ in range(11)]
+    assert answers[:10] == [404] * 10 and answers[10] == 429
+    right = client.post("/tra-cuu", data={"csrf_token": token, "ma_ho_so": mine, "so_dinh_danh": OWNER})
+    assert right.status_code == 429 and "Quá nhiều yêu cầu" in right.get_data(as_text=True)

@@ -1,0 +1,75 @@
+"""Following dossiers: "Hồ sơ của tôi", one dossier's story for its owner, and the public look-up by dossier
+code plus the owner's identification number (both must match; rate limited; the same answer for any miss)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import abort, redirect, render_template, request, url_for
+
+from engine import citizen_dossiers, rate_limits
+from engine.errors import NotFound
+from webapp.database import session as db_session
+from webapp.portal import blueprint
+from webapp.portal.citizens import current
+
+LOOKUPS_PER_WINDOW = 10
+LOOKUP_WINDOW = dt.timedelta(minutes=10)
+CODE = re.compile(r"^[A-Za-z0-9.\-]{5,60}$")
+
+
+def _signed_in():
+    citizen = current()
+    if citizen is None:
+        return None, redirect(url_for("portal.login", next=request.path))
+    return citizen, None
+
+
+@blueprint.get("/ho-so-cua-toi")
+def my_dossiers():
+    """The signed-in citizen's dossiers, newest first, with their status in words and due date."""
+    citizen, to_login = _signed_in()
+    if to_login:
+        return to_login
+    return render_template("portal/my_dossiers.html",
+                           dossiers=citizen_dossiers.owned(db_session(), citizen["so_dinh_danh"]))
+
+
+@blueprint.get("/ho-so/<code>")
+def dossier_page(code: str):
+    """One of the citizen's own dossiers; another citizen's code is a 404, as is a code that does not exist."""
+    citizen, to_login = _signed_in()
+    if to_login:
+        return to_login
+    try:
+        story = citizen_dossiers.story(db_session(), code, citizen["so_dinh_danh"])
+    except NotFound:
+        abort(404)
+    return render_template("portal/dossier.html", d=story)
+
+
+@blueprint.route("/tra-cuu", methods=["GET", "POST"])
+def lookup():
+    """Anyone may look a dossier up with its code and the owner's identification number."""
+    if request.method == "GET":
+        return render_template("portal/lookup.html", errors={}, values={})
+    values = {"ma_ho_so": request.form.get("ma_ho_so", "").strip(), "so_dinh_danh": request.form.get("so_dinh_danh", "").strip()}
+    session = db_session()
+    if not rate_limits.allow(session, f"lookup:{request.remote_addr}", LOOKUPS_PER_WINDOW, LOOKUP_WINDOW,
+                             dt.datetime.now(dt.timezone.utc)):
+        session.commit()
+        abort(429)
+    session.commit()  # the attempt counts whatever the answer
+    errors = {}
+    if not CODE.match(values["ma_ho_so"]):
+        errors["ma_ho_so"] = "Nhập mã hồ sơ như in trên Giấy tiếp nhận, ví dụ 000.00.00.H56-261201-0001"
+    if not (len(values["so_dinh_danh"]) == 12 and values["so_dinh_danh"].isdigit()):
+        errors["so_dinh_danh"] = "Nhập số định danh cá nhân của người nộp hồ sơ, gồm 12 chữ số"
+    if errors:
+        return render_template("portal/lookup.html", errors=errors, values=values), 400
+    try:
+        story = citizen_dossiers.story(session, values["ma_ho_so"], values["so_dinh_danh"])
+    except NotFound:
+        return render_template("portal/lookup.html", values=values, not_found=True,
+                               errors={"ma_ho_so": "Không tìm thấy hồ sơ khớp với mã hồ sơ và số định danh đã nhập"}), 404
+    return render_template("portal/dossier.html", d=story, public=True)
