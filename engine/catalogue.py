@@ -102,3 +102,9 @@ def find(session: Session, code: str) -> Procedure:
         if procedure.code == code:
             return procedure
     raise NotFound(f"no procedure {code} in the catalogue")
+
+
+def start_form(session: Session, procedure: Procedure) -> dict | None:
+    """The application form (JSON Schema) of the procedure's process, as deployed with it."""
+    parsed = SPECS.get(session, SPECS.definition(session, procedure.definition_id))
+    return parsed.forms.get(parsed.start_form_key) if parsed.start_form_key else None

@@ -23,3 +23,69 @@ def validate_form(schema: dict | None, data: dict[str, Any]) -> None:
             errors.append(FieldError(path or "(form)", err.message))
     if errors:
         raise FormValidationFailed(errors)
+
+
+def _title(schema: dict, path: list) -> str:
+    node, title = schema, None
+    for part in path:
+        if isinstance(part, int):
+            node = node.get("items", {})
+            continue
+        node = (node.get("properties") or {}).get(part, {})
+        title = node.get("title") or title
+    return title or (str(path[-1]) if path else "Thông tin")
+
+
+def _message_vi(err, schema: dict) -> tuple[str, str]:
+    """(field path, a sentence a citizen understands) for one JSON Schema error."""
+    path = list(err.absolute_path)
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else ""
+        path = path + [missing]
+        node = schema
+        for part in path[:-1]:
+            node = node.get("items", {}) if isinstance(part, int) else (node.get("properties") or {}).get(part, {})
+        prop = (node.get("properties") or {}).get(missing, {})
+        chosen = "enum" in prop or (prop.get("x-ui") or {}).get("widget") in ("radios", "select", "checkbox") \
+            or prop.get("type") == "boolean"
+        verb = "Chọn" if chosen else "Tải lên" if (prop.get("x-ui") or {}).get("widget") == "file" else "Nhập"
+        return ".".join(map(str, path)), f"{verb} {_title(schema, path).lower()}"
+    title = _title(schema, path)
+    value = err.validator_value
+    if err.validator == "format":
+        message = {"email": "Nhập địa chỉ thư điện tử đúng định dạng, ví dụ ten@example.vn",
+                   "date": f"{title} phải là một ngày có thật"}.get(str(value), f"{title} không đúng định dạng")
+        return ".".join(map(str, path)), message
+    messages = {
+        "pattern": f"{title} không đúng định dạng",
+        "minLength": f"{title} phải có ít nhất {value} ký tự",
+        "maxLength": f"{title} không được quá {value} ký tự",
+        "minimum": f"{title} phải từ {value} trở lên",
+        "maximum": f"{title} không được lớn hơn {value}",
+        "minItems": f"{title}: cần ít nhất {value} mục",
+        "maxItems": f"{title}: tối đa {value} mục",
+        "enum": f"Chọn {title.lower()} trong danh sách",
+        "const": f"Chọn {title.lower()}",
+        "type": f"{title} phải là {'số' if value in ('integer', 'number') else 'giá trị hợp lệ'}",
+    }
+    return ".".join(map(str, path)) or "(form)", messages.get(err.validator, f"{title} không hợp lệ")
+
+
+def errors_vi(schema: dict | None, data: dict[str, Any], only: set[str] | None = None) -> dict[str, str]:
+    """The form's errors for a citizen, field by field (first error of each), in Vietnamese; ``only`` keeps
+    the errors of those top-level fields (one page of a long form)."""
+    if not schema:
+        return {}
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    found: dict[str, str] = {}
+    for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        if err.validator in ("allOf", "anyOf", "oneOf", "if", "then"):
+            for sub in err.context or []:
+                field, message = _message_vi(sub, schema)
+                found.setdefault(field, message)
+            continue
+        field, message = _message_vi(err, schema)
+        found.setdefault(field, message)
+    if only is not None:
+        found = {k: v for k, v in found.items() if k.split(".")[0] in only}
+    return found

@@ -344,3 +344,18 @@ class RateLimit(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     count: Mapped[int] = mapped_column(Integer)
+
+
+class ApplicationDraft(Base):
+    """A citizen's application in progress: the answers so far, kept on every page so nothing is lost."""
+
+    __tablename__ = "application_draft"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(12), index=True)
+    procedure_code: Mapped[str] = mapped_column(String(100))
+    process_key: Mapped[str] = mapped_column(String(255))
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    submitted_code: Mapped[str | None] = mapped_column(String(80))

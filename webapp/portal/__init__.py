@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     identity provider — the VNeID stand-in."""
     from flask_wtf.csrf import CSRFProtect
 
-    from webapp.portal import catalogue_pages, citizens, dossier_pages, formatting, login, sessions  # noqa: F401
+    from webapp.portal import application_pages, catalogue_pages, citizens, dossier_pages, formatting, login, sessions  # noqa: F401,E501
     from webapp.portal import vneid_standin
     settings = app.extensions["motcua"].settings
     sessions.configure(app, settings)
