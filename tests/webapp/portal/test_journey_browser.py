@@ -1,0 +1,85 @@
+"""A citizen's journey in a real browser (phone-sized, Debian's Chromium): find birth registration, sign in
+through the VNeID stand-in, find the form prefilled, make one mistake, read the error summary, fix it, upload
+the birth certificate, check the answers, submit, read the dossier code, follow the dossier. axe-core checks
+every page against WCAG 2.1 A/AA; each step's screenshot is saved under var/test-artifacts/journey/."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine import db, deployment
+from tests.conftest import ARTIFACTS, FORMS, PROCESSES, require_js
+from workers.registry import SyntheticRegistry
+
+CITIZEN = SyntheticRegistry(3000, 2026).numbers()[0]
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def checked(page, step: str) -> None:
+    """Screenshot the page and fail on any accessibility violation."""
+    (ARTIFACTS / "journey").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "journey" / f"{step}.png"), full_page=True)
+    page.add_script_tag(path=str(require_js("axe-core") / "axe.min.js"))
+    violations = page.evaluate("async () => (await axe.run(document, {runOnly: {type: 'tag', values: "
+                               "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations"
+                               ".map(v => ({id: v.id, nodes: v.nodes.map(n => n.target)}))")
+    assert violations == [], f"{step}: {json.dumps(violations, ensure_ascii=False)}"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_apply_for_birth_registration_from_search_to_dossier_code(browser, live_server, factory, tmp_path):
+    with db.transaction(factory) as session:
+        deployment.deploy(session, deployment.collect_files([PROCESSES / "birth-registration"]), FORMS)
+    context = browser.new_context(viewport={"width": 412, "height": 915}, locale="vi-VN", bypass_csp=True)
+    page = context.new_page()
+    page.goto(live_server.url + "/thu-tuc")
+    page.get_by_label("Tên, mã hoặc lĩnh vực của thủ tục").fill("khai sinh")
+    page.get_by_role("button", name="Tìm kiếm").click()
+    page.get_by_role("link", name="Đăng ký khai sinh").click()
+    checked(page, "01-procedure")
+    page.get_by_role("button", name="Nộp hồ sơ trực tuyến").click()
+
+    page.get_by_label("Số định danh cá nhân (12 chữ số)").fill(CITIZEN)
+    page.get_by_label("Mật khẩu").fill("demo")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_selector("text=Bước 1/4")
+    assert CITIZEN in page.content()  # prefilled from the identity, locked
+    checked(page, "02-applicant-prefilled")
+    page.get_by_label("Quan hệ với người được khai sinh").select_option("me")
+    page.get_by_role("button", name="Tiếp tục").click()
+
+    page.get_by_label("Họ, chữ đệm và tên người được khai sinh").fill("Trần Minh An")
+    page.get_by_label("Ngày", exact=True).fill("31")
+    page.get_by_label("Tháng").fill("11")
+    page.get_by_label("Năm").fill("2026")
+    page.get_by_label("Nam", exact=True).check()
+    page.get_by_label("Nơi sinh").fill("Bệnh viện Đa khoa tỉnh")
+    page.get_by_label("Dân tộc").fill("Kinh")
+    page.get_by_role("button", name="Tiếp tục").click()
+    summary = page.locator(".error-summary")
+    assert "Ngày, tháng, năm sinh phải là một ngày có thật" in summary.inner_text()
+    checked(page, "03-error-summary")
+    summary.get_by_role("link").first.click()
+    page.get_by_label("Ngày", exact=True).fill("20")
+    page.get_by_role("button", name="Tiếp tục").click()
+
+    page.get_by_label("Họ, chữ đệm và tên người mẹ").fill("Nguyễn Thị Lan")
+    page.get_by_role("button", name="Tiếp tục").click()
+    certificate = tmp_path / "giay-chung-sinh.pdf"
+    certificate.write_bytes(PDF)
+    page.set_input_files("#document", str(certificate))
+    checked(page, "04-upload")
+    page.get_by_role("button", name="Tiếp tục").click()
+
+    page.wait_for_selector("text=Kiểm tra thông tin trước khi nộp")
+    assert "20/11/2026" in page.content() and "giay-chung-sinh.pdf" in page.content()
+    checked(page, "05-check-answers")
+    page.get_by_role("button", name="Đồng ý và nộp hồ sơ").click()
+    code = page.locator(".panel__code").inner_text()
+    assert code.startswith("000.00.00.H56-")
+    checked(page, "06-submitted")
+    page.get_by_role("link", name="Hồ sơ của tôi").first.click()
+    assert code in page.content() and "Mới đăng ký" in page.content()
+    checked(page, "07-my-dossiers")
+    context.close()
