@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from engine import dossiers
 from engine.errors import NotFound
 from engine.models import Dossier, HistoryEvent, ProcessInstance
+from engine.runtime import Actor
 
 NOT_FOUND = "no dossier matches this code and identification number"
 
@@ -66,3 +67,30 @@ def story(session: Session, code: str, owner_id: str) -> dict[str, Any]:
         out["missing"] = [str(x) for x in variables.get("giay_to_thieu") or []]
         out["supplementReason"] = variables.get("ly_do_bo_sung")
     return out
+
+
+CITIZEN_GROUP = "cong-dan"
+
+
+def _owned_dossier(session: Session, code: str, owner_id: str) -> Dossier:
+    d = session.scalars(select(Dossier).where(Dossier.code == code).limit(1)).first()
+    if d is None or not d.owner_id or not hmac.compare_digest(d.owner_id.encode(), (owner_id or "").encode()):
+        raise NotFound(NOT_FOUND)
+    return d
+
+
+def citizen_task(session: Session, code: str, owner_id: str) -> dict[str, Any] | None:
+    """The step of the owner's dossier that waits for the citizen (a supplement), or None."""
+    from engine import queries
+    d = _owned_dossier(session, code, owner_id)
+    return next((t for t in queries.user_tasks(session, instance_id=d.instance_id, limit=20)
+                 if CITIZEN_GROUP in t["candidateGroups"]), None)
+
+
+def answer(session: Session, code: str, owner_id: str, variables: dict[str, Any]) -> None:
+    """Complete the citizen's step of their own dossier (checked against the step's form)."""
+    from engine import user_tasks
+    task = citizen_task(session, code, owner_id)
+    if task is None:
+        raise NotFound("the dossier does not wait for the citizen")
+    user_tasks.complete(session, task["id"], Actor(owner_id, frozenset({CITIZEN_GROUP})), variables)

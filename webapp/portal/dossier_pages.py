@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 
 from engine import citizen_dossiers, rate_limits
 from engine.errors import NotFound
 from webapp.database import session as db_session
-from webapp.portal import blueprint
+from webapp.portal import blueprint, uploads
 from webapp.portal.citizens import current
 
 LOOKUPS_PER_WINDOW = 10
@@ -73,3 +73,40 @@ def lookup():
         return render_template("portal/lookup.html", values=values, not_found=True,
                                errors={"ma_ho_so": "Không tìm thấy hồ sơ khớp với mã hồ sơ và số định danh đã nhập"}), 404
     return render_template("portal/dossier.html", d=story, public=True)
+
+
+@blueprint.route("/ho-so/<code>/bo-sung", methods=["GET", "POST"])
+def supplement(code: str):
+    """Answer a supplement request: one file for each missing item (and, if asked, the signed document again)."""
+    citizen, to_login = _signed_in()
+    if to_login:
+        return to_login
+    session = db_session()
+    try:
+        story = citizen_dossiers.story(session, code, citizen["so_dinh_danh"])
+        task = citizen_dossiers.citizen_task(session, code, citizen["so_dinh_danh"])
+    except NotFound:
+        abort(404)
+    if task is None:
+        return redirect(url_for("portal.dossier_page", code=code))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        settings = current_app.extensions["motcua"].settings
+        files, note = [], request.form.get("ghi_chu_bo_sung", "").strip()
+        for i, item in enumerate(story["missing"] or ["Giấy tờ bổ sung"]):
+            upload = request.files.get(f"tep-{i}")
+            if not upload or not upload.filename:
+                errors[f"tep-{i}"] = f"Tải lên tệp cho mục: {item}"
+                continue
+            try:
+                files.append({"ten": item, "tep": uploads.store(upload, settings, item)})
+            except uploads.UploadRefused as refused:
+                errors[f"tep-{i}"] = str(refused)
+        if not errors:
+            variables = {"giay_to_bo_sung": files, **({"ghi_chu_bo_sung": note[:2000]} if note else {})}
+            if request.form.get("thay_giay_to_ky_so") == "1":
+                variables["document"] = files[0]["tep"]  # the re-signed document the signature check reads
+            citizen_dossiers.answer(session, code, citizen["so_dinh_danh"], variables)
+            session.commit()
+            return redirect(url_for("portal.dossier_page", code=code))
+    return render_template("portal/supplement.html", d=story, errors=errors), 400 if errors else 200

@@ -104,3 +104,33 @@ def test_the_look_up_needs_the_csrf_token_and_stops_after_ten_tries(client, doss
     assert answers[:10] == [404] * 10 and answers[10] == 429
     right = client.post("/tra-cuu", data={"csrf_token": token, "ma_ho_so": mine, "so_dinh_danh": OWNER})
     assert right.status_code == 429 and "Quá nhiều yêu cầu" in right.get_data(as_text=True)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_the_owner_answers_the_supplement_request_with_a_file_for_each_item(client, dossiers, factory):
+    import io
+    mine, theirs = dossiers
+    sign_in(client)
+    page = client.get(f"/ho-so/{mine}").get_data(as_text=True)
+    assert f'href="/ho-so/{mine}/bo-sung"' in page
+    form = client.get(f"/ho-so/{mine}/bo-sung").get_data(as_text=True)
+    assert "Giấy chứng sinh có chữ ký số hợp lệ" in form
+    empty = client.post(f"/ho-so/{mine}/bo-sung", data={"csrf_token": csrf(client, f"/ho-so/{mine}/bo-sung")})
+    assert empty.status_code == 400 and "Tải lên tệp cho mục: Giấy chứng sinh có chữ ký số hợp lệ" in \
+        empty.get_data(as_text=True)
+    sent = client.post(f"/ho-so/{mine}/bo-sung", content_type="multipart/form-data", data={
+        "csrf_token": csrf(client, f"/ho-so/{mine}/bo-sung"), "tep-0": (io.BytesIO(PDF), "gcs-moi.pdf"),
+        "thay_giay_to_ky_so": "1", "ghi_chu_bo_sung": "Đã xin bệnh viện ký lại"})
+    assert sent.status_code == 302
+    with db.transaction(factory) as session:
+        (instance,) = queries.instances(session, business_key=mine)
+        detail = queries.instance_detail(session, instance["id"])
+    variables = detail["variables"]
+    assert variables["giay_to_bo_sung"][0]["ten"] == "Giấy chứng sinh có chữ ký số hợp lệ"
+    assert variables["document"].endswith("gcs-moi.pdf") and variables["ghi_chu_bo_sung"] == "Đã xin bệnh viện ký lại"
+    assert detail["dossier"]["pausedAt"] is None and len(detail["dossier"]["pauses"]) == 1
+    assert [t["topicName"] for t in detail["externalTasks"]] == ["esign-verify"]  # checked again
+    assert client.get(f"/ho-so/{mine}/bo-sung").status_code == 302  # nothing more to answer
+    assert client.get(f"/ho-so/{theirs}/bo-sung").status_code == 404
