@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import dossiers
+from engine import dossiers, payments
 from engine.errors import NotFound
-from engine.models import Dossier, HistoryEvent, ProcessInstance
+from engine.models import Dossier, HistoryEvent, PaymentOrder, ProcessInstance
 from engine.runtime import Actor
 
 NOT_FOUND = "no dossier matches this code and identification number"
@@ -61,11 +61,29 @@ def story(session: Session, code: str, owner_id: str) -> dict[str, Any]:
     out = _summary(d, dt.datetime.now(dt.timezone.utc))
     out["timeline"] = _timeline(session, d)
     out["missing"] = []
+    row = session.get(ProcessInstance, d.instance_id)
+    variables = json.loads(row.variables) if row is not None and row.variables else {}
     if d.status == 5:
-        row = session.get(ProcessInstance, d.instance_id)
-        variables = json.loads(row.variables) if row is not None and row.variables else {}
         out["missing"] = [str(x) for x in variables.get("giay_to_thieu") or []]
         out["supplementReason"] = variables.get("ly_do_bo_sung")
+    out["payments"] = _payments(session, d, variables)
+    return out
+
+
+PAYMENT_LABELS = {"pending": "Chờ thanh toán", "paid": "Đã thanh toán", "failed": "Thanh toán không thành công"}
+
+
+def _payments(session: Session, d: Dossier, variables: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dossier's payments as the ledger knows them (settled by the gateway's signed callback, whether or not
+    the citizen came back from the gateway), and the one still waiting, if any."""
+    settled = session.scalars(select(PaymentOrder).where(PaymentOrder.instance_id == d.instance_id)
+                              .order_by(PaymentOrder.created_at))
+    out = [{"txnRef": p.txn_ref, "amountVnd": p.amount_vnd, "status": p.status, "label": PAYMENT_LABELS.get(p.status),
+            "paidAt": p.paid_at.isoformat() if p.paid_at else None} for p in settled]
+    waiting = payments.find(session, variables["payment_txn_ref"]) if variables.get("payment_txn_ref") else None
+    if waiting is not None and waiting.status == "pending" and d.status == 6:
+        out.append({"txnRef": waiting.txn_ref, "amountVnd": waiting.amount_vnd, "status": "pending",
+                    "label": PAYMENT_LABELS["pending"], "paidAt": None})
     return out
 
 
