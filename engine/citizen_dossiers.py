@@ -67,6 +67,11 @@ def story(session: Session, code: str, owner_id: str) -> dict[str, Any]:
         out["missing"] = [str(x) for x in variables.get("giay_to_thieu") or []]
         out["supplementReason"] = variables.get("ly_do_bo_sung")
     out["payments"] = _payments(session, d, variables)
+    if "signature_valid" in variables:
+        out["signature"] = {"valid": bool(variables["signature_valid"]),
+                            "reason": variables.get("signature_reason_vi") or ""}
+    receipt = variables.get("receipt_document")
+    out["receipt"] = receipt.get("path") if isinstance(receipt, dict) and d.status not in (1, 3) else None
     return out
 
 

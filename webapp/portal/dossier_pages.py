@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, send_file, url_for
 
 from engine import citizen_dossiers, rate_limits
 from engine.errors import NotFound
@@ -46,6 +47,29 @@ def dossier_page(code: str):
     except NotFound:
         abort(404)
     return render_template("portal/dossier.html", d=story)
+
+
+@blueprint.get("/tra-cuu/<code>")
+def lookup_code(code: str):
+    """Where the receipt's QR code leads: the look-up form with the code filled in."""
+    return render_template("portal/lookup.html", errors={}, values={"ma_ho_so": code[:60]})
+
+
+@blueprint.get("/ho-so/<code>/giay-tiep-nhan.pdf")
+def receipt(code: str):
+    """The receipt and appointment slip (Form 01) of the citizen's own dossier."""
+    citizen, to_login = _signed_in()
+    if to_login:
+        return to_login
+    try:
+        path = citizen_dossiers.story(db_session(), code, citizen["so_dinh_danh"]).get("receipt")
+    except NotFound:
+        abort(404)
+    documents = (current_app.extensions["motcua"].settings.var_dir / "documents").resolve()
+    if not path or not Path(path).resolve().is_relative_to(documents) or not Path(path).is_file():
+        abort(404)
+    return send_file(Path(path).resolve(), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{code}-giay-tiep-nhan.pdf")
 
 
 @blueprint.route("/tra-cuu", methods=["GET", "POST"])

@@ -134,3 +134,38 @@ def test_the_owner_answers_the_supplement_request_with_a_file_for_each_item(clie
     assert [t["topicName"] for t in detail["externalTasks"]] == ["esign-verify"]  # checked again
     assert client.get(f"/ho-so/{mine}/bo-sung").status_code == 302  # nothing more to answer
     assert client.get(f"/ho-so/{theirs}/bo-sung").status_code == 404
+
+
+def test_the_receipt_of_an_accepted_dossier_downloads_for_its_owner_only(client, factory, settings):
+    from workers import document
+    with db.transaction(factory) as session:
+        deployment.deploy(session, deployment.collect_files([PROCESSES / "birth-registration"]), FORMS)
+        code = dossier_codes.next_code(session, "000.00.00.H56", dt.datetime.now(dt.timezone.utc))
+        instances.start(session, Actor("portal"), "dang_ky_khai_sinh",
+                        {**APPLICATION, "citizen_id": OWNER, "dossier_code": code}, code, from_form=True)
+    for topic, result in (("population-lookup", {"registry_found": True}),
+                          ("esign-verify", {"signature_valid": True, "signature_reason_vi": "Chữ ký hợp lệ, do BV ký"})):
+        with db.transaction(factory) as session:
+            for task in external_tasks.fetch_and_lock(session, "w", {topic: 60000}, 10):
+                external_tasks.complete(session, task.id, "w", result)
+    with db.transaction(factory) as session:
+        (task,) = queries.user_tasks(session)
+        user_tasks.complete(session, task["id"], Actor("can-bo", frozenset({"mot-cua"})), {"quyet_dinh": "tiep_nhan"})
+    with db.transaction(factory) as session:
+        (task,) = external_tasks.fetch_and_lock(session, "w", {"document": 60000}, 10)
+        slip = document.handle(task.variables, out_dir=settings.var_dir / "documents")
+        external_tasks.complete(session, task.id, "w", slip)
+    sign_in(client)
+    page = client.get(f"/ho-so/{code}").get_data(as_text=True)
+    assert "Hợp lệ</strong> Chữ ký hợp lệ, do BV ký" in page and f"/ho-so/{code}/giay-tiep-nhan.pdf" in page
+    pdf = client.get(f"/ho-so/{code}/giay-tiep-nhan.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert f"{code}-giay-tiep-nhan.pdf" in pdf.headers["Content-Disposition"]
+    pdf.close()
+    sign_in(client, OTHER)
+    assert client.get(f"/ho-so/{code}/giay-tiep-nhan.pdf").status_code == 404
+
+
+def test_the_receipts_qr_code_opens_the_look_up_with_the_code(client):
+    html = client.get("/tra-cuu/000.00.00.H56-261201-0001").get_data(as_text=True)
+    assert 'value="000.00.00.H56-261201-0001"' in html and "Số định danh cá nhân của người nộp" in html
