@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rest.py
 	$(BIN)/python bench/workers.py
 	$(BIN)/python bench/timers.py
+	$(BIN)/python bench/portal.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

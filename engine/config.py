@@ -45,6 +45,7 @@ class Settings:
     oidc_client_id: str = "motcua-portal"
     oidc_client_secret: str = "stand-in-client-secret"
     secret_key: str | None = None  # signs the portal's session cookies; None: a random key kept in var_dir
+    lookup_limit: int = 10  # public dossier look-ups per client per 10 minutes
     registry_token: str | None = None
     smtp_host: str = "localhost"
     smtp_port: int = 8025
@@ -115,6 +116,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         oidc_client_id=env.get("MOTCUA_OIDC_CLIENT_ID") or "motcua-portal",
         oidc_client_secret=env.get("MOTCUA_OIDC_CLIENT_SECRET") or "stand-in-client-secret",
         secret_key=env.get("MOTCUA_SECRET_KEY") or None,
+        lookup_limit=_number(env, "MOTCUA_LOOKUP_LIMIT", int, 10),
         registry_token=env.get("MOTCUA_REGISTRY_TOKEN") or None,
         smtp_host=env.get("MOTCUA_SMTP_HOST") or "localhost",
         smtp_port=_number(env, "MOTCUA_SMTP_PORT", int, 8025),

@@ -14,7 +14,6 @@ from webapp.database import session as db_session
 from webapp.portal import blueprint, uploads
 from webapp.portal.citizens import current
 
-LOOKUPS_PER_WINDOW = 10
 LOOKUP_WINDOW = dt.timedelta(minutes=10)
 CODE = re.compile(r"^[A-Za-z0-9.\-]{5,60}$")
 
@@ -79,7 +78,8 @@ def lookup():
         return render_template("portal/lookup.html", errors={}, values={})
     values = {"ma_ho_so": request.form.get("ma_ho_so", "").strip(), "so_dinh_danh": request.form.get("so_dinh_danh", "").strip()}
     session = db_session()
-    if not rate_limits.allow(session, f"lookup:{request.remote_addr}", LOOKUPS_PER_WINDOW, LOOKUP_WINDOW,
+    limit = current_app.extensions["motcua"].settings.lookup_limit
+    if not rate_limits.allow(session, f"lookup:{request.remote_addr}", limit, LOOKUP_WINDOW,
                              dt.datetime.now(dt.timezone.utc)):
         session.commit()
         abort(429)
