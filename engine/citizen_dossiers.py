@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine import dossiers, payments
 from engine.errors import NotFound
-from engine.models import Dossier, HistoryEvent, PaymentOrder, ProcessInstance
+from engine.models import Dossier, DossierRating, HistoryEvent, PaymentOrder, ProcessInstance
 from engine.runtime import Actor
 
 NOT_FOUND = "no dossier matches this code and identification number"
@@ -70,6 +70,7 @@ def story(session: Session, code: str, owner_id: str) -> dict[str, Any]:
     if "signature_valid" in variables:
         out["signature"] = {"valid": bool(variables["signature_valid"]),
                             "reason": variables.get("signature_reason_vi") or ""}
+    out["rated"] = session.get(DossierRating, d.instance_id) is not None
     receipt = variables.get("receipt_document")
     out["receipt"] = receipt.get("path") if isinstance(receipt, dict) and d.status not in (1, 3) else None
     return out
@@ -95,7 +96,8 @@ def _payments(session: Session, d: Dossier, variables: dict[str, Any]) -> list[d
 CITIZEN_GROUP = "cong-dan"
 
 
-def _owned_dossier(session: Session, code: str, owner_id: str) -> Dossier:
+def owned_dossier(session: Session, code: str, owner_id: str) -> Dossier:
+    """The dossier with this code if ``owner_id`` applied for it; :class:`NotFound` otherwise."""
     d = session.scalars(select(Dossier).where(Dossier.code == code).limit(1)).first()
     if d is None or not d.owner_id or not hmac.compare_digest(d.owner_id.encode(), (owner_id or "").encode()):
         raise NotFound(NOT_FOUND)
@@ -105,7 +107,7 @@ def _owned_dossier(session: Session, code: str, owner_id: str) -> Dossier:
 def citizen_task(session: Session, code: str, owner_id: str) -> dict[str, Any] | None:
     """The step of the owner's dossier that waits for the citizen (a supplement), or None."""
     from engine import queries
-    d = _owned_dossier(session, code, owner_id)
+    d = owned_dossier(session, code, owner_id)
     return next((t for t in queries.user_tasks(session, instance_id=d.instance_id, limit=20)
                  if CITIZEN_GROUP in t["candidateGroups"]), None)
 

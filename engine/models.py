@@ -359,3 +359,16 @@ class ApplicationDraft(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     submitted_code: Mapped[str | None] = mapped_column(String(80))
+
+
+class DossierRating(Base):
+    """The citizen's evaluation of a finished dossier (Decree 61/2018 Art. 30-32 criteria), once per dossier."""
+
+    __tablename__ = "dossier_rating"
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(255))
+    procedure_code: Mapped[str | None] = mapped_column(String(100))
+    answers: Mapped[str] = mapped_column(Text)  # JSON: criterion → score or choice
+    score: Mapped[int] = mapped_column(Integer)
+    rated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -134,3 +134,32 @@ def supplement(code: str):
             session.commit()
             return redirect(url_for("portal.dossier_page", code=code))
     return render_template("portal/supplement.html", d=story, errors=errors), 400 if errors else 200
+
+
+@blueprint.route("/ho-so/<code>/danh-gia", methods=["GET", "POST"])
+def rate(code: str):
+    """Rate the service once the result has been delivered (once per dossier)."""
+    from engine import ratings
+    from engine.errors import Conflict
+    citizen, to_login = _signed_in()
+    if to_login:
+        return to_login
+    session = db_session()
+    try:
+        story = citizen_dossiers.story(session, code, citizen["so_dinh_danh"])
+    except NotFound:
+        abort(404)
+    if story["status"] != 10 or story["rated"]:
+        return redirect(url_for("portal.dossier_page", code=code))
+    answers, errors = dict(request.form), {}
+    if request.method == "POST":
+        errors = ratings.errors_in(answers)
+        if not errors:
+            try:
+                ratings.rate(session, code, citizen["so_dinh_danh"], answers, dt.datetime.now(dt.timezone.utc))
+                session.commit()
+            except Conflict:
+                session.rollback()
+            return redirect(url_for("portal.dossier_page", code=code, da_danh_gia=1))
+    return render_template("portal/rating.html", d=story, questions=ratings.QUESTIONS, answers=answers,
+                           errors=errors), 400 if errors else 200

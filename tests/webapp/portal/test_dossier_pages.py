@@ -169,3 +169,44 @@ def test_the_receipt_of_an_accepted_dossier_downloads_for_its_owner_only(client,
 def test_the_receipts_qr_code_opens_the_look_up_with_the_code(client):
     html = client.get("/tra-cuu/000.00.00.H56-261201-0001").get_data(as_text=True)
     assert 'value="000.00.00.H56-261201-0001"' in html and "Số định danh cá nhân của người nộp" in html
+
+
+def deliver(factory, code: str) -> None:
+    """Take a dossier from its intake to the delivered result (status 10)."""
+    steps = [("mot-cua", {"quyet_dinh": "tiep_nhan"}), ("chuyen-vien", {"de_xuat": "cap", "y_kien_tham_dinh": "Đủ điều kiện"}),
+             ("lanh-dao", {"y_kien_lanh_dao": "dong_y"}), ("mot-cua", {"hinh_thuc_tra": "truc_tuyen"})]
+    for group, form in steps:
+        for topic in ("population-lookup", "esign-verify", "document", "notify"):
+            with db.transaction(factory) as session:
+                for task in external_tasks.fetch_and_lock(session, "w", {topic: 60000}, 10):
+                    external_tasks.complete(session, task.id, "w", {"registry_found": True, "signature_valid": True})
+        with db.transaction(factory) as session:
+            (task,) = [t for t in queries.user_tasks(session) if t["businessKey"] == code]
+            user_tasks.complete(session, task["id"], Actor("x", frozenset({group})), form)
+
+
+def test_a_delivered_dossier_is_rated_once_by_its_owner(client, factory):
+    with db.transaction(factory) as session:
+        deployment.deploy(session, deployment.collect_files([PROCESSES / "birth-registration"]), FORMS)
+        code = dossier_codes.next_code(session, "000.00.00.H56", dt.datetime.now(dt.timezone.utc))
+        instances.start(session, Actor("portal"), "dang_ky_khai_sinh",
+                        {**APPLICATION, "citizen_id": OWNER, "dossier_code": code}, code, from_form=True)
+    sign_in(client)
+    assert client.get(f"/ho-so/{code}/danh-gia").status_code == 302  # not delivered yet
+    deliver(factory, code)
+    page = client.get(f"/ho-so/{code}").get_data(as_text=True)
+    assert "Đã trả kết quả" in page and f"/ho-so/{code}/danh-gia" in page
+    url = f"/ho-so/{code}/danh-gia"
+    partial = client.post(url, data={"csrf_token": csrf(client, url), "tieu_chi_3": "2"})
+    assert partial.status_code == 400 and "Có lỗi cần sửa" in partial.get_data(as_text=True)
+    answers = {"tieu_chi_3": "2", "tieu_chi_4": "2", "tieu_chi_5": "2", "tieu_chi_7": "1", "tieu_chi_10": "2",
+               "tieu_chi_11": "1"}
+    assert client.post(url, data={"csrf_token": csrf(client, url), **answers}).status_code == 302
+    assert "Đã đánh giá" in client.get(f"/ho-so/{code}").get_data(as_text=True)
+    assert client.get(url).status_code == 302  # once per dossier
+    from engine.models import DossierRating
+    with db.transaction(factory) as session:
+        (rating,) = session.query(DossierRating).all()
+    assert rating.code == code and rating.score == 2 + 10  # criterion 1: finished well before its due moment
+    sign_in(client, OTHER)
+    assert client.get(url).status_code == 404
