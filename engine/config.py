@@ -46,6 +46,8 @@ class Settings:
     oidc_client_secret: str = "stand-in-client-secret"
     secret_key: str | None = None  # signs the portal's session cookies; None: a random key kept in var_dir
     lookup_limit: int = 10  # public dossier look-ups per client per 10 minutes
+    status_webhook_url: str | None = None  # every dossier status change is POSTed here (JSON, HMAC-signed)
+    status_webhook_secret: str | None = None
     registry_token: str | None = None
     smtp_host: str = "localhost"
     smtp_port: int = 8025
@@ -117,6 +119,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         oidc_client_secret=env.get("MOTCUA_OIDC_CLIENT_SECRET") or "stand-in-client-secret",
         secret_key=env.get("MOTCUA_SECRET_KEY") or None,
         lookup_limit=_number(env, "MOTCUA_LOOKUP_LIMIT", int, 10),
+        status_webhook_url=env.get("MOTCUA_STATUS_WEBHOOK_URL") or None,
+        status_webhook_secret=env.get("MOTCUA_STATUS_WEBHOOK_SECRET") or None,
         registry_token=env.get("MOTCUA_REGISTRY_TOKEN") or None,
         smtp_host=env.get("MOTCUA_SMTP_HOST") or "localhost",
         smtp_port=_number(env, "MOTCUA_SMTP_PORT", int, 8025),

@@ -372,3 +372,20 @@ class DossierRating(Base):
     answers: Mapped[str] = mapped_column(Text)  # JSON: criterion → score or choice
     score: Mapped[int] = mapped_column(Integer)
     rated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class DossierNotice(Base):
+    """A status change to tell the citizen about (the outbox: written with the change, sent after it)."""
+
+    __tablename__ = "dossier_notice"
+    __table_args__ = (Index("ix_dossier_notice_pending", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)

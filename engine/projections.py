@@ -21,7 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from engine import dialect, dossiers
+from engine import dialect, dossier_notices, dossiers
 from engine.models import ExternalTask, HistoryEvent, Incident, MessageSubscription, UserTask, UserTaskCandidate
 from engine.serializer import dumps_variables
 
@@ -135,6 +135,7 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
             _move_dossier_clock(session, loaded, activity_events, at)
             if loaded.status_reached and dossiers.set_status(session, row.id, *loaded.status_reached):
                 events.append(status_event(*loaded.status_reached))
+                dossier_notices.record(session, row.id, row.business_key, *loaded.status_reached)
     if loaded.errors:
         events.extend(_open_incidents(session, loaded, at))
     write_events(session, loaded, events, actor)

@@ -21,6 +21,7 @@ TIMER_POLL_SECONDS = 0.5  # a timer fires within a second of its due time
 LOCK_SWEEP_SECONDS = 30
 DOSSIER_WATCH_SECONDS = 60
 RECONCILE_MINUTES = 5
+NOTICE_SECONDS = 5  # a status change reaches the citizen within seconds
 
 
 def _fire_timers(factory) -> None:
@@ -52,6 +53,14 @@ def _reconcile(factory, settings: Settings) -> None:
         log.info("reconciled %d payment(s)", len(settled))
 
 
+def _send_notices(factory, settings: Settings) -> None:
+    from workers import status_notices
+    try:
+        status_notices.send_due(factory, settings)
+    except Exception:  # noqa: BLE001 - the job runs again; the notices stay in the outbox
+        log.exception("sending dossier notices failed")
+
+
 def add_jobs(scheduler: BaseScheduler, factory, settings: Settings) -> BaseScheduler:
     """Add motcua's jobs to an APScheduler scheduler."""
     options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
@@ -60,6 +69,8 @@ def add_jobs(scheduler: BaseScheduler, factory, settings: Settings) -> BaseSched
     scheduler.add_job(_warn_dossiers, "interval", args=[factory], seconds=DOSSIER_WATCH_SECONDS, id="dossiers",
                       **options)
     scheduler.add_job(_release_locks, "interval", args=[factory], seconds=LOCK_SWEEP_SECONDS, id="locks", **options)
+    scheduler.add_job(_send_notices, "interval", args=[factory, settings], seconds=NOTICE_SECONDS, id="notices",
+                      **options)
     scheduler.add_job(_reconcile, "interval", args=[factory, settings], minutes=RECONCILE_MINUTES, id="payments",
                       **options)
     return scheduler
