@@ -31,8 +31,13 @@ def my_dossiers():
     citizen, to_login = _signed_in()
     if to_login:
         return to_login
-    return render_template("portal/my_dossiers.html",
-                           dossiers=citizen_dossiers.owned(db_session(), citizen["so_dinh_danh"]))
+    from engine import applications, catalogue
+    session = db_session()
+    names = {p.code: p.name for p in catalogue.procedures(session)}
+    drafts = [{"id": d.id, "procedure": names.get(d.procedure_code, d.procedure_code), "updated_at": d.updated_at}
+              for d in applications.open_drafts(session, citizen["so_dinh_danh"])]
+    return render_template("portal/my_dossiers.html", drafts=drafts,
+                           dossiers=citizen_dossiers.owned(session, citizen["so_dinh_danh"]))
 
 
 @blueprint.get("/ho-so/<code>")

@@ -12,6 +12,7 @@ them) and each can be redeemed once per process; a real provider keeps that stat
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import os
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 
+from engine import rate_limits
 from webapp.portal.citizens import registry_profile
 
 PREFIX = "/sandbox-vneid"
@@ -84,6 +86,20 @@ def _client_ok(client_id: str | None, secret: str | None) -> bool:
         (secret or "").encode(), settings.oidc_client_secret.encode())
 
 
+LOGIN_ATTEMPTS = 10
+LOGIN_WINDOW = dt.timedelta(minutes=10)
+
+
+def _allowed_attempt() -> bool:
+    """Sign-in attempts per client address, counted in the database (every web process shares the count)."""
+    from webapp.database import session as db_session
+    session = db_session()
+    allowed = rate_limits.allow(session, f"vneid-login:{request.remote_addr}", LOGIN_ATTEMPTS, LOGIN_WINDOW,
+                                dt.datetime.now(dt.timezone.utc))
+    session.commit()
+    return allowed
+
+
 def make_blueprint() -> Blueprint:
     """The stand-in's endpoints."""
     bp = Blueprint("vneid_standin", __name__, url_prefix=PREFIX)
@@ -111,6 +127,9 @@ def make_blueprint() -> Blueprint:
                 or not args.get("code_challenge") or not args.get("redirect_uri"):
             return render_template("portal/vneid_standin.html", invalid=True, args=args), 400
         errors = {}
+        if request.method == "POST" and not _allowed_attempt():
+            errors["mat_khau"] = "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 10 phút"
+            return render_template("portal/vneid_standin.html", invalid=False, args=args, errors=errors), 429
         if request.method == "POST":
             number = (args.get("so_dinh_danh") or "").strip()
             profile = registry_profile(number) if len(number) == 12 and number.isdigit() else None

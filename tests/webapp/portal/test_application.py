@@ -153,3 +153,11 @@ def test_a_draft_is_private(portal):
     url = start(portal)
     sign_in(portal, REGISTRY.numbers()[1])
     assert portal.get(url).status_code == 404
+
+
+def test_an_unfinished_application_is_listed_to_resume(portal):
+    sign_in(portal)
+    url = start(portal)
+    html = portal.get("/ho-so-cua-toi").get_data(as_text=True)
+    assert "Hồ sơ đang soạn, chưa nộp" in html and url.split("/trang/")[0] in html and "Đăng ký khai sinh" in html
+    assert start(portal) == url  # starting again resumes the same draft

@@ -131,3 +131,10 @@ def test_signing_out_needs_the_csrf_token(live_server):
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     out = web.post(f"{live_server.url}/dang-xuat", data={"csrf_token": token}, timeout=10)
     assert out.url == f"{live_server.url}/thu-tuc" and "Đăng nhập" in out.text and "Đăng xuất" not in out.text
+
+
+def test_the_stand_ins_password_check_stops_after_ten_tries(live_server):
+    web = requests.Session()
+    answers = [sign_in(web, live_server.url, password="sai").status_code for _ in range(11)]
+    assert answers[:10] == [400] * 10 and answers[10] == 429
+    assert "Đăng nhập sai quá nhiều lần" in sign_in(web, live_server.url).text
