@@ -5,11 +5,13 @@ every page against WCAG 2.1 A/AA; each step's screenshot is saved under var/test
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from engine import db, deployment
 from tests.conftest import ARTIFACTS, FORMS, PROCESSES, require_js
+from tests.webapp.test_payments import site  # noqa: F401  (a live server whose public URL is its own)
 from workers.registry import SyntheticRegistry
 
 CITIZEN = SyntheticRegistry(3000, 2026).numbers()[0]
@@ -83,3 +85,57 @@ def test_apply_for_birth_registration_from_search_to_dossier_code(browser, live_
     assert code in page.content() and "Mới đăng ký" in page.content()
     checked(page, "07-my-dossiers")
     context.close()
+
+
+def test_follow_pay_download_the_receipt_and_rate_in_the_browser(site, browser, factory):  # noqa: F811
+    from engine import external_tasks, queries, user_tasks
+    from engine.runtime import Actor
+    from tests.webapp.portal.test_payment_status import waiting_for_payment
+    server, settings = site
+    code = waiting_for_payment(factory, settings, settings.var_dir / "documents")  # accepted, receipt rendered
+    context = browser.new_context(viewport={"width": 412, "height": 915}, locale="vi-VN", bypass_csp=True,
+                                  accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{server.url}/dang-nhap?next=/ho-so/{code}")
+    page.get_by_label("Số định danh cá nhân (12 chữ số)").fill(CITIZEN)
+    page.get_by_label("Mật khẩu").fill("demo")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_selector("text=Chờ thanh toán")
+    assert "Yêu cầu thực hiện nghĩa vụ tài chính" in page.content()
+    checked(page, "08-fee-waiting")
+    page.get_by_role("button", name="Thanh toán trực tuyến").click()
+    page.get_by_role("button", name="Thanh toán", exact=True).click()  # the stand-in gateway
+    page.goto(f"{server.url}/ho-so/{code}")
+    assert "Đã thanh toán" in page.content() and "Đang xử lý" in page.content()
+    checked(page, "09-fee-paid")
+
+    page.reload()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Tải Giấy tiếp nhận hồ sơ và hẹn trả kết quả (PDF)").click()
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(4) == b"%PDF"
+
+    steps = [("chuyen-vien", {"de_xuat": "cap", "y_kien_tham_dinh": "Đủ điều kiện"}),
+             ("lanh-dao", {"y_kien_lanh_dao": "dong_y"}), ("mot-cua", {"hinh_thuc_tra": "truc_tuyen"})]
+    for group, form in steps:
+        with db.transaction(factory) as session:
+            (task,) = [t for t in queries.user_tasks(session) if t["businessKey"] == code]
+            user_tasks.complete(session, task["id"], Actor("officer", frozenset({group})), form)
+        for topic in ("document", "notify"):
+            with db.transaction(factory) as session:
+                for task in external_tasks.fetch_and_lock(session, "w", {topic: 60000}, 10):
+                    external_tasks.complete(session, task.id, "w", {})
+    page.reload()
+    assert "Đã trả kết quả" in page.content()
+    checked(page, "10-delivered")
+    page.get_by_role("button", name="Đánh giá việc giải quyết hồ sơ").click()
+    checked(page, "11-rating")
+    for question, answer in (("liên hệ với cơ quan giải quyết", "Không lần nào"), ("bao nhiêu cơ quan", "Chỉ Bộ phận Một cửa"),
+                             ("tiếp nhận và trả kết quả", "Có"), ("Thái độ", "Lịch sự, tận tình"),
+                             ("dịch vụ công trực tuyến", "Rất hài lòng"), ("đánh giá chung", "Hài lòng")):
+        page.get_by_role("group", name=re.compile(question)).get_by_label(answer, exact=True).check()
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    assert "Đã đánh giá" in page.content()
+    checked(page, "12-rated")
+    context.close()
+

@@ -13,14 +13,16 @@ from engine.runtime import Actor
 from tests.conftest import FORMS, PROCESSES
 from tests.webapp.portal.test_login import sign_in
 from tests.webapp.test_payments import site  # noqa: F401  (the live server whose public URL is its own)
-from workers import payment_check, runner
+from workers import document, payment_check, runner
 from workers.payments import vnpay
 from workers.registry import SyntheticRegistry
 
 OWNER = SyntheticRegistry(3000, 2026).numbers()[0]
 
 
-def waiting_for_payment(factory, settings) -> str:
+def waiting_for_payment(factory, settings, receipts=None) -> str:
+    """A birth registration with two extract copies, accepted and waiting for its fee; with ``receipts`` (a
+    folder) the real document worker renders the receipt there."""
     with db.transaction(factory) as session:
         deployment.deploy(session, deployment.collect_files([PROCESSES / "birth-registration"]), FORMS)
     with db.transaction(factory) as session:
@@ -40,7 +42,8 @@ def waiting_for_payment(factory, settings) -> str:
     for topic in ("document", "notify"):
         with db.transaction(factory) as session:
             for task in external_tasks.fetch_and_lock(session, "w", {topic: 60000}, 10):
-                external_tasks.complete(session, task.id, "w", {})
+                result = document.handle(task.variables, out_dir=receipts) if topic == "document" and receipts else {}
+                external_tasks.complete(session, task.id, "w", result)
     config = vnpay.VnpayConfig.from_settings(settings)
     (outcome,) = runner.run_once(factory, "pay-worker", {"payment-check": lambda v: payment_check.handle(v, config)})
     assert outcome.result == "completed"
