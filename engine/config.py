@@ -41,7 +41,8 @@ class Settings:
     vnpay_return_url: str | None = None
     vnpay_ipn_url: str | None = None
     registry_url: str | None = None  # the population registry over HTTP; None: the synthetic stand-in
-    oidc_issuer: str | None = None  # the citizens' OpenID provider (VNeID); None: the stand-in at /sandbox-vneid
+    oidc_issuer: str | None = None  # the citizens' OpenID provider (VNeID)
+    vneid_standin: bool = False  # serve the VNeID stand-in at /sandbox-vneid (demo and tests only) when no issuer
     oidc_client_id: str = "motcua-portal"
     oidc_client_secret: str = "stand-in-client-secret"
     secret_key: str | None = None  # signs the portal's session cookies; None: a random key kept in var_dir
@@ -115,6 +116,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         vnpay_ipn_url=env.get("MOTCUA_VNPAY_IPN_URL") or None,
         registry_url=env.get("MOTCUA_REGISTRY_URL") or None,
         oidc_issuer=(env.get("MOTCUA_OIDC_ISSUER") or "").rstrip("/") or None,
+        vneid_standin=env.get("MOTCUA_VNEID_STANDIN") == "1",
         oidc_client_id=env.get("MOTCUA_OIDC_CLIENT_ID") or "motcua-portal",
         oidc_client_secret=env.get("MOTCUA_OIDC_CLIENT_SECRET") or "stand-in-client-secret",
         secret_key=env.get("MOTCUA_SECRET_KEY") or None,

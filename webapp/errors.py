@@ -44,7 +44,8 @@ def error_body(err: errors.MotcuaError) -> dict:
 
 
 PAGE_TITLES = {400: "Yêu cầu không hợp lệ", 403: "Không có quyền truy cập", 404: "Không tìm thấy trang",
-               409: "Dữ liệu đã thay đổi", 413: "Tệp quá lớn", 429: "Quá nhiều yêu cầu", 500: "Có lỗi xảy ra"}
+               409: "Dữ liệu đã thay đổi", 413: "Tệp quá lớn", 429: "Quá nhiều yêu cầu", 500: "Có lỗi xảy ra",
+               503: "Dịch vụ chưa sẵn sàng"}
 PAGE_MESSAGES = {404: "Địa chỉ không đúng hoặc trang không còn nữa. Hãy kiểm tra lại địa chỉ.",
                  429: "Ông/Bà đã thử quá nhiều lần. Vui lòng thử lại sau ít phút.",
                  500: "Hệ thống đang gặp sự cố. Hồ sơ và dữ liệu của Ông/Bà không bị mất; vui lòng thử lại sau."}

@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     for name in ("engine_rest", "payments", "sandbox_vnpay"):  # machines post there, with their own checks
         if name in app.blueprints:
             csrf.exempt(app.blueprints[name])
-    if settings.oidc_issuer is None:
+    if settings.oidc_issuer is None and settings.vneid_standin:
         standin = vneid_standin.make_blueprint()
         app.register_blueprint(standin)
         csrf.exempt("webapp.portal.vneid_standin.token")

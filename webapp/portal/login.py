@@ -30,9 +30,10 @@ _LOCK = threading.Lock()
 CACHE_SECONDS = 600
 
 
-def provider_issuer() -> str:
-    """The configured provider, or this app's stand-in."""
-    return current_app.extensions["motcua"].settings.oidc_issuer or standin_issuer()
+def provider_issuer() -> str | None:
+    """The configured provider, or this app's stand-in when it is switched on; None when neither is."""
+    settings = current_app.extensions["motcua"].settings
+    return settings.oidc_issuer or (standin_issuer() if settings.vneid_standin else None)
 
 
 def _provider(issuer: str, refresh: bool = False) -> tuple[dict, dict]:
@@ -59,6 +60,8 @@ def _safe_next(target: str | None) -> str:
 def login():
     """Send the citizen to the identity provider."""
     issuer = provider_issuer()
+    if issuer is None:
+        return error_page(503, "Chưa cấu hình đăng nhập bằng tài khoản định danh điện tử (MOTCUA_OIDC_ISSUER).")
     metadata, _ = _provider(issuer)
     verifier, state, nonce = generate_token(64), generate_token(32), generate_token(32)
     session["oidc"] = {"state": state, "nonce": nonce, "verifier": verifier, "issuer": issuer,

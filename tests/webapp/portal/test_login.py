@@ -138,3 +138,14 @@ def test_the_stand_ins_password_check_stops_after_ten_tries(live_server):
     answers = [sign_in(web, live_server.url, password="sai").status_code for _ in range(11)]
     assert answers[:10] == [400] * 10 and answers[10] == 429
     assert "Đăng nhập sai quá nhiều lần" in sign_in(web, live_server.url).text
+
+
+def test_without_a_provider_or_the_stand_in_switched_on_nobody_signs_in(settings, factory):
+    import dataclasses
+
+    from webapp.app import create_app
+    app = create_app(dataclasses.replace(settings, vneid_standin=False, oidc_issuer=None), factory)
+    client = app.test_client()
+    page = client.get("/dang-nhap")
+    assert page.status_code == 503 and "MOTCUA_OIDC_ISSUER" in page.get_data(as_text=True)
+    assert client.get("/sandbox-vneid/.well-known/openid-configuration").status_code == 404
