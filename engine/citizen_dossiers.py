@@ -14,6 +14,7 @@ from engine import dossiers, payments
 from engine.errors import NotFound
 from engine.models import Dossier, DossierRating, HistoryEvent, PaymentOrder, ProcessInstance
 from engine.runtime import Actor
+from engine.specs import SPECS
 
 NOT_FOUND = "no dossier matches this code and identification number"
 
@@ -71,9 +72,19 @@ def story(session: Session, code: str, owner_id: str) -> dict[str, Any]:
         out["signature"] = {"valid": bool(variables["signature_valid"]),
                             "reason": variables.get("signature_reason_vi") or ""}
     out["rated"] = session.get(DossierRating, d.instance_id) is not None
+    out["result"] = _result_file(session, row, variables) if d.status == 10 else None
     receipt = variables.get("receipt_document")
     out["receipt"] = receipt.get("path") if isinstance(receipt, dict) and d.status not in (1, 3) else None
     return out
+
+
+def _result_file(session: Session, row: ProcessInstance | None, variables: dict[str, Any]) -> str | None:
+    """The delivered result's file, when the procedure names the variable that holds it (``result_variable``)."""
+    if row is None:
+        return None
+    procedure = SPECS.get(session, SPECS.definition(session, row.definition_id)).procedure or {}
+    value = variables.get(procedure.get("result_variable") or "")
+    return value if isinstance(value, str) and value else None
 
 
 PAYMENT_LABELS = {"pending": "Chờ thanh toán", "paid": "Đã thanh toán", "failed": "Thanh toán không thành công"}

@@ -76,6 +76,22 @@ def receipt(code: str):
                      download_name=f"{code}-giay-tiep-nhan.pdf")
 
 
+@blueprint.get("/ho-so/<code>/ket-qua")
+def result(code: str):
+    """The delivered result (an electronic document) of the citizen's own dossier."""
+    citizen, to_login = _signed_in()
+    if to_login:
+        return to_login
+    try:
+        path = citizen_dossiers.story(db_session(), code, citizen["so_dinh_danh"]).get("result")
+    except NotFound:
+        abort(404)
+    stored = uploads.folder(current_app.extensions["motcua"].settings).resolve()
+    if not path or not Path(path).resolve().is_relative_to(stored) or not Path(path).is_file():
+        abort(404)
+    return send_file(Path(path).resolve(), as_attachment=True, download_name=f"{code}-ket-qua{Path(path).suffix}")
+
+
 @blueprint.route("/tra-cuu", methods=["GET", "POST"])
 def lookup():
     """Anyone may look a dossier up with its code and the owner's identification number."""

@@ -210,3 +210,52 @@ def test_a_delivered_dossier_is_rated_once_by_its_owner(client, factory):
     assert rating.code == code and rating.score == 2 + 10  # criterion 1: finished well before its due moment
     sign_in(client, OTHER)
     assert client.get(url).status_code == 404
+
+
+COPY = {"applicant_name": "Nguyễn Thị Lan", "applicant_email": "lan@example.vn", "ten_giay_to": "Bằng tốt nghiệp đại học",
+        "loai_giay_to": "van_bang_chung_chi", "nguon_cap": "viet_nam", "co_quan_cap": "Trường Đại học Hồng Đức",
+        "so_ky_hieu": "QH-2014-123456", "ngay_cap": "2014-07-15", "document": "bang.pdf", "so_trang": 1,
+        "so_ban": 1, "mien_phi": False, "channel": "online", "procedure_name": "Chứng thực bản sao điện tử từ bản chính"}
+
+
+def test_a_delivered_certified_copy_downloads_for_its_owner(client, factory, settings):
+    from engine import messages
+    signed = settings.var_dir / "uploads" / "ab" / "abc" / "ban-sao-ky-so.pdf"
+    signed.parent.mkdir(parents=True)
+    signed.write_bytes(PDF)
+    with db.transaction(factory) as session:
+        deployment.deploy(session, deployment.collect_files([PROCESSES / "certified-copy"]), FORMS)
+        code = dossier_codes.next_code(session, "000.00.00.H56", dt.datetime.now(dt.timezone.utc))
+        instances.start(session, Actor("portal"), "chung_thuc_ban_sao_dien_tu",
+                        {**COPY, "citizen_id": OWNER, "dossier_code": code}, code, from_form=True)
+
+    def workers(result):
+        for topic in ("population-lookup", "esign-verify", "document", "notify", "payment-check"):
+            with db.transaction(factory) as session:
+                for task in external_tasks.fetch_and_lock(session, "w", {topic: 60000}, 10):
+                    external_tasks.complete(session, task.id, "w", result)
+
+    def officer(group, form):
+        with db.transaction(factory) as session:
+            (task,) = [t for t in queries.user_tasks(session) if t["businessKey"] == code]
+            user_tasks.complete(session, task["id"], Actor("x", frozenset({group})), form)
+        workers({"signature_valid": True, "registry_found": True, "payment_txn_ref": f"T-{code}"})
+
+    workers({"registry_found": True})
+    officer("mot-cua", {"quyet_dinh": "tiep_nhan"})
+    with db.transaction(factory) as session:
+        messages.correlate(session, "payment_received", Actor("gateway", operator=True), business_key=code,
+                           variables={"payment_status": "paid"})
+    officer("chuyen-vien", {"de_xuat": "cap", "y_kien_tham_dinh": "Đúng với bản chính"})
+    officer("lanh-dao", {"y_kien_lanh_dao": "dong_y", "ban_sao_ky_so": str(signed)})
+    sign_in(client)
+    assert f"/ho-so/{code}/ket-qua" not in client.get(f"/ho-so/{code}").get_data(as_text=True)  # not delivered yet
+    officer("mot-cua", {"hinh_thuc_tra": "truc_tuyen"})
+    page = client.get(f"/ho-so/{code}").get_data(as_text=True)
+    assert "Đã trả kết quả" in page and f"/ho-so/{code}/ket-qua" in page
+    download = client.get(f"/ho-so/{code}/ket-qua")
+    assert download.status_code == 200 and download.data == PDF and f"{code}-ket-qua.pdf" in \
+        download.headers["Content-Disposition"]
+    download.close()
+    sign_in(client, OTHER)
+    assert client.get(f"/ho-so/{code}/ket-qua").status_code == 404
