@@ -139,3 +139,36 @@ def test_follow_pay_download_the_receipt_and_rate_in_the_browser(site, browser, 
     checked(page, "12-rated")
     context.close()
 
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_look_up_and_the_supplement_pages_are_accessible(browser, live_server, factory, tmp_path):
+    from tests.webapp.portal.test_dossier_pages import apply
+    with db.transaction(factory) as session:
+        deployment.deploy(session, deployment.collect_files([PROCESSES / "birth-registration"]), FORMS)
+    code = apply(factory, CITIZEN)  # the desk asked for a supplement
+    context = browser.new_context(viewport={"width": 412, "height": 915}, locale="vi-VN", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/tra-cuu")
+    page.get_by_role("button", name="Tra cứu").click()
+    assert "Có lỗi cần sửa" in page.content()
+    checked(page, "13-lookup-errors")
+    page.get_by_label("Mã hồ sơ").fill(code)
+    page.get_by_label("Số định danh cá nhân của người nộp (12 chữ số)").fill(CITIZEN)
+    page.get_by_role("button", name="Tra cứu").click()
+    assert "Yêu cầu bổ sung giấy tờ" in page.content()
+    checked(page, "14-lookup-found")
+    page.goto(f"{live_server.url}/dang-nhap?next=/ho-so/{code}/bo-sung")
+    page.get_by_label("Số định danh cá nhân (12 chữ số)").fill(CITIZEN)
+    page.get_by_label("Mật khẩu").fill("demo")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.get_by_role("button", name="Nộp bổ sung").click()
+    assert "Tải lên tệp cho mục: Giấy chứng sinh có chữ ký số hợp lệ" in page.content()
+    checked(page, "15-supplement-errors")
+    replacement = tmp_path / "gcs-moi.pdf"
+    replacement.write_bytes(PDF)
+    page.set_input_files("#tep-0", str(replacement))
+    page.get_by_role("button", name="Nộp bổ sung").click()
+    assert "Đã bổ sung hồ sơ" in page.content()
+    checked(page, "16-supplemented")
+    context.close()
