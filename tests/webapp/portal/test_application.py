@@ -99,7 +99,7 @@ def test_uploads_are_checked_by_content_and_kept_when_another_answer_is_wrong(po
     assert len(stored) == 1 and stored[0].read_bytes() == PDF
 
 
-def fill_everything(client) -> str:
+def fill_everything(client, certificate: bytes = PDF) -> str:
     first = start(client)
     base = first.rsplit("/", 1)[0]
     assert post(client, first, {"applicant_name": "x", "quan_he_voi_tre": "me",
@@ -109,7 +109,7 @@ def fill_everything(client) -> str:
                                       "noi_sinh_tre": "Bệnh viện tỉnh", "dan_toc_tre": "Kinh",
                                       "quoc_tich_tre": "Việt Nam"}).status_code == 302
     assert post(client, f"{base}/3", {"ho_ten_me": "Nguyễn Thị Lan"}).status_code == 302
-    done = post(client, f"{base}/4", {"so_ban_sao": "2"}, {"document": (PDF, "gcs.pdf")})
+    done = post(client, f"{base}/4", {"so_ban_sao": "2"}, {"document": (certificate, "gcs.pdf")})
     assert done.status_code == 302 and done.headers["Location"].endswith("/kiem-tra")
     return done.headers["Location"]
 
