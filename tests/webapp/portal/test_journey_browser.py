@@ -42,6 +42,7 @@ def test_apply_for_birth_registration_from_search_to_dossier_code(browser, live_
     checked(page, "01-procedure")
     page.get_by_role("button", name="Nộp hồ sơ trực tuyến").click()
 
+    checked(page, "01b-sign-in")
     page.get_by_label("Số định danh cá nhân (12 chữ số)").fill(CITIZEN)
     page.get_by_label("Mật khẩu").fill("demo")
     page.get_by_role("button", name="Đăng nhập").click()
