@@ -1,6 +1,7 @@
 """Accounts: people who log in to the web pages and service accounts for machines.
 
-Passwords are kept as scrypt hashes; a service account's bearer token is kept as its SHA-256 only, so a
+Passwords are kept as Argon2id hashes (argon2-cffi; an older scrypt hash is replaced by one at the next
+successful sign-in); a service account's bearer token is kept as its SHA-256 only, so a
 copy of the database gives no usable credential. A service account may call ``/engine-rest`` (HTTP Basic
 or bearer token) and cannot log in to the web pages.
 """
@@ -12,6 +13,9 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,7 +25,8 @@ from engine.models import Account
 from engine.runtime import Actor
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # the hashes of accounts made before Argon2, still accepted
+_ARGON2 = PasswordHasher()  # Argon2id with argon2-cffi's RFC 9106 low-memory defaults
 
 
 @dataclass(frozen=True)
@@ -39,19 +44,40 @@ class Principal:
 
 
 def hash_password(password: str) -> str:
-    """An scrypt hash of a password, with its salt and parameters."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+    """An Argon2id hash of a password, with its salt and parameters."""
+    return _ARGON2.hash(password)
 
 
 def check_password(stored: str | None, password: str) -> bool:
-    """Whether ``password`` matches the stored hash (constant-time)."""
-    if not stored or not stored.startswith("scrypt$"):
+    """Whether ``password`` matches the stored hash (Argon2id, or a legacy scrypt hash), in constant time."""
+    if not stored:
+        return False
+    if stored.startswith("$argon2"):
+        try:
+            return _ARGON2.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+    if not stored.startswith("scrypt$"):
         return False
     _, n, r, p, salt, digest = stored.split("$")
     candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p))
     return hmac.compare_digest(candidate.hex(), digest)
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a stored hash should be replaced (legacy scrypt, or weaker Argon2 parameters than today's)."""
+    return not stored.startswith("$argon2") or _ARGON2.check_needs_rehash(stored)
+
+
+_DUMMY = None
+
+
+def _spend_like_a_check(password: str) -> None:
+    """Cost a missing account the same as a wrong password, so timing does not tell names apart."""
+    global _DUMMY
+    if _DUMMY is None:
+        _DUMMY = _ARGON2.hash(secrets.token_urlsafe(16))
+    check_password(_DUMMY, password)
 
 
 def _token_hash(token: str) -> str:
@@ -96,8 +122,13 @@ def _principal(account: Account) -> Principal:
 def by_password(session: Session, name: str, password: str) -> Principal | None:
     """The principal whose name and password these are, or None."""
     account = session.get(Account, name)
-    if account is None or account.disabled or not check_password(account.password_hash, password):
+    if account is None:
+        _spend_like_a_check(password)
         return None
+    if account.disabled or not check_password(account.password_hash, password):
+        return None
+    if needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)  # the caller's transaction keeps it
     return _principal(account)
 
 

@@ -1,6 +1,6 @@
 """Authentication for ``/engine-rest``: HTTP Basic (any account) or a bearer token (service accounts).
 
-A password check costs an scrypt hash (tens of milliseconds), so a successful check is remembered for a
+A password check costs an Argon2id hash (tens of milliseconds), so a successful check is remembered for a
 short while by a digest of the credential; a changed or wrong password never matches that digest.
 """
 from __future__ import annotations
