@@ -82,7 +82,8 @@ def receive(session: Session, instance_id: str, code: str | None, procedure: dic
                       else "pause", submitted_at=at, received_at=at,
                       due_at=add(unit, amount, counting_from(procedure, at)), pauses="[]",
                       warn_hours=float((procedure.get("deadline") or {}).get("warn_hours", 4)), status=1, status_at=at,
-                      owner_id=_owner(variables), procedure_name=procedure.get("name"))
+                      owner_id=_owner(variables), procedure_name=procedure.get("name"),
+                      agency=procedure.get("agency"))
     session.add(dossier)
     return dossier
 

@@ -306,6 +306,7 @@ class Dossier(Base):
     status: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # 1-10, engine.dossiers.STATUSES
     extended_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # the new appointment of Form 04
     owner_id: Mapped[str | None] = mapped_column(String(12), index=True)  # the applicant's identification number
+    agency: Mapped[str | None] = mapped_column(String(64), index=True)  # the receiving agency (procedure.toml)
     procedure_name: Mapped[str | None] = mapped_column(String(500))
     status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
