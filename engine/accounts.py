@@ -132,6 +132,12 @@ def by_password(session: Session, name: str, password: str) -> Principal | None:
     return _principal(account)
 
 
+def by_name(session: Session, name: str) -> Principal | None:
+    """The principal of an enabled account (its groups and agency as they are now), or None."""
+    account = session.get(Account, name) if name else None
+    return _principal(account) if account is not None and not account.disabled else None
+
+
 def by_token(session: Session, token: str) -> Principal | None:
     """The service account this bearer token belongs to, or None."""
     account = session.scalars(select(Account).where(Account.token_hash == _token_hash(token))).first()

@@ -82,3 +82,19 @@ def task_for(session: Session, principal: Principal, task_id: str) -> UserTask:
     if row is None:
         raise NotFound(f"no task {task_id} in your inbox")
     return row
+
+
+def dossier_view(session: Session, instance_id: str) -> dict[str, Any]:
+    """What the officer reads on a task page: the dossier's clock and status, its variables, its history."""
+    from engine import queries
+    detail = queries.instance_detail(session, instance_id)
+    return {"dossier": detail.get("dossier"), "variables": detail.get("variables") or {},
+            "history": [h for h in detail["history"] if h["kind"] in ("instance_started", "task_completed", "task_claimed",
+                                                                     "task_unclaimed", "dossier_status")],
+            "status": detail["status"], "startForm": _start_form(session, detail["definitionId"])}
+
+
+def _start_form(session: Session, definition_id: str) -> dict | None:
+    from engine.specs import SPECS
+    parsed = SPECS.get(session, SPECS.definition(session, definition_id))
+    return parsed.forms.get(parsed.start_form_key) if parsed.start_form_key else None

@@ -23,7 +23,7 @@ class AppState:
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[Session] | None = None) -> Flask:
     """Build the web app for these settings (read from the environment when not given)."""
-    from webapp import database, errors, payments, portal
+    from webapp import database, errors, inbox, payments, portal
     from webapp.rest import blueprint as rest_blueprint
 
     settings = settings or load_settings()
@@ -40,4 +40,5 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     app.register_blueprint(rest_blueprint)
     payments.init_app(app)
     portal.init_app(app)
+    inbox.init_app(app)
     return app

@@ -1,0 +1,110 @@
+"""The officers' inbox pages: sign in, only one's agency's tasks, the task page with the dossier and the form,
+completing with checks, and two officers on one task — one succeeds, the other reads a clear message."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+import pytest
+
+from engine import accounts, db, deployment, queries
+from tests.conftest import FORMS, PROCESSES
+from tests.engine.test_inbox import BIRTH, RECORD, VN, at_intake
+
+
+@pytest.fixture
+def desk(app, factory):
+    with db.transaction(factory) as session:
+        for folder in ("birth-registration", "criminal-record"):
+            deployment.deploy(session, deployment.collect_files([PROCESSES / folder]), FORMS)
+        accounts.add(session, "can-bo-1", "mat-khau-1", groups=["mot-cua"], agency="000.00.00.H56")
+        accounts.add(session, "can-bo-2", "mat-khau-2", groups=["mot-cua"], agency="000.00.00.H56")
+        accounts.add(session, "tu-phap-1", "mat-khau-3", groups=["mot-cua"], agency="000.00.16.H56")
+        accounts.add(session, "bot", service=True, groups=["mot-cua"])
+    monday = dt.datetime(2026, 11, 30, 8, 0, tzinfo=VN)
+    birth = at_intake(factory, "dang_ky_khai_sinh", BIRTH, "000.00.00.H56", monday)
+    record = at_intake(factory, "cap_phieu_lltp", RECORD, "000.00.16.H56", monday)
+    return birth, record
+
+
+def csrf(client, path):
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def sign_in(client, name, password):
+    return client.post("/can-bo/dang-nhap", data={"csrf_token": csrf(client, "/can-bo/dang-nhap"), "ten": name,
+                                                  "mat_khau": password})
+
+
+def task_id(client, code):
+    html = client.get("/can-bo/").get_data(as_text=True)
+    return re.search(rf'href="/can-bo/viec/([^"]+)">{re.escape(code)}<', html).group(1)
+
+
+def test_signing_in_and_who_may(app, desk):
+    client = app.test_client()
+    assert "/can-bo/dang-nhap" in client.get("/can-bo/").headers["Location"]
+    wrong = sign_in(client, "can-bo-1", "sai")
+    assert wrong.status_code == 401 and "Tên đăng nhập hoặc mật khẩu không đúng" in wrong.get_data(as_text=True)
+    assert sign_in(client, "bot", "x").status_code == 401  # machines do not sign in to pages
+    assert sign_in(client, "can-bo-1", "mat-khau-1").status_code == 302
+
+
+def test_an_officer_sees_and_opens_only_their_agencys_tasks(app, desk):
+    birth, record = desk
+    ours, theirs = app.test_client(), app.test_client()
+    sign_in(ours, "can-bo-1", "mat-khau-1")
+    sign_in(theirs, "tu-phap-1", "mat-khau-3")
+    html = ours.get("/can-bo/").get_data(as_text=True)
+    assert birth in html and record not in html and "Kiểm tra, tiếp nhận hồ sơ" in html
+    other = task_id(theirs, record)
+    assert ours.get(f"/can-bo/viec/{other}").status_code == 404
+    page = ours.get(f"/can-bo/viec/{task_id(ours, birth)}").get_data(as_text=True)
+    assert "Nguyễn Minh" in page and "Kết quả kiểm tra" in page and "Mới đăng ký" in page
+
+
+def test_completing_checks_the_form_then_moves_the_dossier(app, desk, factory):
+    birth, _ = desk
+    client = app.test_client()
+    sign_in(client, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    token = csrf(client, f"/can-bo/viec/{tid}")
+    missing = client.post(f"/can-bo/viec/{tid}", data={"csrf_token": token, "quyet_dinh": "bo_sung"})
+    assert missing.status_code == 400 and "Nhập giấy tờ cần bổ sung" in missing.get_data(as_text=True)
+    done = client.post(f"/can-bo/viec/{tid}", data={"csrf_token": token, "quyet_dinh": "bo_sung",
+                                                    "giay_to_thieu": "Giấy chứng sinh bản gốc\nVăn bản ủy quyền"})
+    assert done.status_code == 302
+    with db.transaction(factory) as session:
+        (instance,) = queries.instances(session, business_key=birth)
+        variables = queries.instance(session, instance["id"], with_variables=True)["variables"]
+    assert variables["giay_to_thieu"] == ["Giấy chứng sinh bản gốc", "Văn bản ủy quyền"]
+
+
+def test_two_officers_on_one_task_one_wins_the_other_reads_why(app, desk, factory):
+    birth, _ = desk
+    first, second = app.test_client(), app.test_client()
+    sign_in(first, "can-bo-1", "mat-khau-1")
+    sign_in(second, "can-bo-2", "mat-khau-2")
+    tid = task_id(first, birth)
+    t1, t2 = csrf(first, f"/can-bo/viec/{tid}"), csrf(second, f"/can-bo/viec/{tid}")
+    assert first.post(f"/can-bo/viec/{tid}", data={"csrf_token": t1, "quyet_dinh": "tiep_nhan"}).status_code == 302
+    late = second.post(f"/can-bo/viec/{tid}", data={"csrf_token": t2, "quyet_dinh": "tu_choi",
+                                                   "ly_do_tu_choi": "Hồ sơ không thuộc thẩm quyền"})
+    assert late.status_code == 409 and "một cán bộ khác đã xử lý xong" in late.get_data(as_text=True)
+    with db.transaction(factory) as session:
+        (instance,) = queries.instances(session, business_key=birth)
+        assert queries.instance(session, instance["id"], with_variables=True)["variables"]["quyet_dinh"] == "tiep_nhan"
+
+
+def test_a_claimed_task_is_not_completed_by_a_colleague(app, desk):
+    birth, _ = desk
+    first, second = app.test_client(), app.test_client()
+    sign_in(first, "can-bo-1", "mat-khau-1")
+    sign_in(second, "can-bo-2", "mat-khau-2")
+    tid = task_id(first, birth)
+    assert first.post(f"/can-bo/viec/{tid}/nhan", data={"csrf_token": csrf(first, f"/can-bo/viec/{tid}")}).status_code == 302
+    assert "Người xử lý: <strong>can-bo-1</strong>" in second.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+    refused = second.post(f"/can-bo/viec/{tid}", data={"csrf_token": csrf(second, f"/can-bo/viec/{tid}"),
+                                                       "quyet_dinh": "tiep_nhan"})
+    assert refused.status_code == 409 and "can-bo-1" in refused.get_data(as_text=True)

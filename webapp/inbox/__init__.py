@@ -1,0 +1,23 @@
+"""The officers' inbox (blueprint ``inbox`` under ``/can-bo``): sign in, the tasks of one's groups and agency,
+a task page with the dossier and the task's own form. Server-rendered like the portal, with its stylesheet."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from webapp.portal import SECURITY_HEADERS
+
+blueprint = Blueprint("inbox", __name__, url_prefix="/can-bo", template_folder="templates")
+
+
+@blueprint.after_request
+def security_headers(response):
+    """The same protections as the portal's pages."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the inbox's pages."""
+    from webapp.inbox import pages  # noqa: F401  (adds the routes)
+    app.register_blueprint(blueprint)
