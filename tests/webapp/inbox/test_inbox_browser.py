@@ -1,0 +1,47 @@
+"""The inbox in a real browser: an officer signs in, filters, opens a dossier, requests a supplement with the
+keyboard-friendly form; axe-core finds no WCAG 2.1 A/AA violation; screenshots under var/test-artifacts/inbox/."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ARTIFACTS, require_js
+from tests.webapp.inbox.test_inbox_pages import desk  # noqa: F401  (the fixture)
+
+
+def checked(page, step: str) -> None:
+    (ARTIFACTS / "inbox").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "inbox" / f"{step}.png"), full_page=True)
+    page.add_script_tag(path=str(require_js("axe-core") / "axe.min.js"))
+    violations = page.evaluate("async () => (await axe.run(document, {runOnly: {type: 'tag', values: "
+                               "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations"
+                               ".map(v => ({id: v.id, nodes: v.nodes.map(n => n.target)}))")
+    assert violations == [], f"{step}: {json.dumps(violations, ensure_ascii=False)}"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_officer_requests_a_supplement_in_the_browser(browser, live_server, desk):  # noqa: F811
+    birth, record = desk
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/can-bo/")
+    page.get_by_label("Tên đăng nhập").fill("can-bo-1")
+    page.get_by_label("Mật khẩu").fill("mat-khau-1")
+    page.get_by_role("button", name="Đăng nhập").click()
+    assert birth in page.content() and record not in page.content()
+    checked(page, "1-inbox")
+    page.select_option("#nguoi_xu_ly", "nobody")
+    page.get_by_role("button", name="Lọc").click()
+    page.get_by_role("link", name=birth).click()
+    checked(page, "2-task")
+    page.get_by_role("button", name="Nhận việc").click()
+    page.get_by_label("Yêu cầu bổ sung, hoàn thiện hồ sơ").check()
+    page.get_by_role("button", name="Hoàn thành").click()
+    assert "Có lỗi cần sửa" in page.content()
+    checked(page, "3-task-errors")
+    page.get_by_label("Giấy tờ cần bổ sung, hoàn thiện (ghi đủ một lần)").fill("Giấy chứng sinh bản gốc")
+    page.get_by_role("button", name="Hoàn thành").click()
+    assert "Đã hoàn thành: Kiểm tra, tiếp nhận hồ sơ" in page.content() and birth not in page.content()
+    checked(page, "4-done")
+    context.close()
