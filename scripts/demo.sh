@@ -48,6 +48,7 @@ if [ "${MOTCUA_DEMO_SERVE:-1}" = "1" ]; then
   step "Serving http://127.0.0.1:$port — the citizen portal at /, the REST API at /engine-rest, with a worker; Ctrl-C stops"
   citizen=$("$(dirname "$motcua")/python" -c 'from workers.registry import SyntheticRegistry; print(SyntheticRegistry(3000, 2026).numbers()[0])')
   echo "Portal: http://127.0.0.1:$port/thu-tuc — sign in through the VNeID stand-in as citizen $citizen, password demo"
+  echo "Inbox:  http://127.0.0.1:$port/can-bo — officers can-bo-1, chuyen-vien-1, lanh-dao-1 (password = name)"
   echo "Try: curl -H 'Authorization: Bearer $token' http://127.0.0.1:$port/engine-rest/process-instance"
   "$motcua" worker --concurrency 2 &
   worker_pid=$!
