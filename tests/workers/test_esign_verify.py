@@ -83,7 +83,7 @@ def _pdf() -> bytes:
     pdf.set_compression(False)  # keeps the page text readable in the file, so a test can alter it
     pdf.add_page()
     pdf.set_font("helvetica", size=14)
-    pdf.cell(text="Don de nghi cap giay phep - so tien 1000000 dong")
+    pdf.cell(text="Don de nghi cap giay phep - so tien 1.000.000 dong")
     return bytes(pdf.output())
 
 
@@ -128,8 +128,8 @@ def test_a_signer_from_an_unconfigured_ca_is_not_trusted(pki):
 
 
 def test_changing_signed_content_breaks_the_signature(signed, pki):
-    assert signed.count(b"1000000") == 1
-    result = _check(signed.replace(b"1000000", b"9000000"), pki)
+    assert signed.count(b"1.000.000") == 1
+    result = _check(signed.replace(b"1.000.000", b"9.000.000"), pki)
     [sig] = result["signatures"]
     assert result["signature_valid"] is False and sig["intact"] is False
     assert sig["reason_vi"].startswith("Tài liệu đã bị sửa đổi sau khi ký")

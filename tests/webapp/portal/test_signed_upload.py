@@ -43,7 +43,7 @@ def test_a_validly_signed_upload_is_shown_valid_with_its_signer(portal, factory,
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_tampered_upload_becomes_a_supplement_request_with_its_reason(portal, factory, pki, signed):  # noqa: F811
     sign_in(portal)
-    tampered = signed.replace(b"1000000", b"9000000")
+    tampered = signed.replace(b"1.000.000", b"9.000.000")
     code = submit(portal, tampered)
     check_signature(factory, pki["root"])
     for topic in ("document", "notify"):
