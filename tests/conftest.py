@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import os
 import threading
 import time
@@ -76,6 +77,29 @@ def require_browser() -> str:
             pytest.fail("Chromium is required (MOTCUA_REQUIRE_BROWSER=1) but none was found: apt-get install chromium")
         pytest.skip("Chromium is not installed")
     return found
+
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page (rule id and the elements at fault)."""
+    page.add_script_tag(path=str(require_js("axe-core") / "axe.min.js"))
+    return page.evaluate("async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+                         ".violations.map(v => ({id: v.id, nodes: v.nodes.map(n => n.target)}))", WCAG_TAGS)
+
+
+def screenshot(page, folder: str, step: str) -> None:
+    """Save a full-page screenshot under var/test-artifacts/<folder>/<step>.png."""
+    (ARTIFACTS / folder).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / folder / f"{step}.png"), full_page=True)
+
+
+def axe_checked(page, folder: str, step: str) -> None:
+    """Screenshot the page, then fail on any accessibility violation, naming the step."""
+    screenshot(page, folder, step)
+    violations = axe_violations(page)
+    assert violations == [], f"{step}: {json.dumps(violations, ensure_ascii=False)}"
 
 
 @pytest.fixture(scope="module")

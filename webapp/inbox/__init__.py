@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from webapp.portal import SECURITY_HEADERS
+from webapp.portal import security_headers
 
 blueprint = Blueprint("inbox", __name__, url_prefix="/can-bo", template_folder="templates")
-
-
-@blueprint.after_request
-def security_headers(response):
-    """The same protections as the portal's pages."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+blueprint.after_request(security_headers)  # the same protections as the portal's pages
 
 
 def init_app(app: Flask) -> None:

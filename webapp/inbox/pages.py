@@ -3,8 +3,9 @@ another officer got there first, a clear message with the task's current state."
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 
 from engine import accounts, catalogue, inbox, queries, rate_limits, user_tasks
 from engine.dossiers import STATUSES
@@ -28,9 +29,16 @@ def officer() -> accounts.Principal | None:
     return principal
 
 
-def _officer_or_login():
-    principal = officer()
-    return (principal, None) if principal else (None, redirect(url_for("inbox.sign_in", next=request.path)))
+def officer_required(view):
+    """A view for signed-in officers only (``g.officer``); anyone else is sent to sign in and brought back."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        principal = officer()
+        if principal is None:
+            return redirect(url_for("inbox.sign_in", next=request.path))
+        g.officer = principal
+        return view(*args, **kwargs)
+    return wrapper
 
 
 @blueprint.route("/dang-nhap", methods=["GET", "POST"])
@@ -63,11 +71,10 @@ def sign_out():
 
 
 @blueprint.get("/")
+@officer_required
 def task_list():
     """The tasks of the officer's groups in their agency, soonest due first, with filters."""
-    principal, to_login = _officer_or_login()
-    if to_login:
-        return to_login
+    principal = g.officer
     filters = {k: request.args.get(k) or None for k in ("thu_tuc", "han", "nguoi_xu_ly")}
     page = max(request.args.get("trang", 1, type=int) or 1, 1)
     db = db_session()
@@ -98,11 +105,10 @@ def _page(principal, row, errors=None, values=None, status=200):
 
 
 @blueprint.get("/viec/<task_id>")
+@officer_required
 def task_page(task_id: str):
     """A task: the dossier as the citizen entered it, its story, and the task's form."""
-    principal, to_login = _officer_or_login()
-    if to_login:
-        return to_login
+    principal = g.officer
     return _page(principal, _task(principal, task_id))
 
 
@@ -110,44 +116,37 @@ def _conflict(message: str):
     return render_template("inbox/conflict.html", message=message), 409
 
 
-@blueprint.post("/viec/<task_id>/nhan")
-def claim(task_id: str):
-    """Take the task (nobody else in the group works on it meanwhile)."""
-    principal, to_login = _officer_or_login()
-    if to_login:
-        return to_login
-    row = _task(principal, task_id)
+def _act(task_id: str, action, then: str):
+    """Claim or give back a task; a colleague's move in between is a clear conflict."""
+    row = _task(g.officer, task_id)
     try:
-        user_tasks.claim(db_session(), row.id, principal.actor())
+        action(db_session(), row.id, g.officer.actor())
         db_session().commit()
     except (Conflict, Forbidden) as err:
         db_session().rollback()
         return _conflict(err.message)
-    return redirect(url_for("inbox.task_page", task_id=task_id))
+    return redirect(then)
+
+
+@blueprint.post("/viec/<task_id>/nhan")
+@officer_required
+def claim(task_id: str):
+    """Take the task (nobody else in the group works on it meanwhile)."""
+    return _act(task_id, user_tasks.claim, url_for("inbox.task_page", task_id=task_id))
 
 
 @blueprint.post("/viec/<task_id>/tra-lai")
+@officer_required
 def unclaim(task_id: str):
     """Give the task back to the group."""
-    principal, to_login = _officer_or_login()
-    if to_login:
-        return to_login
-    row = _task(principal, task_id)
-    try:
-        user_tasks.unclaim(db_session(), row.id, principal.actor())
-        db_session().commit()
-    except (Conflict, Forbidden) as err:
-        db_session().rollback()
-        return _conflict(err.message)
-    return redirect(url_for("inbox.task_list"))
+    return _act(task_id, user_tasks.unclaim, url_for("inbox.task_list"))
 
 
 @blueprint.post("/viec/<task_id>")
+@officer_required
 def complete(task_id: str):
     """Complete the task with its form; a task someone else completed meanwhile is a clear conflict."""
-    principal, to_login = _officer_or_login()
-    if to_login:
-        return to_login
+    principal = g.officer
     db = db_session()
     try:
         row = inbox.task_for(db, principal, task_id)

@@ -19,12 +19,14 @@ SECURITY_HEADERS = {
 }
 
 
-@blueprint.after_request
 def security_headers(response):
-    """Every portal page forbids framing, sniffing, foreign scripts and leaking its address."""
+    """Every page for people forbids framing, sniffing, foreign scripts and leaking its address."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+blueprint.after_request(security_headers)
 
 
 def init_app(app: Flask) -> None:

@@ -2,19 +2,14 @@
 answers and uploads kept on every page, check your answers, submit, the dossier code."""
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 
 from engine import applications, catalogue
 from engine.errors import FormValidationFailed, NotFound
 from engine.forms import errors_vi
 from webapp.database import session as db_session
 from webapp.portal import blueprint, eform, uploads
-from webapp.portal.citizens import current, registry_profile
-
-
-def _citizen_or_login():
-    citizen = current()
-    return (citizen, None) if citizen else (None, redirect(url_for("portal.login", next=request.path)))
+from webapp.portal.citizens import citizen_required, registry_profile
 
 
 def _context(draft_id: str, owner: str):
@@ -43,11 +38,10 @@ def _prefill(schema: dict, citizen: dict) -> dict:
 
 
 @blueprint.get("/nop-ho-so/<code>")
+@citizen_required
 def apply_start(code: str):
     """Start (or resume) an application for a procedure."""
-    citizen, to_login = _citizen_or_login()
-    if to_login:
-        return to_login
+    citizen = g.citizen
     session = db_session()
     try:
         procedure = catalogue.find(session, code)
@@ -63,11 +57,10 @@ def apply_start(code: str):
 
 
 @blueprint.route("/don/<draft_id>/trang/<int:number>", methods=["GET", "POST"])
+@citizen_required
 def apply_page(draft_id: str, number: int):
     """One page of questions; answers and files are kept even when another answer is wrong."""
-    citizen, to_login = _citizen_or_login()
-    if to_login:
-        return to_login
+    citizen = g.citizen
     session, draft, procedure, schema, form_pages = _context(draft_id, citizen["so_dinh_danh"])
     if not 1 <= number <= len(form_pages):
         abort(404)
@@ -104,11 +97,10 @@ def apply_page(draft_id: str, number: int):
 
 
 @blueprint.get("/don/<draft_id>/kiem-tra")
+@citizen_required
 def apply_check(draft_id: str):
     """Check your answers, with a change link for each."""
-    citizen, to_login = _citizen_or_login()
-    if to_login:
-        return to_login
+    citizen = g.citizen
     _, draft, procedure, schema, form_pages = _context(draft_id, citizen["so_dinh_danh"])
     if draft.submitted_code:
         return redirect(url_for("portal.apply_done", draft_id=draft.id))
@@ -117,11 +109,10 @@ def apply_check(draft_id: str):
 
 
 @blueprint.post("/don/<draft_id>/nop")
+@citizen_required
 def apply_submit(draft_id: str):
     """Submit: the whole form is checked; then the procedure starts and the dossier gets its code."""
-    citizen, to_login = _citizen_or_login()
-    if to_login:
-        return to_login
+    citizen = g.citizen
     session, draft, procedure, schema, form_pages = _context(draft_id, citizen["so_dinh_danh"])
     answers = applications.answers(draft)
     errors = errors_vi(schema, {**answers, "citizen_id": citizen["so_dinh_danh"]})
@@ -140,11 +131,10 @@ def apply_submit(draft_id: str):
 
 
 @blueprint.get("/don/<draft_id>/xong")
+@citizen_required
 def apply_done(draft_id: str):
     """The confirmation: the dossier code and what happens next."""
-    citizen, to_login = _citizen_or_login()
-    if to_login:
-        return to_login
+    citizen = g.citizen
     _, draft, procedure, _, _ = _context(draft_id, citizen["so_dinh_danh"])
     if not draft.submitted_code:
         return redirect(url_for("portal.apply_check", draft_id=draft.id))

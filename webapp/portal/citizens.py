@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import session
+import functools
+
+from flask import g, redirect, request, session, url_for
 
 from workers.registry import Profile
 
@@ -18,3 +20,15 @@ def registry_profile(number: str) -> Profile | None:
 def current() -> dict[str, Any] | None:
     """The signed-in citizen (``so_dinh_danh``, ``name``, ``birthdate``), or None."""
     return session.get("citizen")
+
+
+def citizen_required(view):
+    """A view for signed-in citizens only (``g.citizen``); anyone else is sent to sign in and brought back."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        citizen = current()
+        if citizen is None:
+            return redirect(url_for("portal.login", next=request.path))
+        g.citizen = citizen
+        return view(*args, **kwargs)
+    return wrapper

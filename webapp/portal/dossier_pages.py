@@ -6,31 +6,23 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, g, redirect, render_template, request, send_file, url_for
 
 from engine import citizen_dossiers, rate_limits
 from engine.errors import NotFound
 from webapp.database import session as db_session
 from webapp.portal import blueprint, uploads
-from webapp.portal.citizens import current
+from webapp.portal.citizens import citizen_required
 
 LOOKUP_WINDOW = dt.timedelta(minutes=10)
 CODE = re.compile(r"^[A-Za-z0-9.\-]{5,60}$")
 
 
-def _signed_in():
-    citizen = current()
-    if citizen is None:
-        return None, redirect(url_for("portal.login", next=request.path))
-    return citizen, None
-
-
 @blueprint.get("/ho-so-cua-toi")
+@citizen_required
 def my_dossiers():
     """The signed-in citizen's dossiers, newest first, with their status in words and due date."""
-    citizen, to_login = _signed_in()
-    if to_login:
-        return to_login
+    citizen = g.citizen
     from engine import applications, catalogue
     session = db_session()
     names = {p.code: p.name for p in catalogue.procedures(session)}
@@ -41,11 +33,10 @@ def my_dossiers():
 
 
 @blueprint.get("/ho-so/<code>")
+@citizen_required
 def dossier_page(code: str):
     """One of the citizen's own dossiers; another citizen's code is a 404, as is a code that does not exist."""
-    citizen, to_login = _signed_in()
-    if to_login:
-        return to_login
+    citizen = g.citizen
     try:
         story = citizen_dossiers.story(db_session(), code, citizen["so_dinh_danh"])
     except NotFound:
@@ -59,37 +50,30 @@ def lookup_code(code: str):
     return render_template("portal/lookup.html", errors={}, values={"ma_ho_so": code[:60]})
 
 
-@blueprint.get("/ho-so/<code>/giay-tiep-nhan.pdf")
-def receipt(code: str):
-    """The receipt and appointment slip (Form 01) of the citizen's own dossier."""
-    citizen, to_login = _signed_in()
-    if to_login:
-        return to_login
+def _own_file(code: str, key: str, folder: Path, download_name: str):
+    """A file the citizen's own dossier names under ``key`` (the receipt, the result), if it lies in ``folder``."""
     try:
-        path = citizen_dossiers.story(db_session(), code, citizen["so_dinh_danh"]).get("receipt")
+        path = citizen_dossiers.story(db_session(), code, g.citizen["so_dinh_danh"]).get(key)
     except NotFound:
         abort(404)
-    documents = (current_app.extensions["motcua"].settings.var_dir / "documents").resolve()
-    if not path or not Path(path).resolve().is_relative_to(documents) or not Path(path).is_file():
+    if not path or not Path(path).resolve().is_relative_to(folder.resolve()) or not Path(path).is_file():
         abort(404)
-    return send_file(Path(path).resolve(), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"{code}-giay-tiep-nhan.pdf")
+    return send_file(Path(path).resolve(), as_attachment=True, download_name=download_name + Path(path).suffix)
+
+
+@blueprint.get("/ho-so/<code>/giay-tiep-nhan.pdf")
+@citizen_required
+def receipt(code: str):
+    """The receipt and appointment slip (Form 01) of the citizen's own dossier."""
+    settings = current_app.extensions["motcua"].settings
+    return _own_file(code, "receipt", settings.var_dir / "documents", f"{code}-giay-tiep-nhan")
 
 
 @blueprint.get("/ho-so/<code>/ket-qua")
+@citizen_required
 def result(code: str):
     """The delivered result (an electronic document) of the citizen's own dossier."""
-    citizen, to_login = _signed_in()
-    if to_login:
-        return to_login
-    try:
-        path = citizen_dossiers.story(db_session(), code, citizen["so_dinh_danh"]).get("result")
-    except NotFound:
-        abort(404)
-    stored = uploads.folder(current_app.extensions["motcua"].settings).resolve()
-    if not path or not Path(path).resolve().is_relative_to(stored) or not Path(path).is_file():
-        abort(404)
-    return send_file(Path(path).resolve(), as_attachment=True, download_name=f"{code}-ket-qua{Path(path).suffix}")
+    return _own_file(code, "result", uploads.folder(current_app.extensions["motcua"].settings), f"{code}-ket-qua")
 
 
 @blueprint.route("/tra-cuu", methods=["GET", "POST"])
@@ -121,11 +105,10 @@ def lookup():
 
 
 @blueprint.route("/ho-so/<code>/bo-sung", methods=["GET", "POST"])
+@citizen_required
 def supplement(code: str):
     """Answer a supplement request: one file for each missing item (and, if asked, the signed document again)."""
-    citizen, to_login = _signed_in()
-    if to_login:
-        return to_login
+    citizen = g.citizen
     session = db_session()
     try:
         story = citizen_dossiers.story(session, code, citizen["so_dinh_danh"])
@@ -158,13 +141,12 @@ def supplement(code: str):
 
 
 @blueprint.route("/ho-so/<code>/danh-gia", methods=["GET", "POST"])
+@citizen_required
 def rate(code: str):
     """Rate the service once the result has been delivered (once per dossier)."""
     from engine import ratings
     from engine.errors import Conflict
-    citizen, to_login = _signed_in()
-    if to_login:
-        return to_login
+    citizen = g.citizen
     session = db_session()
     try:
         story = citizen_dossiers.story(session, code, citizen["so_dinh_danh"])

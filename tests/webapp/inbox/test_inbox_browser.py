@@ -2,22 +2,16 @@
 keyboard-friendly form; axe-core finds no WCAG 2.1 A/AA violation; screenshots under var/test-artifacts/inbox/."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from tests.conftest import ARTIFACTS, require_js
+from tests.conftest import axe_checked
 from tests.webapp.inbox.test_inbox_pages import desk  # noqa: F401  (the fixture)
 
 
 def checked(page, step: str) -> None:
-    (ARTIFACTS / "inbox").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "inbox" / f"{step}.png"), full_page=True)
-    page.add_script_tag(path=str(require_js("axe-core") / "axe.min.js"))
-    violations = page.evaluate("async () => (await axe.run(document, {runOnly: {type: 'tag', values: "
-                               "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations"
-                               ".map(v => ({id: v.id, nodes: v.nodes.map(n => n.target)}))")
-    assert violations == [], f"{step}: {json.dumps(violations, ensure_ascii=False)}"
+    """Screenshot the step and fail on any WCAG 2.1 A/AA violation."""
+    axe_checked(page, "inbox", step)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

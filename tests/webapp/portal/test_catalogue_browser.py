@@ -8,9 +8,8 @@ import json
 import pytest
 
 from engine import db, deployment
-from tests.conftest import ARTIFACTS, FORMS, PROCESSES, require_js
+from tests.conftest import FORMS, PROCESSES, axe_violations, screenshot
 
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @pytest.fixture
@@ -26,17 +25,8 @@ def page(browser, live_server, factory):
     context.close()
 
 
-def axe_violations(page) -> list[dict]:
-    """Run axe-core in the page and return its WCAG A/AA violations (id, impact, targets)."""
-    page.add_script_tag(path=str(require_js("axe-core") / "axe.min.js"))
-    result = page.evaluate("async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations",
-                           WCAG)
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]} for v in result]
-
-
 def shot(page, name: str) -> None:
-    (ARTIFACTS / "portal").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "portal" / f"{name}.png"), full_page=True)
+    screenshot(page, "portal", name)
 
 
 def test_a_citizen_finds_and_reads_a_procedure_on_a_phone_with_the_keyboard(page):

@@ -4,13 +4,12 @@ the birth certificate, check the answers, submit, read the dossier code, follow 
 every page against WCAG 2.1 A/AA; each step's screenshot is saved under var/test-artifacts/journey/."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
 from engine import db, deployment
-from tests.conftest import ARTIFACTS, FORMS, PROCESSES, require_js
+from tests.conftest import FORMS, PROCESSES, axe_checked
 from tests.webapp.test_payments import site  # noqa: F401  (a live server whose public URL is its own)
 from workers.registry import SyntheticRegistry
 
@@ -19,14 +18,8 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def checked(page, step: str) -> None:
-    """Screenshot the page and fail on any accessibility violation."""
-    (ARTIFACTS / "journey").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "journey" / f"{step}.png"), full_page=True)
-    page.add_script_tag(path=str(require_js("axe-core") / "axe.min.js"))
-    violations = page.evaluate("async () => (await axe.run(document, {runOnly: {type: 'tag', values: "
-                               "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations"
-                               ".map(v => ({id: v.id, nodes: v.nodes.map(n => n.target)}))")
-    assert violations == [], f"{step}: {json.dumps(violations, ensure_ascii=False)}"
+    """Screenshot the step and fail on any WCAG 2.1 A/AA violation."""
+    axe_checked(page, "journey", step)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
