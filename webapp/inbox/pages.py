@@ -3,7 +3,6 @@ another officer got there first, a clear message with the task's current state."
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 
@@ -14,6 +13,7 @@ from engine.forms import errors_vi
 from webapp.database import session as db_session
 from webapp.inbox import blueprint
 from webapp.portal import eform, uploads
+from webapp.portal.sessions import sign_in_required
 
 SIGN_INS = 10
 SIGN_IN_WINDOW = dt.timedelta(minutes=10)
@@ -31,14 +31,7 @@ def officer() -> accounts.Principal | None:
 
 def officer_required(view):
     """A view for signed-in officers only (``g.officer``); anyone else is sent to sign in and brought back."""
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        principal = officer()
-        if principal is None:
-            return redirect(url_for("inbox.sign_in", next=request.path))
-        g.officer = principal
-        return view(*args, **kwargs)
-    return wrapper
+    return sign_in_required(officer, "inbox.sign_in", "officer")(view)
 
 
 @blueprint.route("/dang-nhap", methods=["GET", "POST"])

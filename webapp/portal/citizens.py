@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import functools
+from flask import session
 
-from flask import g, redirect, request, session, url_for
-
+from webapp.portal.sessions import sign_in_required
 from workers.registry import Profile
 
 
@@ -24,11 +23,4 @@ def current() -> dict[str, Any] | None:
 
 def citizen_required(view):
     """A view for signed-in citizens only (``g.citizen``); anyone else is sent to sign in and brought back."""
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        citizen = current()
-        if citizen is None:
-            return redirect(url_for("portal.login", next=request.path))
-        g.citizen = citizen
-        return view(*args, **kwargs)
-    return wrapper
+    return sign_in_required(current, "portal.login", "citizen")(view)
