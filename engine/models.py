@@ -309,6 +309,8 @@ class Dossier(Base):
     agency: Mapped[str | None] = mapped_column(String(64), index=True)  # the receiving agency (procedure.toml)
     procedure_name: Mapped[str | None] = mapped_column(String(500))
     status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    supplement_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # Forms 02 issued
+    supplements_allowed: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # a leader may raise it
 
 
 class ScheduledStart(Base):
@@ -390,3 +392,6 @@ class DossierNotice(Base):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+from engine import office_models  # noqa: E402,F401  (registers the officers' tables on this metadata)

@@ -1,81 +1,17 @@
-"""The inbox's pages: sign in and out, the task list, a task (claim, give back, complete with its form); when
-another officer got there first, a clear message with the task's current state."""
+"""A task page: the dossier as the citizen entered it, its story, and the task's own form; claim, give back,
+complete. When another officer got there first, a clear message with the task's current state."""
 from __future__ import annotations
 
-import datetime as dt
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
-
-from engine import accounts, catalogue, inbox, queries, rate_limits, user_tasks
+from engine import inbox, queries, user_tasks
 from engine.dossiers import STATUSES
 from engine.errors import Conflict, Forbidden, FormValidationFailed, NotFound
 from engine.forms import errors_vi
 from webapp.database import session as db_session
 from webapp.inbox import blueprint
+from webapp.inbox.auth import officer_required
 from webapp.portal import eform, uploads
-from webapp.portal.sessions import sign_in_required
-
-SIGN_INS = 10
-SIGN_IN_WINDOW = dt.timedelta(minutes=10)
-
-
-def officer() -> accounts.Principal | None:
-    """The signed-in officer, as their account is now (a disabled account is signed out)."""
-    name = (session.get("officer") or {}).get("name")
-    principal = accounts.by_name(db_session(), name) if name else None
-    if principal is None or principal.is_service:
-        session.pop("officer", None)
-        return None
-    return principal
-
-
-def officer_required(view):
-    """A view for signed-in officers only (``g.officer``); anyone else is sent to sign in and brought back."""
-    return sign_in_required(officer, "inbox.sign_in", "officer")(view)
-
-
-@blueprint.route("/dang-nhap", methods=["GET", "POST"])
-def sign_in():
-    """Officers sign in with their account (service accounts cannot)."""
-    errors = {}
-    if request.method == "POST":
-        db = db_session()
-        if not rate_limits.allow(db, f"officer-login:{request.remote_addr}", SIGN_INS, SIGN_IN_WINDOW,
-                                 dt.datetime.now(dt.timezone.utc)):
-            db.commit()
-            abort(429)
-        principal = accounts.by_password(db, request.form.get("ten", "").strip(), request.form.get("mat_khau", ""))
-        db.commit()  # the attempt counts, and an upgraded password hash is kept
-        if principal is None or principal.is_service:
-            errors["ten"] = "Tên đăng nhập hoặc mật khẩu không đúng"
-        else:
-            session["officer"] = {"name": principal.name}
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/can-bo") else url_for("inbox.task_list"))
-    return render_template("inbox/sign_in.html", errors=errors, name=request.form.get("ten", "")), \
-        401 if errors else 200
-
-
-@blueprint.post("/dang-xuat")
-def sign_out():
-    """End the officer's session."""
-    session.pop("officer", None)
-    return redirect(url_for("inbox.sign_in"))
-
-
-@blueprint.get("/")
-@officer_required
-def task_list():
-    """The tasks of the officer's groups in their agency, soonest due first, with filters."""
-    principal = g.officer
-    filters = {k: request.args.get(k) or None for k in ("thu_tuc", "han", "nguoi_xu_ly")}
-    page = max(request.args.get("trang", 1, type=int) or 1, 1)
-    db = db_session()
-    found = inbox.tasks(db, principal, process_key=filters["thu_tuc"], due=filters["han"],
-                        assignee=filters["nguoi_xu_ly"], page=page)
-    procedures = [(p.process_key, p.name) for p in catalogue.procedures(db)]
-    return render_template("inbox/list.html", officer=principal, found=found, filters=filters,
-                           procedures=procedures)
 
 
 def _task(principal, task_id: str):
