@@ -67,7 +67,7 @@ def story(session: Session, code: str, owner_id: str) -> dict[str, Any]:
     if d.status == 5:
         out["missing"] = [str(x) for x in variables.get("giay_to_thieu") or []]
         out["supplementReason"] = variables.get("ly_do_bo_sung")
-    out["payments"] = _payments(session, d, variables)
+    out["payments"] = payments_of(session, d, variables)
     if "signature_valid" in variables:
         out["signature"] = {"valid": bool(variables["signature_valid"]),
                             "reason": variables.get("signature_reason_vi") or ""}
@@ -90,7 +90,7 @@ def _result_file(session: Session, row: ProcessInstance | None, variables: dict[
 PAYMENT_LABELS = {"pending": "Chờ thanh toán", "paid": "Đã thanh toán", "failed": "Thanh toán không thành công"}
 
 
-def _payments(session: Session, d: Dossier, variables: dict[str, Any]) -> list[dict[str, Any]]:
+def payments_of(session: Session, d: Dossier, variables: dict[str, Any]) -> list[dict[str, Any]]:
     """The dossier's payments as the ledger knows them (settled by the gateway's signed callback, whether or not
     the citizen came back from the gateway), and the one still waiting, if any."""
     settled = session.scalars(select(PaymentOrder).where(PaymentOrder.instance_id == d.instance_id)

@@ -168,4 +168,6 @@ def as_dict(dossier: Dossier, now: dt.datetime | None = None) -> dict[str, Any]:
             "pausedAt": iso(dossier.paused_at), "pauses": json.loads(dossier.pauses),
             "finishedAt": iso(dossier.finished_at), "deliveredAt": iso(dossier.delivered_at),
             "warnedAt": iso(dossier.warned_at), "extendedDueAt": iso(dossier.extended_due_at),
+            "agency": dossier.agency, "supplementRequests": dossier.supplement_requests,
+            "supplementsAllowed": dossier.supplements_allowed,
             "overdue": dossier.paused_at is None and end > dossier.due_at}

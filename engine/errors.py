@@ -137,6 +137,12 @@ class TaskNotActive(Conflict):
     code = "task_not_active"
 
 
+class SupplementLimitReached(Conflict):
+    """The dossier has had the supplement requests it is allowed (one, unless a leader allows more)."""
+
+    code = "supplement_limit"
+
+
 class StaleVersion(Conflict):
     """The instance was changed by someone else since it was read."""
 

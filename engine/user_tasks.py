@@ -1,4 +1,4 @@
-"""Commands on user tasks: claim, unclaim, complete.
+"""Commands on user tasks: claim, unclaim, reassign, complete.
 
 Who may act: the assignee of an assigned task; for an unassigned task, a member of one of its
 candidate groups or one of its candidate users; a trusted operator always. The task must still be
@@ -13,11 +13,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import dialect, runtime
-from engine.errors import Forbidden, NotFound, TaskNotActive
+from engine import dialect, dossier_actions, runtime
+from engine.errors import BadInput, Forbidden, NotFound, TaskNotActive
 from engine.forms import validate_form
 from engine.instances import check_variables
-from engine.models import HistoryEvent, UserTask
+from engine.models import Account, Dossier, HistoryEvent, UserTask
 from engine.runtime import Actor, Loaded
 
 
@@ -90,6 +90,30 @@ def unclaim(session: Session, task_id: str, actor: Actor) -> UserTask:
     return row
 
 
+def reassign(session: Session, task_id: str, actor: Actor, to_user: str, reason: str) -> UserTask:
+    """Hand a task to a colleague in one of its candidate groups (and the dossier's agency), with a reason."""
+    reason = (reason or "").strip()
+    if len(reason) < dossier_actions.MIN_REASON:
+        raise BadInput("Cần ghi lý do chuyển việc (ít nhất 5 ký tự)")
+    loaded, task, row = _load_ready(session, task_id, actor, None)
+    target = session.get(Account, to_user or "")
+    groups = {g for g in row.candidate_groups.split(",") if g}
+    if target is None or target.disabled or target.is_service:
+        raise BadInput(f"Không có cán bộ '{to_user}' để chuyển việc")
+    if not groups & {g for g in target.groups.split(",") if g}:
+        raise BadInput(f"Cán bộ {to_user} không thuộc nhóm xử lý việc này")
+    dossier = session.get(Dossier, row.instance_id)
+    if dossier is not None and dossier.agency and target.agency != dossier.agency:
+        raise BadInput(f"Cán bộ {to_user} không thuộc cơ quan đang giải quyết hồ sơ")
+    if row.assignee == to_user:
+        raise BadInput(f"Việc này đã do {to_user} xử lý")
+    before = row.assignee
+    row.assignee = to_user
+    loaded.record("task_reassigned", task, user_id=actor.user_id, **{"from": before, "to": to_user, "reason": reason[:2000]})
+    runtime.save(session, loaded, actor)
+    return row
+
+
 def complete(session: Session, task_id: str, actor: Actor, variables: dict[str, Any] | None = None,
              expected_version: int | None = None) -> Loaded:
     """Complete a user task with the variables of its form and run the workflow on."""
@@ -97,10 +121,13 @@ def complete(session: Session, task_id: str, actor: Actor, variables: dict[str, 
     loaded, task, row = _load_ready(session, task_id, actor, expected_version)
     form_key = task.task_spec.form_key
     if form_key:
-        validate_form(loaded.parsed.forms.get(form_key), variables)
+        form = loaded.parsed.forms.get(form_key)
+        validate_form(form, variables)
+        if dossier_actions.requests_supplement(form, variables):
+            dossier_actions.count_supplement_request(session, loaded.row.id)
     task.data.update(variables)
     task.run()
-    loaded.record("task_completed", task, user_id=actor.user_id)
+    loaded.record("task_completed", task, user_id=actor.user_id, due=row.due_at.isoformat() if row.due_at else None)
     runtime.advance(loaded)
     runtime.save(session, loaded, actor)
     return loaded
