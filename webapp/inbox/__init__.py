@@ -12,5 +12,5 @@ blueprint.after_request(security_headers)  # the same protections as the portal'
 
 def init_app(app: Flask) -> None:
     """Register the inbox's pages."""
-    from webapp.inbox import auth, list_pages, task_pages  # noqa: F401  (add the routes)
+    from webapp.inbox import auth, dossier_actions, list_pages, task_pages  # noqa: F401  (add the routes)
     app.register_blueprint(blueprint)

@@ -1,12 +1,13 @@
-"""A task page: the dossier as the citizen entered it, its story, and the task's own form; claim, give back,
-complete. When another officer got there first, a clear message with the task's current state."""
+"""A task page: the dossier as the citizen entered it, its documents, payments, registry profile, story and
+tracking card, comments between officers, and the task's own form; claim, give back, complete. When another
+officer got there first, a clear message with the task's current state."""
 from __future__ import annotations
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
 
-from engine import inbox, queries, user_tasks
+from engine import inbox, queries, task_view, user_tasks
 from engine.dossiers import STATUSES
-from engine.errors import Conflict, Forbidden, FormValidationFailed, NotFound
+from engine.errors import Conflict, Forbidden, FormValidationFailed, NotFound, SupplementLimitReached
 from engine.forms import errors_vi
 from webapp.database import session as db_session
 from webapp.inbox import blueprint
@@ -14,23 +15,27 @@ from webapp.inbox.auth import officer_required
 from webapp.portal import eform, uploads
 
 
-def _task(principal, task_id: str):
+def task_or_404(principal, task_id: str):
+    """A task the officer may see, or 404 (another agency's or group's task looks like no task at all)."""
     try:
         return inbox.task_for(db_session(), principal, task_id)
     except NotFound:
         abort(404)
 
 
-def _page(principal, row, errors=None, values=None, status=200):
+def render_task(principal, row, errors=None, values=None, status=200, notice=None):
+    """The task page, with errors and the officer's answers kept when something was refused."""
     db = db_session()
-    view = inbox.dossier_view(db, row.instance_id)
+    view = task_view.view(db, row)
     schema, _ = queries.task_form(db, row.id)
     form_fields = [f for p in eform.pages(schema or {"properties": {}}) for f in p.fields]
     answers = [(f, view["variables"].get(f.name)) for p in eform.pages(view["startForm"] or {"properties": {}})
-               for f in p.fields]
+               for f in p.fields if f.widget != "file"]
+    settings = current_app.extensions["motcua"].settings
     return render_template("inbox/task.html", officer=principal, task=row, view=view, fields=form_fields,
                            answers=answers, shown=eform.shown, errors=errors or {}, values=values or {},
-                           statuses=STATUSES, date_parts=eform.date_parts), status
+                           statuses=STATUSES, date_parts=eform.date_parts, notice=notice,
+                           is_leader=settings.leader_group in principal.groups), status
 
 
 @blueprint.get("/viec/<task_id>")
@@ -38,22 +43,23 @@ def _page(principal, row, errors=None, values=None, status=200):
 def task_page(task_id: str):
     """A task: the dossier as the citizen entered it, its story, and the task's form."""
     principal = g.officer
-    return _page(principal, _task(principal, task_id))
+    return render_task(principal, task_or_404(principal, task_id), notice=request.args.get("tb"))
 
 
-def _conflict(message: str):
+def conflict_page(message: str):
+    """The 409 page: what happened, and the way back to the inbox."""
     return render_template("inbox/conflict.html", message=message), 409
 
 
 def _act(task_id: str, action, then: str):
     """Claim or give back a task; a colleague's move in between is a clear conflict."""
-    row = _task(g.officer, task_id)
+    row = task_or_404(g.officer, task_id)
     try:
         action(db_session(), row.id, g.officer.actor())
         db_session().commit()
     except (Conflict, Forbidden) as err:
         db_session().rollback()
-        return _conflict(err.message)
+        return conflict_page(err.message)
     return redirect(then)
 
 
@@ -80,7 +86,7 @@ def complete(task_id: str):
     try:
         row = inbox.task_for(db, principal, task_id)
     except NotFound:
-        return _conflict("Việc này không còn trong hộp việc: có thể một cán bộ khác đã xử lý xong.")
+        return conflict_page("Việc này không còn trong hộp việc: có thể một cán bộ khác đã xử lý xong.")
     schema, _ = queries.task_form(db, row.id)
     fields = [f for p in eform.pages(schema or {"properties": {}}) for f in p.fields]
     values = {k: v for k, v in eform.read(fields, request.form).items() if v not in (None, "", [])}
@@ -90,17 +96,21 @@ def complete(task_id: str):
                 values[f.name] = uploads.store(request.files[f.name], current_app.extensions["motcua"].settings,
                                                f.title)
             except uploads.UploadRefused as refused:
-                return _page(principal, row, {f.name: str(refused)}, values, 400)
+                return render_task(principal, row, {f.name: str(refused)}, values, 400)
     errors = errors_vi(schema, values) if schema else {}
     if errors:
-        return _page(principal, row, errors, values, 400)
+        return render_task(principal, row, errors, values, 400)
     try:
         user_tasks.complete(db, row.id, principal.actor(), values)
         db.commit()
     except FormValidationFailed as failed:
         db.rollback()
-        return _page(principal, row, {e.field: e.message for e in failed.errors}, values, 400)
+        return render_task(principal, row, {e.field: e.message for e in failed.errors}, values, 400)
+    except SupplementLimitReached as refused:
+        db.rollback()
+        field = (schema or {}).get("x-motcua-supplement-request", {}).get("field", "quyet_dinh")
+        return render_task(principal, row, {field: refused.message}, values, 409)
     except (Conflict, Forbidden) as err:
         db.rollback()
-        return _conflict(err.message)
+        return conflict_page(err.message)
     return redirect(url_for("inbox.task_list", xong=row.name))

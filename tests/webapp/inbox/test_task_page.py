@@ -1,0 +1,158 @@
+"""The task page an officer works from: the registry profile, the documents and their signature check, the
+payments, the tracking card, comments, handing the task to a colleague, forwarding to another agency, and the
+one-supplement rule with a leader's permission — each refused input answered with a clear message."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import time_machine
+
+from engine import accounts, db, dossier_codes, external_tasks, instances, queries, user_tasks
+from engine.office_models import Agency
+from engine.runtime import Actor
+from tests.engine.test_inbox import BIRTH, VN
+from tests.webapp.inbox.test_inbox_pages import csrf, desk, sign_in, task_id  # noqa: F401  (desk: the fixture)
+
+COMMUNE, JUSTICE = "000.00.00.H56", "000.00.16.H56"
+
+
+@pytest.fixture
+def office(app, desk, factory):
+    with db.transaction(factory) as session:
+        accounts.add(session, "lanh-dao-1", "mat-khau-4", groups=["lanh-dao", "mot-cua"], agency=COMMUNE)
+        at = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+        session.add_all([Agency(code=COMMUNE, name="UBND xã Tân An", disabled=False, created_at=at),
+                         Agency(code=JUSTICE, name="Sở Tư pháp", disabled=False, created_at=at)])
+    return desk
+
+
+PROFILE = {"citizen_id": "001099012345", "full_name": "Nguyễn Văn An", "birth_date": "1990-05-02", "sex": "Nam",
+           "province_of_birth": "Hà Nội", "permanent_address": "Số 1 phố Huế"}
+SIGNATURES = [{"signer": "NGUYỄN VĂN AN", "signing_time": "2026-11-30T08:00:00+07:00", "intact": True, "trusted": True,
+               "reason_vi": "Chữ ký hợp lệ, do tổ chức tin cậy cấp"}]
+
+
+def dossier_with(factory, esign_result: dict) -> str:
+    """A birth registration at intake whose registry look-up and signature check answered with these results."""
+    when = dt.datetime(2026, 11, 30, 9, 0, tzinfo=VN)
+    with time_machine.travel(when, tick=False):
+        with db.transaction(factory) as session:
+            code = dossier_codes.next_code(session, COMMUNE, when)
+            instances.start(session, Actor("portal"), "dang_ky_khai_sinh", {**BIRTH, "dossier_code": code}, code)
+        for topic, result in (("population-lookup", {"registry_found": True, "registry_profile": PROFILE}),
+                              ("esign-verify", {"signature_valid": True, **esign_result})):
+            with db.transaction(factory) as session:
+                for task in external_tasks.fetch_and_lock(session, "w", {topic: 60000}, 10):
+                    external_tasks.complete(session, task.id, "w", result)
+    return code
+
+
+def signed_in(app, name, password):
+    client = app.test_client()
+    sign_in(client, name, password)
+    return client
+
+
+def post(client, tid, action, **data):
+    path = f"/can-bo/viec/{tid}" + (f"/{action}" if action else "")
+    return client.post(path, data={"csrf_token": csrf(client, f"/can-bo/viec/{tid}"), **data})
+
+
+def test_the_page_shows_the_registry_profile_signature_check_and_tracking_card(app, office, factory):
+    birth = dossier_with(factory, {"signatures": SIGNATURES, "signature_reason_vi": "Chữ ký hợp lệ"})
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    page = client.get(f"/can-bo/viec/{task_id(client, birth)}").get_data(as_text=True)
+    assert "Số 1 phố Huế" in page and "02/05/1990" in page
+    assert "NGUYỄN VĂN AN" in page and "Chữ ký hợp lệ, do tổ chức tin cậy cấp" in page
+    assert "Phiếu kiểm soát quá trình giải quyết hồ sơ" in page and "Công dân (nộp hồ sơ)" in page and "Đang xử lý" in page
+
+
+def test_comments_are_posted_and_an_empty_one_is_refused_with_a_message(app, office):
+    birth, _ = office
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    empty = post(client, tid, "trao-doi", noi_dung="  ")
+    assert empty.status_code == 400 and "Nội dung trao đổi không được để trống" in empty.get_data(as_text=True)
+    assert post(client, tid, "trao-doi", noi_dung="Chị xem giúp giấy chứng sinh").status_code == 302
+    colleague = signed_in(app, "can-bo-2", "mat-khau-2")
+    assert "Chị xem giúp giấy chứng sinh" in colleague.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+
+
+def test_handing_the_task_to_a_colleague_needs_a_reason(app, office, factory):
+    birth, _ = office
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    post(client, tid, "nhan")
+    no_reason = post(client, tid, "chuyen-nguoi", nguoi_nhan="can-bo-2", ly_do_chuyen="")
+    assert no_reason.status_code == 400 and "Cần ghi lý do chuyển việc" in no_reason.get_data(as_text=True)
+    assert post(client, tid, "chuyen-nguoi", nguoi_nhan="can-bo-2", ly_do_chuyen="Đi họp cả ngày").status_code == 302
+    with db.transaction(factory) as session:
+        assert queries.user_task(session, tid)["assignee"] == "can-bo-2"
+    page = client.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+    assert "Chuyển người xử lý: Đi họp cả ngày" in page
+
+
+def test_forwarding_hands_the_dossier_to_the_other_agency(app, office):
+    birth, _ = office
+    ours, theirs = signed_in(app, "can-bo-1", "mat-khau-1"), signed_in(app, "tu-phap-1", "mat-khau-3")
+    tid = task_id(ours, birth)
+    refused = post(ours, tid, "lien-thong", co_quan="999.99.99.X00", ly_do_lien_thong="Không thuộc thẩm quyền")
+    assert refused.status_code == 400 and "Không có cơ quan mã" in refused.get_data(as_text=True)
+    assert post(ours, tid, "lien-thong", co_quan=JUSTICE, ly_do_lien_thong="Thuộc thẩm quyền Sở").status_code == 302
+    assert birth not in ours.get("/can-bo/").get_data(as_text=True)
+    assert ours.get(f"/can-bo/viec/{tid}").status_code == 404
+    assert birth in theirs.get("/can-bo/").get_data(as_text=True)
+
+
+def _answer_supplement(factory, birth):
+    for topic in ("document", "notify"):
+        with db.transaction(factory) as session:
+            for task in external_tasks.fetch_and_lock(session, "w", {topic: 60000}, 10):
+                external_tasks.complete(session, task.id, "w", {})
+    with db.transaction(factory) as session:
+        (task,) = [t for t in queries.user_tasks(session) if t["businessKey"] == birth]
+        user_tasks.complete(session, task["id"], Actor("001099012345", frozenset({"cong-dan"})),
+                            {"giay_to_bo_sung": [{"ten": "Giấy chứng sinh", "tep": "gcs.pdf"}]})
+        for task in external_tasks.fetch_and_lock(session, "w", {"esign-verify": 60000}, 10):
+            external_tasks.complete(session, task.id, "w", {"signature_valid": True})
+
+
+def test_a_second_supplement_request_waits_for_a_leader(app, office, factory):
+    birth, _ = office
+    desk_officer, leader = signed_in(app, "can-bo-1", "mat-khau-1"), signed_in(app, "lanh-dao-1", "mat-khau-4")
+    supplement = {"quyet_dinh": "bo_sung", "giay_to_thieu": "Giấy chứng sinh bản gốc"}
+    assert post(desk_officer, task_id(desk_officer, birth), "", **supplement).status_code == 302
+    _answer_supplement(factory, birth)
+    tid = task_id(desk_officer, birth)
+    assert "Cho phép bổ sung thêm một lần" not in desk_officer.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+    again = post(desk_officer, tid, "", **supplement)
+    assert again.status_code == 409 and "cần lãnh đạo cho phép" in again.get_data(as_text=True)
+    assert "Giấy chứng sinh bản gốc" in again.get_data(as_text=True)  # the officer's list is kept
+    assert post(desk_officer, tid, "cho-phep-bo-sung", ly_do_cho_phep="Tôi cho phép").status_code == 403
+    assert "Cho phép bổ sung thêm một lần" in leader.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+    assert post(leader, tid, "cho-phep-bo-sung", ly_do_cho_phep="Giấy chứng sinh bị mờ").status_code == 302
+    assert post(desk_officer, tid, "", **supplement).status_code == 302
+
+
+def test_documents_are_served_only_from_where_files_are_kept(app, office, factory, tmp_path):
+    settings = app.extensions["motcua"].settings
+    issued = settings.var_dir / "documents"
+    issued.mkdir(parents=True, exist_ok=True)
+    (issued / "phieu.pdf").write_bytes(b"%PDF-1.7 phieu")
+    outside = tmp_path / "secret.pdf"
+    outside.write_bytes(b"%PDF-1.7 secret")
+    birth = dossier_with(factory, {"dossier_documents": [
+        {"kind": "mau-02", "title": "Phiếu yêu cầu bổ sung", "filename": "phieu.pdf", "path": str(issued / "phieu.pdf")},
+        {"kind": "la", "title": "Lạ", "filename": "secret.pdf", "path": str(outside)}]})
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    page = client.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+    assert "Phiếu yêu cầu bổ sung" in page
+    with client.get(f"/can-bo/viec/{tid}/tai-lieu/mau-02") as got:
+        assert got.status_code == 200 and got.data == b"%PDF-1.7 phieu"
+    assert client.get(f"/can-bo/viec/{tid}/tai-lieu/la").status_code == 404
+    assert client.get(f"/can-bo/viec/{tid}/tai-lieu/khong-co").status_code == 404
+    other = signed_in(app, "tu-phap-1", "mat-khau-3")
+    assert other.get(f"/can-bo/viec/{tid}/tai-lieu/mau-02").status_code == 404
