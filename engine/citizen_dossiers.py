@@ -75,16 +75,31 @@ def story(session: Session, code: str, owner_id: str) -> dict[str, Any]:
     out["result"] = _result_file(session, row, variables) if d.status == 10 else None
     receipt = variables.get("receipt_document")
     out["receipt"] = receipt.get("path") if isinstance(receipt, dict) and d.status not in (1, 3) else None
+    out["documents"] = issued_documents(variables)
     return out
 
 
+CITIZEN_DOCUMENTS = ("mau-02", "mau-03", "mau-04", "mau-05")  # Form 01 and the result have links of their own
+
+
+def issued_documents(variables: dict[str, Any]) -> list[dict[str, Any]]:
+    """The notices the procedure issued to the citizen (Forms 02-05), as ``{kind, title, path}``."""
+    return [{"kind": doc["kind"], "title": doc.get("title") or doc["kind"], "path": doc["path"]}
+            for doc in variables.get("dossier_documents") or []
+            if isinstance(doc, dict) and doc.get("kind") in CITIZEN_DOCUMENTS and doc.get("path")]
+
+
 def _result_file(session: Session, row: ProcessInstance | None, variables: dict[str, Any]) -> str | None:
-    """The delivered result's file, when the procedure names the variable that holds it (``result_variable``)."""
+    """The delivered result's file: the variable the procedure names (``result_variable``), else the result
+    document the ``document`` worker issued."""
     if row is None:
         return None
     procedure = SPECS.get(session, SPECS.definition(session, row.definition_id)).procedure or {}
     value = variables.get(procedure.get("result_variable") or "")
-    return value if isinstance(value, str) and value else None
+    if isinstance(value, str) and value:
+        return value
+    issued = variables.get("result_document")
+    return issued.get("path") if isinstance(issued, dict) and issued.get("path") else None
 
 
 PAYMENT_LABELS = {"pending": "Chờ thanh toán", "paid": "Đã thanh toán", "failed": "Thanh toán không thành công"}

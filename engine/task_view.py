@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine import comments, queries, tracking_card
 from engine.citizen_dossiers import payments_of
-from engine.models import Account, Dossier, UserTask
+from engine.models import Account, Dossier, ExternalTask, HistoryEvent, UserTask
 from engine.office_models import Agency
 from engine.specs import SPECS
 
@@ -19,21 +19,45 @@ _STORY = ("instance_started", "task_completed", "task_claimed", "task_unclaimed"
           "dossier_forwarded", "supplement_allowed", "message_received")
 
 
+def _parsed(session: Session, definition_id: str):
+    return SPECS.get(session, SPECS.definition(session, definition_id))
+
+
 def _start_form(session: Session, definition_id: str) -> dict | None:
-    parsed = SPECS.get(session, SPECS.definition(session, definition_id))
+    parsed = _parsed(session, definition_id)
     return parsed.forms.get(parsed.start_form_key) if parsed.start_form_key else None
 
 
-def _documents(form: dict | None, variables: dict[str, Any]) -> list[dict[str, Any]]:
-    """The files of the dossier: what the citizen uploaded (with the signature check of the signed one) and what
+def _is_file(prop: dict) -> bool:
+    return (prop.get("x-ui") or {}).get("widget") == "file"
+
+
+def _uploads(forms: list[dict], variables: dict[str, Any]) -> list[dict[str, Any]]:
+    """The files the process's forms asked for: a file field, or a list whose items hold a file (a supplement)."""
+    out, seen = [], set()
+    for form in forms:
+        for name, prop in (form.get("properties") or {}).items():
+            value, items = variables.get(name), prop.get("items") or {}
+            if name in seen:
+                continue
+            if _is_file(prop) and isinstance(value, str) and value:
+                out.append({"key": name, "title": prop.get("title") or name, "path": value})
+            elif isinstance(value, list) and isinstance(items.get("properties"), dict):
+                file_fields = [n for n, p in items["properties"].items() if _is_file(p)]
+                for i, item in enumerate(v for v in value if isinstance(v, dict)):
+                    for field in file_fields:
+                        if isinstance(item.get(field), str) and item[field]:
+                            title = next((str(v) for k, v in item.items() if k != field and isinstance(v, str)), None)
+                            out.append({"key": f"{name}-{i}-{field}", "title": title or prop.get("title") or name,
+                                        "path": item[field]})
+            seen.add(name)
+    return out
+
+
+def _documents(forms: list[dict], variables: dict[str, Any]) -> list[dict[str, Any]]:
+    """The files of the dossier: what the citizen uploaded (with the application and with a supplement) and what
     the procedure issued (``dossier_documents``)."""
-    out = []
-    for name, prop in ((form or {}).get("properties") or {}).items():
-        value = variables.get(name)
-        widget = (prop.get("x-ui") or {}).get("widget")
-        if widget == "file" and isinstance(value, str) and value:
-            out.append({"key": name, "title": prop.get("title") or name, "filename": Path(value).name, "path": value,
-                        "source": "citizen"})
+    out = [{**u, "filename": Path(u["path"]).name, "source": "citizen"} for u in _uploads(forms, variables)]
     for doc in variables.get("dossier_documents") or []:
         if isinstance(doc, dict) and doc.get("path"):
             out.append({"key": doc.get("kind") or doc.get("filename"), "title": doc.get("title") or doc.get("filename"),
@@ -42,18 +66,26 @@ def _documents(form: dict | None, variables: dict[str, Any]) -> list[dict[str, A
     return out
 
 
-def colleagues(session: Session, task: UserTask, agency: str | None, except_name: str | None) -> list[str]:
-    """Enabled officers in one of the task's candidate groups and (when the dossier has one) its agency."""
+def _forms(session: Session, definition_id: str) -> list[dict]:
+    """The definition's forms, the start form first."""
+    parsed = _parsed(session, definition_id)
+    start = parsed.forms.get(parsed.start_form_key) if parsed.start_form_key else None
+    return ([start] if start else []) + [f for k, f in sorted(parsed.forms.items()) if f is not start and f]
+
+
+def colleagues(session: Session, task: UserTask, agency: str | None, *leave_out: str | None) -> list[str]:
+    """Enabled officers in one of the task's candidate groups and (when the dossier has one) its agency, but for
+    those left out (the one who has the task, the one asking)."""
     groups = [g for g in task.candidate_groups.split(",") if g]
     stmt = select(Account).where(Account.disabled.is_(False), Account.is_service.is_(False)).order_by(Account.name)
     if agency:
         stmt = stmt.where(Account.agency == agency)
     return [a.name for a in session.scalars(stmt)
-            if a.name != except_name and set(groups) & {g for g in a.groups.split(",") if g}]
+            if a.name not in leave_out and set(groups) & {g for g in a.groups.split(",") if g}]
 
 
-def view(session: Session, task: UserTask) -> dict[str, Any]:
-    """The task page's content for an open task the caller has already been allowed to see."""
+def view(session: Session, task: UserTask, viewer: str | None = None) -> dict[str, Any]:
+    """The task page's content for an open task the viewer has already been allowed to see."""
     detail = queries.instance_detail(session, task.instance_id)
     variables = detail.get("variables") or {}
     form = _start_form(session, detail["definitionId"])
@@ -63,11 +95,11 @@ def view(session: Session, task: UserTask) -> dict[str, Any]:
             "history": [h for h in detail["history"] if h["kind"] in _STORY],
             "trackingCard": tracking_card.tracking_card(session, task.instance_id),
             "comments": comments.listing(session, task.instance_id),
-            "documents": _documents(form, variables),
+            "documents": _documents(_forms(session, detail["definitionId"]), variables),
             "signatures": variables.get("signatures") or [],
             "payments": payments_of(session, dossier, variables) if dossier is not None else [],
             "registryProfile": variables.get("registry_profile"),
-            "colleagues": colleagues(session, task, agency, task.assignee),
+            "colleagues": colleagues(session, task, agency, task.assignee, viewer),
             "agencies": [(a.code, a.name) for a in session.scalars(
                 select(Agency).where(Agency.disabled.is_(False), Agency.code != (agency or "")).order_by(Agency.code))]}
 
@@ -75,5 +107,31 @@ def view(session: Session, task: UserTask) -> dict[str, Any]:
 def document_path(session: Session, task: UserTask, key: str) -> str | None:
     """The stored file of one of the task's dossier documents, by its key (form field or document kind)."""
     detail = queries.instance_detail(session, task.instance_id)
-    docs = _documents(_start_form(session, detail["definitionId"]), detail.get("variables") or {})
+    docs = _documents(_forms(session, detail["definitionId"]), detail.get("variables") or {})
     return next((d["path"] for d in docs if d["key"] == key), None)
+
+
+_OUTCOMES = {"task_completed": "hoàn thành", "activity_completed": "hoàn thành", "activity_cancelled": "huỷ",
+             "task_claimed": "nhận", "task_reassigned": "chuyển cho người khác", "task_unclaimed": "trả lại nhóm"}
+
+
+def current_state(session: Session, task_id: str, agency: str | None) -> dict[str, Any] | None:
+    """What became of a task another officer acted on: the last thing done to it, by whom and when, the dossier's
+    status now and the steps it waits at — for an officer of the dossier's agency (``agency`` None: any)."""
+    events = session.scalars(select(HistoryEvent).where(HistoryEvent.task_id == task_id,
+                                                        HistoryEvent.kind.in_(tuple(_OUTCOMES)))
+                             .order_by(HistoryEvent.id.desc()).limit(5)).all()
+    # an officer's own act (task_*) says more than the engine's note that the element ended (activity_*)
+    event = next((e for e in events if e.kind.startswith("task_")), events[0] if events else None)
+    if event is None:
+        return None
+    dossier = session.get(Dossier, event.instance_id)
+    if agency is not None and (dossier is None or dossier.agency != agency):
+        return None
+    waiting = [t.name for t in session.scalars(select(UserTask).where(UserTask.instance_id == event.instance_id)
+                                               .order_by(UserTask.created_at))]
+    waiting += [t.activity_name or t.topic for t in session.scalars(
+        select(ExternalTask).where(ExternalTask.instance_id == event.instance_id).order_by(ExternalTask.created_at))]
+    return {"step": event.activity_name, "what": _OUTCOMES[event.kind], "by": event.user_id, "at": event.at,
+            "dossierCode": dossier.code if dossier else None, "status": dossier.status if dossier else None,
+            "waitingAt": waiting}

@@ -37,7 +37,7 @@ def reassign(task_id: str):
                             request.form.get("ly_do_chuyen", ""))
     except Conflict as err:
         db_session().rollback()
-        return conflict_page(err.message)
+        return conflict_page(err.message, task_id)
     except BadInput as err:
         return _refused(row, "ly_do_chuyen" if "lý do" in err.message else "nguoi_nhan", err)
     db_session().commit()

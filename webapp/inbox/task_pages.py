@@ -26,7 +26,7 @@ def task_or_404(principal, task_id: str):
 def render_task(principal, row, errors=None, values=None, status=200, notice=None):
     """The task page, with errors and the officer's answers kept when something was refused."""
     db = db_session()
-    view = task_view.view(db, row)
+    view = task_view.view(db, row, principal.name)
     schema, _ = queries.task_form(db, row.id)
     form_fields = [f for p in eform.pages(schema or {"properties": {}}) for f in p.fields]
     answers = [(f, view["variables"].get(f.name)) for p in eform.pages(view["startForm"] or {"properties": {}})
@@ -46,9 +46,11 @@ def task_page(task_id: str):
     return render_task(principal, task_or_404(principal, task_id), notice=request.args.get("tb"))
 
 
-def conflict_page(message: str):
-    """The 409 page: what happened, and the way back to the inbox."""
-    return render_template("inbox/conflict.html", message=message), 409
+def conflict_page(message: str, task_id: str | None = None):
+    """The 409 page: what happened, the dossier's state now, and the way back to the inbox."""
+    state = task_view.current_state(db_session(), task_id, g.officer.agency) if task_id else None
+    return render_template("inbox/conflict.html", message=message, state=state, statuses=STATUSES,
+                           officer=g.officer), 409
 
 
 def _act(task_id: str, action, then: str):
@@ -59,7 +61,7 @@ def _act(task_id: str, action, then: str):
         db_session().commit()
     except (Conflict, Forbidden) as err:
         db_session().rollback()
-        return conflict_page(err.message)
+        return conflict_page(err.message, task_id)
     return redirect(then)
 
 
@@ -86,7 +88,7 @@ def complete(task_id: str):
     try:
         row = inbox.task_for(db, principal, task_id)
     except NotFound:
-        return conflict_page("Việc này không còn trong hộp việc: có thể một cán bộ khác đã xử lý xong.")
+        return conflict_page("Việc này không còn trong hộp việc: có thể một cán bộ khác đã xử lý xong.", task_id)
     schema, _ = queries.task_form(db, row.id)
     fields = [f for p in eform.pages(schema or {"properties": {}}) for f in p.fields]
     values = {k: v for k, v in eform.read(fields, request.form).items() if v not in (None, "", [])}
@@ -112,5 +114,5 @@ def complete(task_id: str):
         return render_task(principal, row, {field: refused.message}, values, 409)
     except (Conflict, Forbidden) as err:
         db.rollback()
-        return conflict_page(err.message)
+        return conflict_page(err.message, task_id)
     return redirect(url_for("inbox.task_list", xong=row.name))

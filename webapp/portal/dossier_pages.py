@@ -50,13 +50,16 @@ def lookup_code(code: str):
     return render_template("portal/lookup.html", errors={}, values={"ma_ho_so": code[:60]})
 
 
-def _own_file(code: str, key: str, folder: Path, download_name: str):
-    """A file the citizen's own dossier names under ``key`` (the receipt, the result), if it lies in ``folder``."""
+def _own_file(code: str, key, folders: list[Path], download_name: str):
+    """A file the citizen's own dossier names under ``key`` (the receipt, the result; or a function of the story),
+    if it lies in one of ``folders``."""
     try:
-        path = citizen_dossiers.story(db_session(), code, g.citizen["so_dinh_danh"]).get(key)
+        story = citizen_dossiers.story(db_session(), code, g.citizen["so_dinh_danh"])
     except NotFound:
         abort(404)
-    if not path or not Path(path).resolve().is_relative_to(folder.resolve()) or not Path(path).is_file():
+    path = key(story) if callable(key) else story.get(key)
+    if not path or not Path(path).is_file() or not any(Path(path).resolve().is_relative_to(f.resolve())
+                                                        for f in folders):
         abort(404)
     return send_file(Path(path).resolve(), as_attachment=True, download_name=download_name + Path(path).suffix)
 
@@ -66,14 +69,24 @@ def _own_file(code: str, key: str, folder: Path, download_name: str):
 def receipt(code: str):
     """The receipt and appointment slip (Form 01) of the citizen's own dossier."""
     settings = current_app.extensions["motcua"].settings
-    return _own_file(code, "receipt", settings.var_dir / "documents", f"{code}-giay-tiep-nhan")
+    return _own_file(code, "receipt", [settings.var_dir / "documents"], f"{code}-giay-tiep-nhan")
 
 
 @blueprint.get("/ho-so/<code>/ket-qua")
 @citizen_required
 def result(code: str):
     """The delivered result (an electronic document) of the citizen's own dossier."""
-    return _own_file(code, "result", uploads.folder(current_app.extensions["motcua"].settings), f"{code}-ket-qua")
+    settings = current_app.extensions["motcua"].settings
+    return _own_file(code, "result", [uploads.folder(settings), settings.var_dir / "documents"], f"{code}-ket-qua")
+
+
+@blueprint.get("/ho-so/<code>/van-ban/<kind>.pdf")
+@citizen_required
+def notice(code: str, kind: str):
+    """A notice the procedure issued to the citizen on their own dossier (Forms 02-05)."""
+    settings = current_app.extensions["motcua"].settings
+    return _own_file(code, lambda story: next((d["path"] for d in story["documents"] if d["kind"] == kind), None),
+                     [settings.var_dir / "documents"], f"{code}-{kind}")
 
 
 @blueprint.route("/tra-cuu", methods=["GET", "POST"])

@@ -36,8 +36,8 @@ def deadline(entry: dict[str, Any]) -> str:
 
 def date_vn(value: Any) -> str:
     """``dd/MM/yyyy`` (and ``HH:mm`` when there is a time), in Vietnam time."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, str):  # a bare ISO date stays a date (no "00:00")
+        value = dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value)
     if isinstance(value, dt.datetime):
         local = value.astimezone(VIETNAM) if value.tzinfo else value
         return local.strftime("%H:%M %d/%m/%Y")
