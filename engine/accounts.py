@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import agencies, runtime
 from engine.errors import BadInput, Conflict, NotFound
 from engine.models import Account
 from engine.runtime import Actor
@@ -27,6 +27,9 @@ from engine.runtime import Actor
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # the hashes of accounts made before Argon2, still accepted
 _ARGON2 = PasswordHasher()  # Argon2id with argon2-cffi's RFC 9106 low-memory defaults
+PASSWORD_MIN = 8  # NIST SP 800-63B's floor for passwords people choose
+PASSWORD_MAX = 200
+DISPLAY_NAME_MAX = 200  # account.display_name holds 200 characters
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,14 @@ class Principal:
     def actor(self) -> Actor:
         """The engine actor for this principal (service accounts act as trusted operators)."""
         return Actor(self.name, self.groups, operator=self.is_service or "admin" in self.groups)
+
+
+def check_password_rules(password: str) -> None:
+    """:class:`BadInput` unless the password is long enough (and not absurdly long)."""
+    if len(password or "") < PASSWORD_MIN:
+        raise BadInput(f"the password is too short: at least {PASSWORD_MIN} characters")
+    if len(password) > PASSWORD_MAX:
+        raise BadInput(f"the password is too long: at most {PASSWORD_MAX} characters")
 
 
 def hash_password(password: str) -> str:
@@ -85,20 +96,34 @@ def _token_hash(token: str) -> str:
 
 
 def add(session: Session, name: str, password: str | None = None, groups: list[str] | None = None,
-        agency: str | None = None, service: bool = False, display_name: str | None = None) -> Account:
-    """Create an account; a service account gets no password unless one is given."""
+        agency: str | None = None, service: bool = False, display_name: str | None = None,
+        external: bool = False) -> Account:
+    """Create an account; a service account gets no password unless one is given, nor does a person who signs in
+    only through the officers' OpenID Connect provider (``external``). The agency and groups are checked as
+    :mod:`engine.agencies` says."""
     if not NAME.match(name or ""):
         raise BadInput(f"'{name}' is not a usable account name: 2-100 lower-case letters, digits, '.', '_' or '-'")
     if session.get(Account, name) is not None:
         raise Conflict(f"an account named '{name}' already exists")
-    if not service and not password:
+    if not service and not external and not password:
         raise BadInput("a person's account needs a password")
-    account = Account(name=name, display_name=display_name, groups=",".join(sorted(set(groups or []))),
-                      agency=agency, is_service=service, disabled=False, created_at=runtime.now(),
-                      password_hash=hash_password(password) if password else None)
+    if password:
+        check_password_rules(password)
+    account = Account(name=name, display_name=clean_display_name(display_name),
+                      groups=",".join(agencies.check_account_groups(session, groups or [])),
+                      agency=agencies.check_account_agency(session, agency), is_service=service, disabled=False,
+                      created_at=runtime.now(), password_hash=hash_password(password) if password else None)
     session.add(account)
     session.flush()
     return account
+
+
+def clean_display_name(text: str | None) -> str | None:
+    """The display name with its spaces tidied, None when empty; :class:`BadInput` when too long."""
+    text = " ".join((text or "").split())
+    if len(text) > DISPLAY_NAME_MAX:
+        raise BadInput(f"the display name is longer than {DISPLAY_NAME_MAX} characters")
+    return text or None
 
 
 def issue_token(session: Session, name: str) -> str:

@@ -45,6 +45,11 @@ class Settings:
     vneid_standin: bool = False  # serve the VNeID stand-in at /sandbox-vneid (demo and tests only) when no issuer
     oidc_client_id: str = "motcua-portal"
     oidc_client_secret: str = "stand-in-client-secret"
+    officer_oidc_issuer: str | None = None  # the province's OpenID provider officers may sign in with
+    officer_oidc_client_id: str | None = None
+    officer_oidc_client_secret: str | None = None
+    officer_oidc_claim: str = "preferred_username"  # the ID token's claim that names the local account
+    officer_oidc_scope: str = "openid profile"
     secret_key: str | None = None  # signs the portal's session cookies; None: a random key kept in var_dir
     lookup_limit: int = 10  # public dossier look-ups per client per 10 minutes
     status_webhook_url: str | None = None  # every dossier status change is POSTed here (JSON, HMAC-signed)
@@ -53,6 +58,7 @@ class Settings:
     smtp_host: str = "localhost"
     smtp_port: int = 8025
     smtp_from: str = "Bộ phận Một cửa <no-reply@localhost>"
+    leader_group: str = "lanh-dao"  # the group whose members may allow a second supplement request
     office_email: str | None = None  # where reminders to officers and partner agencies go without notify_to
     smtp_timeout: float = 10.0
     zalo_webhook_url: str | None = None
@@ -84,6 +90,18 @@ def _number(env: Mapping[str, str], name: str, kind: type, default):
         return kind(raw)
     except ValueError:
         raise ValueError(f"{name}={raw!r} is not a number") from None
+
+
+def _officer_oidc(env: Mapping[str, str]) -> dict:
+    issuer = (env.get("MOTCUA_OFFICER_OIDC_ISSUER") or "").strip().rstrip("/") or None
+    client_id = env.get("MOTCUA_OFFICER_OIDC_CLIENT_ID") or None
+    secret = env.get("MOTCUA_OFFICER_OIDC_CLIENT_SECRET") or None
+    if issuer and not (client_id and secret):
+        raise ValueError("MOTCUA_OFFICER_OIDC_ISSUER needs MOTCUA_OFFICER_OIDC_CLIENT_ID and "
+                         "MOTCUA_OFFICER_OIDC_CLIENT_SECRET")
+    return {"officer_oidc_issuer": issuer, "officer_oidc_client_id": client_id, "officer_oidc_client_secret": secret,
+            "officer_oidc_claim": (env.get("MOTCUA_OFFICER_OIDC_CLAIM") or "").strip() or "preferred_username",
+            "officer_oidc_scope": (env.get("MOTCUA_OFFICER_OIDC_SCOPE") or "").strip() or "openid profile"}
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -119,6 +137,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         vneid_standin=env.get("MOTCUA_VNEID_STANDIN") == "1",
         oidc_client_id=env.get("MOTCUA_OIDC_CLIENT_ID") or "motcua-portal",
         oidc_client_secret=env.get("MOTCUA_OIDC_CLIENT_SECRET") or "stand-in-client-secret",
+        **_officer_oidc(env),
         secret_key=env.get("MOTCUA_SECRET_KEY") or None,
         lookup_limit=_number(env, "MOTCUA_LOOKUP_LIMIT", int, 10),
         status_webhook_url=env.get("MOTCUA_STATUS_WEBHOOK_URL") or None,
@@ -128,6 +147,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_port=_number(env, "MOTCUA_SMTP_PORT", int, 8025),
         smtp_from=env.get("MOTCUA_SMTP_FROM") or "Bộ phận Một cửa <no-reply@localhost>",
         office_email=env.get("MOTCUA_OFFICE_EMAIL") or None,
+        leader_group=env.get("MOTCUA_LEADER_GROUP") or "lanh-dao",
         smtp_timeout=_number(env, "MOTCUA_SMTP_TIMEOUT", float, 10.0),
         zalo_webhook_url=env.get("MOTCUA_ZALO_WEBHOOK_URL") or None,
         zalo_token=env.get("MOTCUA_ZALO_TOKEN") or None,

@@ -309,4 +309,4 @@ _lifecycle("resume", instances.resume, "Resume a suspended instance.", False)
 _lifecycle("terminate", instances.terminate, "End an instance now, cancelling its open tasks.", True)
 
 
-from webapp import cli_process, cli_serve, cli_users, cli_worker  # noqa: E402,F401  (they add their commands to main)
+from webapp import cli_agencies, cli_process, cli_serve, cli_users, cli_worker  # noqa: E402,F401  (they add their commands to main)

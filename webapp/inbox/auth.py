@@ -1,17 +1,39 @@
-"""Officers signing in and out, and the decorator that keeps the inbox's pages for signed-in officers."""
+"""Officers signing in and out, and the decorator that keeps the inbox's pages for signed-in officers.
+
+An officer signs in with their account's password or, when the province's OpenID Connect provider is configured
+(``MOTCUA_OFFICER_OIDC_ISSUER``), through it: the claim ``MOTCUA_OFFICER_OIDC_CLAIM`` of the verified ID token
+names the local account, which must exist, be enabled and belong to a person (never a service account).
+"""
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 
-from engine import accounts, rate_limits
+from engine import account_admin, accounts, rate_limits
+from webapp import oidc
 from webapp.database import session as db_session
 from webapp.inbox import blueprint
 from webapp.portal.sessions import sign_in_required
 
 SIGN_INS = 10
 SIGN_IN_WINDOW = dt.timedelta(minutes=10)
+PENDING = "officer_oidc"  # the session key of a sign-in through the province's provider on its way
+OFFICE_PATHS = ("/can-bo", "/quan-tri")  # where a sign-in may send the officer afterwards
+
+
+def safe_target(target: str | None) -> str:
+    """Where to go after signing in: a page of the inbox or the admin pages, else the inbox (no open redirect)."""
+    target = target or ""
+    if target.startswith(OFFICE_PATHS) and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("inbox.task_list")
+
+
+def sign_in_done(principal: accounts.Principal, target: str | None):
+    """Open the officer's session and go where they were going."""
+    session["officer"] = {"name": principal.name}
+    return redirect(safe_target(target))
 
 
 def officer() -> accounts.Principal | None:
@@ -44,11 +66,59 @@ def sign_in():
         if principal is None or principal.is_service:
             errors["ten"] = "Tên đăng nhập hoặc mật khẩu không đúng"
         else:
-            session["officer"] = {"name": principal.name}
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/can-bo") else url_for("inbox.task_list"))
-    return render_template("inbox/sign_in.html", errors=errors, name=request.form.get("ten", "")), \
-        401 if errors else 200
+            return sign_in_done(principal, request.args.get("next"))
+    return _sign_in_page(errors, 401 if errors else 200)
+
+
+def _sign_in_page(errors: dict, status: int):
+    provincial = current_app.extensions["motcua"].settings.officer_oidc_issuer is not None
+    return render_template("inbox/sign_in.html", errors=errors, name=request.form.get("ten", ""),
+                           provincial=provincial), status
+
+
+def _provincial_client() -> oidc.Client:
+    settings = current_app.extensions["motcua"].settings
+    if settings.officer_oidc_issuer is None:
+        abort(404)
+    return oidc.Client(settings.officer_oidc_issuer, settings.officer_oidc_client_id,
+                       settings.officer_oidc_client_secret, "inbox.provincial_callback", settings.officer_oidc_scope)
+
+
+def _provincial_refused(message: str, status: int = 403):
+    return _sign_in_page({"tinh": f"Không đăng nhập được bằng tài khoản của tỉnh: {message}"}, status)
+
+
+@blueprint.get("/dang-nhap/tinh")
+def provincial_sign_in():
+    """Send the officer to the province's OpenID Connect provider (404 when none is configured)."""
+    try:
+        return oidc.start(_provincial_client(), PENDING, next=safe_target(request.args.get("next")))
+    except oidc.Refused as refused:
+        return _provincial_refused(refused.message, 503)
+
+
+@blueprint.get("/dang-nhap/tinh/xong")
+def provincial_callback():
+    """Verify the provider's answer and sign in the local account its claim names, if it may sign in."""
+    client = _provincial_client()
+    try:
+        claims, pending = oidc.finish(client, PENDING)
+    except oidc.Refused as refused:
+        return _provincial_refused(refused.message, 400)
+    claim = current_app.extensions["motcua"].settings.officer_oidc_claim
+    name = claims.get(claim)
+    if not isinstance(name, str) or not name:
+        return _provincial_refused(f"máy chủ đăng nhập không cho biết tên tài khoản ({claim})")
+    account = account_admin.detail(db_session(), name) if name == name.strip() else None  # exactly that name
+    if account is None:
+        return _provincial_refused(f"chưa có tài khoản “{name}” trong hệ thống Một cửa; "
+                                   "đề nghị quản trị viên tạo tài khoản")
+    if account["service"]:
+        return _provincial_refused(f"“{name}” là tài khoản dịch vụ, không dùng để đăng nhập trang web")
+    principal = accounts.by_name(db_session(), name)
+    if account["disabled"] or principal is None:
+        return _provincial_refused(f"tài khoản “{name}” đã bị khóa; đề nghị liên hệ quản trị viên")
+    return sign_in_done(principal, pending.get("next"))
 
 
 @blueprint.post("/dang-xuat")

@@ -10,7 +10,7 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from webapp.portal import login
+from webapp import oidc
 from workers.registry import SyntheticRegistry
 
 CITIZEN = SyntheticRegistry(3000, 2026).numbers()[0]
@@ -112,13 +112,13 @@ def test_an_id_token_signed_by_another_key_or_for_another_nonce_is_refused():
     claims = {"iss": "https://id.example", "aud": "motcua-portal", "sub": "s", "exp": int(time.time()) + 60,
               "nonce": "n-1", "so_dinh_danh": CITIZEN}
     good = jwt.encode({"alg": "RS256", "kid": "k"}, claims, ours)
-    assert login._verified(good, keys, pending, "motcua-portal")["so_dinh_danh"] == CITIZEN
+    assert oidc.verified(good, keys, pending, "motcua-portal")["so_dinh_danh"] == CITIZEN
     for token, audience, nonce in [(jwt.encode({"alg": "RS256", "kid": "k"}, claims, theirs), "motcua-portal", "n-1"),
                                    (good, "another-client", "n-1"), (good, "motcua-portal", "n-2"),
                                    (jwt.encode({"alg": "RS256", "kid": "k"}, {**claims, "exp": 1}, ours),
                                     "motcua-portal", "n-1")]:
         with pytest.raises(Exception) as err:
-            login._verified(token, keys, {**pending, "nonce": nonce}, audience)
+            oidc.verified(token, keys, {**pending, "nonce": nonce}, audience)
         assert type(err.value).__module__.startswith("joserfc")
     assert KeySet.import_key_set(keys)
 
