@@ -35,10 +35,24 @@ step "The dossier's whole story"
 step "The procedure library: birth registration's scenario tests (processes/birth-registration/scenarios)"
 "$motcua" test-process processes/birth-registration --require-coverage
 
-step "Accounts: officer can-bo-1 (mot-cua), specialist chuyen-vien-1 (chuyen-vien), leader lanh-dao-1 (lanh-dao), service account demo-worker"
-echo "can-bo-1" | "$motcua" users add can-bo-1 --password-stdin --groups mot-cua >/dev/null 2>&1 || true
-echo "chuyen-vien-1" | "$motcua" users add chuyen-vien-1 --password-stdin --groups chuyen-vien >/dev/null 2>&1 || true
-echo "lanh-dao-1" | "$motcua" users add lanh-dao-1 --password-stdin --groups lanh-dao >/dev/null 2>&1 || true
+step "Agencies, groups and accounts: a commune (000.00.00.H56) and the provincial police (000.00.16.H56), each with a desk officer, a specialist and a leader; an administrator; service account demo-worker"
+"$motcua" agencies add 000.00.00.H56 "Ủy ban nhân dân xã (demo)" >/dev/null 2>&1 || true
+"$motcua" agencies add 000.00.16.H56 "Công an tỉnh (demo)" >/dev/null 2>&1 || true
+"$motcua" agencies add 000.00.00.H00 "Công an xã mẫu (demo)" >/dev/null 2>&1 || true
+"$motcua" groups add mot-cua "Bộ phận Một cửa" >/dev/null 2>&1 || true
+"$motcua" groups add chuyen-vien "Chuyên viên xử lý" >/dev/null 2>&1 || true
+"$motcua" groups add lanh-dao "Lãnh đạo" >/dev/null 2>&1 || true
+add_person() {  # NAME GROUPS AGENCY (the password is the name: demo only)
+  echo "$1" | "$motcua" users add "$1" --password-stdin --groups "$2" --agency "$3" >/dev/null 2>&1 || true
+}
+add_person can-bo-1 mot-cua 000.00.00.H56
+add_person chuyen-vien-1 chuyen-vien 000.00.00.H56
+add_person lanh-dao-1 lanh-dao 000.00.00.H56
+add_person can-bo-ca-1 mot-cua 000.00.16.H56
+add_person chuyen-vien-ca-1 chuyen-vien 000.00.16.H56
+add_person lanh-dao-ca-1 lanh-dao 000.00.16.H56
+echo "quan-tri" | "$motcua" users add quan-tri --password-stdin --groups admin >/dev/null 2>&1 || true
+"$motcua" users list
 token=$("$motcua" users token demo-worker --json 2>/dev/null || "$motcua" users add demo-worker --service --json)
 token=$(printf '%s' "$token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 echo "Passwords are the user names (demo only). demo-worker's bearer token: $token"
@@ -48,7 +62,9 @@ if [ "${MOTCUA_DEMO_SERVE:-1}" = "1" ]; then
   step "Serving http://127.0.0.1:$port — the citizen portal at /, the REST API at /engine-rest, with a worker; Ctrl-C stops"
   citizen=$("$(dirname "$motcua")/python" -c 'from workers.registry import SyntheticRegistry; print(SyntheticRegistry(3000, 2026).numbers()[0])')
   echo "Portal: http://127.0.0.1:$port/thu-tuc — sign in through the VNeID stand-in as citizen $citizen, password demo"
-  echo "Inbox:  http://127.0.0.1:$port/can-bo — officers can-bo-1, chuyen-vien-1, lanh-dao-1 (password = name)"
+  echo "Inbox:  http://127.0.0.1:$port/can-bo — commune officers can-bo-1, chuyen-vien-1, lanh-dao-1; police"
+  echo "        can-bo-ca-1, chuyen-vien-ca-1, lanh-dao-ca-1 (password = name)"
+  echo "Admin:  http://127.0.0.1:$port/quan-tri — quan-tri (password quan-tri): accounts, agencies, groups"
   echo "Try: curl -H 'Authorization: Bearer $token' http://127.0.0.1:$port/engine-rest/process-instance"
   "$motcua" worker --concurrency 2 &
   worker_pid=$!
