@@ -53,9 +53,12 @@ def instance_dict(row: ProcessInstance, with_variables: bool = False) -> dict[st
 
 
 def instances(session: Session, key: str | None = None, status: str | None = None,
-              business_key: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-    """Instances, newest first, filtered by process key, status and business key."""
+              business_key: str | None = None, limit: int = 100, offset: int = 0,
+              agency: str | None = None) -> list[dict[str, Any]]:
+    """Instances, newest first, filtered by process key, status, business key and the agency of their dossier."""
     stmt = select(ProcessInstance).order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
+    if agency is not None:
+        stmt = stmt.where(ProcessInstance.id.in_(select(Dossier.instance_id).where(Dossier.agency == agency)))
     if key:
         stmt = stmt.where(ProcessInstance.process_key == key)
     if status:
@@ -78,10 +81,13 @@ def user_task_dict(row: UserTask) -> dict[str, Any]:
 
 def user_tasks(session: Session, group: str | None = None, assignee: str | None = None,
                instance_id: str | None = None, limit: int = 100, offset: int = 0,
-               due_before: dt.datetime | None = None, overdue: bool = False) -> list[dict[str, Any]]:
+               due_before: dt.datetime | None = None, overdue: bool = False,
+               agency: str | None = None) -> list[dict[str, Any]]:
     """Open user tasks, by due date then age, filtered by candidate group, assignee, instance, due date
-    (``due_before``) or being overdue now."""
+    (``due_before``), being overdue now, or the agency of their dossier."""
     stmt = select(UserTask).order_by(UserTask.due_at.is_(None), UserTask.due_at, UserTask.created_at, UserTask.id)
+    if agency is not None:
+        stmt = stmt.where(UserTask.instance_id.in_(select(Dossier.instance_id).where(Dossier.agency == agency)))
     if overdue:
         due_before = min(due_before or dt.datetime.now(dt.timezone.utc), dt.datetime.now(dt.timezone.utc))
     if due_before is not None:
@@ -135,6 +141,21 @@ def instance_detail(session: Session, instance_id: str) -> dict[str, Any]:
     out["history"] = [history_dict(h) for h in session.scalars(
         select(HistoryEvent).where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.id))]
     return out
+
+
+def in_agency(session: Session, instance_id: str, agency: str | None) -> bool:
+    """Whether an instance is a dossier of this agency (``agency`` None: any instance)."""
+    if agency is None:
+        return True
+    dossier = session.get(Dossier, instance_id)
+    return dossier is not None and dossier.agency == agency
+
+
+def task_in_agency(session: Session, task_id: str, agency: str | None) -> bool:
+    """Whether an open task's dossier is of this agency (True for a task that is not open: the command on it
+    then says what became of it, which needs no look at the dossier)."""
+    row = session.get(UserTask, task_id)
+    return row is None or in_agency(session, row.instance_id, agency)
 
 
 def user_task(session: Session, task_id: str) -> dict[str, Any]:

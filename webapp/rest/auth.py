@@ -86,6 +86,13 @@ def actor() -> Actor:
     return g.principal.actor()
 
 
+def agency_scope() -> str | None:
+    """The agency a person's calls are limited to (an officer of an agency sees only its dossiers, as in the
+    inbox); None for service accounts, administrators and province-wide accounts."""
+    principal = g.principal
+    return None if principal.is_service or principal.actor().operator else principal.agency
+
+
 def require_operator() -> Actor:
     """The actor, if it is a service account or an administrator; otherwise :class:`Forbidden`."""
     current = actor()

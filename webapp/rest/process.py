@@ -10,7 +10,7 @@ from engine.errors import BadInput, NotFound
 from webapp import database
 from engine import typed_variables as variables
 from webapp.rest import blueprint
-from webapp.rest.auth import actor, require_operator
+from webapp.rest.auth import actor, agency_scope, require_operator
 from webapp.rest.common import body, paging
 
 
@@ -71,25 +71,34 @@ def _start(key: str, from_form: bool):
     return jsonify(out)
 
 
+def _visible(instance_id: str) -> str:
+    """The instance's id if the caller may see it (an officer of an agency: only its dossiers), else 404."""
+    if not queries.in_agency(database.session(), instance_id, agency_scope()):
+        raise NotFound(f"no process instance {instance_id}")
+    return instance_id
+
+
 @blueprint.get("/process-instance")
 def instance_list():
     """Instances, filtered by businessKey, processDefinitionKey and status (motcua's extra filter)."""
     limit, offset = paging()
     rows = queries.instances(database.session(), request.args.get("processDefinitionKey"),
-                             request.args.get("status"), request.args.get("businessKey"), limit, offset)
+                             request.args.get("status"), request.args.get("businessKey"), limit, offset,
+                             agency_scope())
     return jsonify([instance_json(r) for r in rows])
 
 
 @blueprint.get("/process-instance/<instance_id>")
 def instance_get(instance_id: str):
     """One instance."""
-    return jsonify(instance_json(queries.instance(database.session(), instance_id)))
+    return jsonify(instance_json(queries.instance(database.session(), _visible(instance_id))))
 
 
 @blueprint.get("/process-instance/<instance_id>/variables")
 def instance_variables(instance_id: str):
     """An instance's variables, typed."""
-    return jsonify(variables.encode(queries.instance(database.session(), instance_id, with_variables=True)["variables"]))
+    return jsonify(variables.encode(queries.instance(database.session(), _visible(instance_id),
+                                                     with_variables=True)["variables"]))
 
 
 @blueprint.delete("/process-instance/<instance_id>")

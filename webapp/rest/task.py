@@ -10,8 +10,8 @@ from engine import queries, user_tasks
 from webapp import database
 from engine import typed_variables as variables
 from webapp.rest import blueprint
-from webapp.rest.auth import actor
-from engine.errors import BadInput
+from webapp.rest.auth import actor, agency_scope
+from engine.errors import BadInput, NotFound
 from webapp.rest.common import body, bool_arg, paging
 
 
@@ -24,6 +24,14 @@ def task_json(row: dict) -> dict:
             "taskDefinitionKey": row["taskDefinitionKey"], "formKey": row["formKey"], "suspended": row["suspended"],
             "tenantId": None, "businessKey": row["businessKey"], "candidateGroups": row["candidateGroups"],
             "candidateUsers": row["candidateUsers"], "overdue": row["overdue"]}
+
+
+def visible(task_id: str) -> str:
+    """The task's id if the caller may see it: an officer of an agency, only their agency's dossiers' tasks
+    (anything else is 404, as if it did not exist)."""
+    if not queries.task_in_agency(database.session(), task_id, agency_scope()):
+        raise NotFound(f"no open user task {task_id}")
+    return task_id
 
 
 @blueprint.get("/task")
@@ -39,20 +47,20 @@ def task_listing():
         raise BadInput("dueBefore needs a time zone (e.g. 2026-12-01T17:00:00+07:00)")
     rows = queries.user_tasks(database.session(), request.args.get("candidateGroup"), request.args.get("assignee"),
                               request.args.get("processInstanceId"), limit, offset, due_before,
-                              bool_arg("overdue") is True)
+                              bool_arg("overdue") is True, agency_scope())
     return jsonify([task_json(r) for r in rows])
 
 
 @blueprint.get("/task/<task_id>")
 def task_get(task_id: str):
     """One open task."""
-    return jsonify(task_json(queries.user_task(database.session(), task_id)))
+    return jsonify(task_json(queries.user_task(database.session(), visible(task_id))))
 
 
 @blueprint.post("/task/<task_id>/claim")
 def task_claim(task_id: str):
     """Make userId the assignee."""
-    user_tasks.claim(database.session(), task_id, actor(), body().get("userId"))
+    user_tasks.claim(database.session(), visible(task_id), actor(), body().get("userId"))
     database.commit()
     return Response(status=204)
 
@@ -60,7 +68,7 @@ def task_claim(task_id: str):
 @blueprint.post("/task/<task_id>/unclaim")
 def task_unclaim(task_id: str):
     """Give the task back to its groups."""
-    user_tasks.unclaim(database.session(), task_id, actor())
+    user_tasks.unclaim(database.session(), visible(task_id), actor())
     database.commit()
     return Response(status=204)
 
@@ -69,7 +77,7 @@ def task_unclaim(task_id: str):
 def task_complete(task_id: str):
     """Complete the task with variables (checked against its form); 204, or the variables if asked."""
     data = body()
-    loaded = user_tasks.complete(database.session(), task_id, actor(), variables.decode(data.get("variables")))
+    loaded = user_tasks.complete(database.session(), visible(task_id), actor(), variables.decode(data.get("variables")))
     database.commit()
     if data.get("withVariablesInReturn"):
         return jsonify(variables.encode(json.loads(loaded.row.variables)))
@@ -79,7 +87,7 @@ def task_complete(task_id: str):
 @blueprint.get("/task/<task_id>/form-variables")
 def task_form_variables(task_id: str):
     """The variables the task's form shows, typed (all instance variables when it has no form)."""
-    schema, values = queries.task_form(database.session(), task_id)
+    schema, values = queries.task_form(database.session(), visible(task_id))
     names = None
     if schema and isinstance(schema.get("properties"), dict):
         names = list(schema["properties"])
