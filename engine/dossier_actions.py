@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import dossier_notices, runtime
 from engine.errors import BadInput, Forbidden, NotFound, SupplementLimitReached
 from engine.models import Dossier, HistoryEvent, UserTask
 from engine.office_models import Agency
@@ -86,7 +86,10 @@ def forward(session: Session, instance_id: str, to_agency: str, actor: Actor, re
         raise BadInput("Hồ sơ đang thuộc cơ quan này")
     before = dossier.agency
     dossier.agency = agency.code
-    session.execute(update(UserTask).where(UserTask.instance_id == instance_id).values(assignee=None))
+    session.execute(update(UserTask).where(UserTask.instance_id == instance_id).values(assignee=None,
+                                                                                      agency=agency.code))
     _history(session, instance_id, "dossier_forwarded", actor.user_id, **{"from": before, "to": agency.code,
                                                                          "toName": agency.name, "reason": reason})
+    dossier_notices.record(session, instance_id, dossier.code, dossier.status, runtime.now(),
+                           note=f"Hồ sơ được chuyển liên thông đến {agency.name} để giải quyết. Lý do: {reason}")
     return dossier

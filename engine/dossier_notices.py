@@ -16,9 +16,11 @@ from engine.models import DossierNotice, ProcessInstance
 MAX_ATTEMPTS = 10
 
 
-def record(session: Session, instance_id: str, code: str | None, status: int, at: dt.datetime) -> None:
-    """A status change to announce (called where the status changes, in its transaction)."""
-    session.add(DossierNotice(instance_id=instance_id, code=code, status=status, at=at, attempts=0))
+def record(session: Session, instance_id: str, code: str | None, status: int, at: dt.datetime,
+           note: str | None = None) -> None:
+    """A status change to announce (called where the status changes, in its transaction), or — with a ``note`` —
+    another change the citizen should hear of at the same status (e.g. forwarding to another agency)."""
+    session.add(DossierNotice(instance_id=instance_id, code=code, status=status, at=at, attempts=0, note=note))
 
 
 def claim(session: Session, now: dt.datetime, limit: int = 20) -> list[DossierNotice]:
@@ -36,7 +38,8 @@ def variables(session: Session, notice: DossierNotice) -> dict[str, Any]:
     return {**{k: known[k] for k in ("applicant_name", "applicant_email", "procedure_name", "zalo_user_id")
                if k in known},
             "dossier_code": notice.code or known.get("dossier_code") or "", "status": notice.status,
-            "status_label": dossiers.STATUSES.get(notice.status, str(notice.status)), "status_at": notice.at.isoformat()}
+            "status_label": dossiers.STATUSES.get(notice.status, str(notice.status)), "status_at": notice.at.isoformat(),
+            **({"status_note": notice.note} if notice.note else {})}
 
 
 def sent(notice: DossierNotice, now: dt.datetime) -> None:

@@ -15,11 +15,12 @@ import datetime as dt
 import json
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from engine import calendar_functions
 from engine.errors import BadInput
-from engine.models import Dossier
+from engine.models import Dossier, UserTask
 
 UNITS = ("working_days", "working_hours", "days")
 # The national dossier statuses (DVCQG catalogue; reference/one-stop-domain.md §2).
@@ -85,6 +86,8 @@ def receive(session: Session, instance_id: str, code: str | None, procedure: dic
                       owner_id=_owner(variables), procedure_name=procedure.get("name"),
                       agency=procedure.get("agency"))
     session.add(dossier)
+    # the instance's first tasks, projected before its dossier existed, go to the agency's inbox
+    session.execute(update(UserTask).where(UserTask.instance_id == instance_id).values(agency=dossier.agency))
     return dossier
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
-                        String, Text, TypeDecorator, UniqueConstraint)
+                        String, Text, TypeDecorator, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -126,6 +126,10 @@ class UserTask(Base):
     __table_args__ = (
         Index("ix_user_task_assignee_due", "assignee", "due_at"),
         Index("ix_user_task_due_at", "due_at"),
+        # an agency's inbox in each order it offers (engine.inbox): due, procedure, dossier code
+        Index("ix_user_task_agency_due", "agency", "due_at", "created_at", "id"),
+        Index("ix_user_task_agency_procedure", "agency", "process_key", "due_at", "created_at", "id"),
+        Index("ix_user_task_agency_code", "agency", "business_key", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -144,6 +148,7 @@ class UserTask(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    agency: Mapped[str | None] = mapped_column(String(64))  # whose inbox: the dossier's agency (engine.inbox)
 
 
 class UserTaskCandidate(Base):
@@ -286,6 +291,9 @@ class Dossier(Base):
     """The clock of a dossier (hồ sơ): when it was submitted, received and is due, its pauses, its end."""
 
     __tablename__ = "dossier"
+    # an agency's open dossiers by status (the inbox's status filter) and by receipt (its received order)
+    __table_args__ = tuple(Index(f"ix_dossier_open_agency_{c}", "agency", c, sqlite_where=text("finished_at IS NULL"),
+                                 postgresql_where=text("finished_at IS NULL")) for c in ("status", "received_at"))
 
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
     code: Mapped[str | None] = mapped_column(String(255), index=True)
@@ -392,6 +400,7 @@ class DossierNotice(Base):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # what else to tell (e.g. forwarded to another agency)
 
 
 from engine import office_models  # noqa: E402,F401  (registers the officers' tables on this metadata)

@@ -22,7 +22,8 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from engine import dialect, dossier_notices, dossiers
-from engine.models import ExternalTask, HistoryEvent, Incident, MessageSubscription, UserTask, UserTaskCandidate
+from engine.models import (Dossier, ExternalTask, HistoryEvent, Incident, MessageSubscription, UserTask,
+                           UserTaskCandidate)
 from engine.serializer import dumps_variables
 
 DEFAULT_PRIORITY = 50
@@ -219,11 +220,18 @@ def _insert_user_task(session: Session, loaded, task, at: dt.datetime) -> None:
         form_key=spec.form_key, assignee=spec.assignee, candidate_groups=",".join(spec.candidate_groups),
         candidate_users=",".join(spec.candidate_users),
         priority=int(priority) if priority and str(priority).lstrip("-").isdigit() else DEFAULT_PRIORITY,
-        due_at=due, created_at=at, suspended=row.status == "suspended"))
+        due_at=due, created_at=at, suspended=row.status == "suspended", agency=_dossier_agency(session, loaded)))
     for group in dict.fromkeys(spec.candidate_groups):
         session.add(UserTaskCandidate(task_id=tid, kind="group", value=group))
     for user in dict.fromkeys(spec.candidate_users):
         session.add(UserTaskCandidate(task_id=tid, kind="user", value=user))
+
+
+def _dossier_agency(session: Session, loaded) -> str | None:
+    """The agency whose inbox a new task goes to: its dossier's (a new instance's dossier, received after this,
+    stamps its tasks itself: engine.dossiers.receive)."""
+    dossier = None if loaded.is_new else session.get(Dossier, loaded.row.id)
+    return dossier.agency if dossier is not None else None
 
 
 def _insert_external_task(session: Session, loaded, task, at: dt.datetime) -> None:

@@ -49,7 +49,8 @@ def deliver(variables: dict, settings: Settings, email: notify.EmailChannel | No
     if settings.status_webhook_url:
         problem = post_webhook(settings, {"dossierCode": variables["dossier_code"], "status": variables["status"],
                                           "statusLabel": variables["status_label"], "at": variables["status_at"],
-                                          "procedureName": variables.get("procedure_name")})
+                                          "procedureName": variables.get("procedure_name"),
+                                          "note": variables.get("status_note")})
         if problem:
             errors.append(f"webhook: {problem}")
     return "; ".join(errors) or None

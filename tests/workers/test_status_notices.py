@@ -90,3 +90,22 @@ def test_a_channel_that_is_down_delays_the_notice_and_it_goes_later(factory, set
     later = now + dt.timedelta(minutes=2)
     assert status_notices.send_due(factory, settings, later, email=notify.EmailChannel(smtp)) == 2
     assert len(mailbox.messages) == 2
+
+
+def test_the_citizen_hears_when_their_dossier_is_forwarded_to_another_agency(factory, settings, smtp_server):  # noqa: F811
+    from engine import dossier_actions
+    from engine.office_models import Agency
+    mailbox, smtp = smtp_server
+    code = dossier_asked_to_supplement(factory)
+    with db.transaction(factory) as session:
+        session.add(Agency(code="000.00.16.H56", name="Sở Tư pháp", disabled=False,
+                           created_at=dt.datetime.now(dt.timezone.utc)))
+        (instance,) = queries.instances(session, business_key=code)
+        dossier_actions.forward(session, instance["id"], "000.00.16.H56", Actor("can-bo-1", frozenset({"mot-cua"})),
+                                "Thuộc thẩm quyền của Sở Tư pháp")
+    status_notices.send_due(factory, settings, email=notify.EmailChannel(smtp))
+    last = mailbox.parsed(-1)
+    text = last.get_body(("plain",)).get_content()
+    assert last["Subject"] == f"Hồ sơ {code}: Yêu cầu bổ sung giấy tờ"
+    assert "chuyển liên thông đến Sở Tư pháp" in text and "Lý do: Thuộc thẩm quyền của Sở Tư pháp" in text
+    assert "vừa chuyển sang trạng thái" not in text
