@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine import catalogue, dossier_codes, instances
 from engine.errors import BadInput, NotFound
-from engine.models import ApplicationDraft
+from engine.citizen_models import ApplicationDraft
 from engine.runtime import Actor
 from engine.serializer import dumps_variables
 

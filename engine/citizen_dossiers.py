@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from engine import dossiers, payments
 from engine.errors import NotFound
-from engine.models import Dossier, DossierRating, HistoryEvent, PaymentOrder, ProcessInstance
+from engine.citizen_models import DossierRating
+from engine.models import Dossier, HistoryEvent, PaymentOrder, ProcessInstance
 from engine.runtime import Actor
 from engine.specs import SPECS
 

@@ -11,7 +11,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine import dossiers
-from engine.models import DossierNotice, ProcessInstance
+from engine.citizen_models import DossierNotice
+from engine.models import ProcessInstance
 
 MAX_ATTEMPTS = 10
 

@@ -8,7 +8,7 @@ from sqlalchemy import case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine.models import RateLimit
+from engine.citizen_models import RateLimit
 
 
 def allow(session: Session, key: str, limit: int, window: dt.timedelta, now: dt.datetime) -> bool:

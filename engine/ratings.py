@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.citizen_dossiers import owned_dossier
 from engine.errors import BadInput, Conflict
-from engine.models import DossierRating
+from engine.citizen_models import DossierRating
 
 QUESTIONS: dict[str, tuple[str, dict[str, str]]] = {
     "tieu_chi_3": ("Ông/Bà phải liên hệ với cơ quan giải quyết bao nhiêu lần để hoàn thiện hồ sơ?",

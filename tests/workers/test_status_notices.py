@@ -10,7 +10,7 @@ import json
 import threading
 
 from engine import db, deployment, dossier_codes, external_tasks, instances, queries, user_tasks
-from engine.models import DossierNotice
+from engine.citizen_models import DossierNotice
 from engine.runtime import Actor
 from tests.conftest import FORMS, PROCESSES
 from tests.workers.notify_support import dead_smtp, smtp_server, webhook  # noqa: F401  (fixtures)

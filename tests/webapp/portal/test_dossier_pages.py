@@ -204,7 +204,7 @@ def test_a_delivered_dossier_is_rated_once_by_its_owner(client, factory):
     assert client.post(url, data={"csrf_token": csrf(client, url), **answers}).status_code == 302
     assert "Đã đánh giá" in client.get(f"/ho-so/{code}").get_data(as_text=True)
     assert client.get(url).status_code == 302  # once per dossier
-    from engine.models import DossierRating
+    from engine.citizen_models import DossierRating
     with db.transaction(factory) as session:
         (rating,) = session.query(DossierRating).all()
     assert rating.code == code and rating.score == 2 + 10  # criterion 1: finished well before its due moment
