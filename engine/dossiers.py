@@ -70,6 +70,11 @@ def _owner(variables: dict[str, Any]) -> str | None:
     return number if len(number) == 12 and number.isdigit() else None
 
 
+def _applicant(variables: dict[str, Any]) -> str | None:
+    name = variables.get("applicant_name") or variables.get("full_name")
+    return str(name).strip()[:200] or None if name else None
+
+
 def receive(session: Session, instance_id: str, code: str | None, procedure: dict, variables: dict[str, Any],
             at: dt.datetime) -> Dossier | None:
     """Open the dossier's clock for a new instance (nothing if the procedure has no deadline)."""
@@ -84,7 +89,7 @@ def receive(session: Session, instance_id: str, code: str | None, procedure: dic
                       due_at=add(unit, amount, counting_from(procedure, at)), pauses="[]",
                       warn_hours=float((procedure.get("deadline") or {}).get("warn_hours", 4)), status=1, status_at=at,
                       owner_id=_owner(variables), procedure_name=procedure.get("name"),
-                      agency=procedure.get("agency"))
+                      agency=procedure.get("agency"), applicant_name=_applicant(variables))
     session.add(dossier)
     # the instance's first tasks, projected before its dossier existed, go to the agency's inbox
     session.execute(update(UserTask).where(UserTask.instance_id == instance_id).values(agency=dossier.agency))

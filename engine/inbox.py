@@ -176,6 +176,7 @@ def _item(task: UserTask, dossier: Dossier | None, now: dt.datetime, until: dt.d
     return {"id": task.id, "name": task.name, "processKey": task.process_key,
             "dossierCode": dossier.code if dossier else task.business_key,
             "procedureName": dossier.procedure_name if dossier else None,
+            "applicant": dossier.applicant_name if dossier else None,
             "status": dossier.status if dossier else None,
             "statusLabel": STATUSES.get(dossier.status) if dossier else None,
             "received": (dossier.received_at if dossier else task.created_at).isoformat(),

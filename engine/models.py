@@ -317,6 +317,7 @@ class Dossier(Base):
     agency: Mapped[str | None] = mapped_column(String(64), index=True)  # the receiving agency (procedure.toml)
     procedure_name: Mapped[str | None] = mapped_column(String(500))
     status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    applicant_name: Mapped[str | None] = mapped_column(String(200))  # who applied, as the inbox lists it
     supplement_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # Forms 02 issued
     supplements_allowed: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # a leader may raise it
 

@@ -58,6 +58,7 @@ def test_an_officer_sees_and_opens_only_their_agencys_tasks(app, desk):
     sign_in(theirs, "tu-phap-1", "mat-khau-3")
     html = ours.get("/can-bo/").get_data(as_text=True)
     assert birth in html and record not in html and "Kiểm tra, tiếp nhận hồ sơ" in html
+    assert "Nguyễn Văn An" in html  # the applicant
     other = task_id(theirs, record)
     assert ours.get(f"/can-bo/viec/{other}").status_code == 404
     page = ours.get(f"/can-bo/viec/{task_id(ours, birth)}").get_data(as_text=True)
