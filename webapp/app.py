@@ -23,7 +23,7 @@ class AppState:
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[Session] | None = None) -> Flask:
     """Build the web app for these settings (read from the environment when not given)."""
-    from webapp import admin, database, errors, inbox, payments, portal
+    from webapp import admin, console, database, errors, inbox, payments, portal
     from webapp.rest import blueprint as rest_blueprint
 
     settings = settings or load_settings()
@@ -42,4 +42,5 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     portal.init_app(app)
     inbox.init_app(app)
     admin.init_app(app)
+    console.init_app(app)
     return app
