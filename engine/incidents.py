@@ -1,0 +1,53 @@
+"""Retrying an incident, as an operator does from the console.
+
+A worker that ran out of retries (``failedExternalTask``) gets one more try: the task is fetchable again. A
+failed expression or an uncaught error (the element is in ERROR) is reset with SpiffWorkflow's
+``reset_from_task_id`` — optionally with corrected variables — and the workflow runs on; if it fails again, a
+new incident opens and the old one stays resolved with the retry on record.
+"""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.orm import Session
+
+from engine import external_tasks, runtime
+from engine.errors import BadInput, Conflict, Forbidden, NotFound
+from engine.instances import check_variables
+from engine.models import Incident
+from engine.runtime import Actor
+
+
+def retry(session: Session, incident_id: str, actor: Actor, variables: dict[str, Any] | None = None) -> Incident:
+    """Retry an open incident (an operator's act); returns the incident, now resolved."""
+    if not actor.operator:
+        raise Forbidden(f"{actor.user_id} may not retry incidents: it needs an operator")
+    incident = session.get(Incident, incident_id, with_for_update=True, populate_existing=True)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    if incident.resolved_at is not None:
+        raise Conflict(f"incident {incident_id} was already resolved at {incident.resolved_at:%Y-%m-%d %H:%M} UTC")
+    if incident.kind == "failedExternalTask":
+        if variables:
+            raise BadInput("a worker's task is retried as it is; its variables come from the instance")
+        external_tasks.set_retries(session, incident.task_id, 1, actor)
+        return incident
+    loaded = runtime.load(session, incident.instance_id)
+    runtime.require_running(loaded)
+    task = loaded.task(incident.task_id) if incident.task_id else None
+    if task is None:
+        raise Conflict(f"the element of incident {incident_id} is no longer in the instance")
+    fixed = check_variables(variables) if variables else {}
+    loaded.wf.reset_from_task_id(UUID(incident.task_id))
+    task = loaded.task(incident.task_id)
+    for holder in (task, task.parent):  # a READY task takes its data from its parent again when it runs
+        if holder is not None:
+            holder.data.update(fixed)
+    incident.resolved_at = runtime.now()
+    loaded.row.open_incidents = max(loaded.row.open_incidents - 1, 0)
+    loaded.record("incident_retried", task, user_id=actor.user_id, incident=incident_id,
+                  **({"variables": sorted(variables)} if variables else {}))
+    runtime.advance(loaded)
+    runtime.save(session, loaded, actor)
+    return incident

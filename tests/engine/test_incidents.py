@@ -1,0 +1,56 @@
+"""Retrying an incident: a failed expression runs again (with corrected variables when given) and the instance
+goes on; a second failure opens a new incident; only operators retry, and a resolved incident is not retried twice."""
+from __future__ import annotations
+
+import pytest
+
+from engine import db, incidents, instances, queries
+from engine.errors import Conflict, Forbidden
+from engine.runtime import Actor
+from tests.bpmn_builder import end, linear, process, script, start
+from tests.conftest import deploy_files
+
+OPERATOR = Actor("phan-tich-1", frozenset({"analyst"}), operator=True)
+
+
+@pytest.fixture
+def failing(factory, operator):
+    deploy_files(factory, [("chia.bpmn", process(linear(start(), script("chia", "ket_qua = 10 / so_chia"), end())))])
+    with db.transaction(factory) as session:
+        iid = instances.start(session, operator, "p", {"so_chia": 0}).row.id
+    with db.transaction(factory) as session:
+        (incident,) = queries.instance_detail(session, iid)["incidents"]
+    assert incident["activityId"] == "chia" and "division by zero" in incident["incidentMessage"]
+    return iid, incident["id"]
+
+
+def test_a_failed_expression_runs_again_with_corrected_variables(factory, failing):
+    iid, incident_id = failing
+    with db.transaction(factory) as session:
+        incidents.retry(session, incident_id, OPERATOR, {"so_chia": 4})
+    with db.transaction(factory) as session:
+        detail = queries.instance_detail(session, iid)
+    assert detail["status"] == "completed" and detail["variables"]["ket_qua"] == 2.5 and detail["openIncidents"] == 0
+    retried = [h for h in detail["history"] if h["kind"] == "incident_retried"]
+    assert retried[0]["userId"] == "phan-tich-1" and retried[0]["details"]["incident"] == incident_id
+
+
+def test_a_retry_that_fails_again_opens_a_new_incident(factory, failing):
+    iid, incident_id = failing
+    with db.transaction(factory) as session:
+        incidents.retry(session, incident_id, OPERATOR)
+    with db.transaction(factory) as session:
+        detail = queries.instance_detail(session, iid)
+        every = queries.incidents(session, instance_id=iid, open_only=False)
+    assert detail["status"] == "active" and detail["openIncidents"] == 1
+    assert sorted(i["resolvedAt"] is None for i in every) == [False, True]
+    with pytest.raises(Conflict, match="already resolved"):
+        with db.transaction(factory) as session:
+            incidents.retry(session, incident_id, OPERATOR)
+
+
+def test_only_an_operator_retries(factory, failing):
+    _, incident_id = failing
+    with pytest.raises(Forbidden):
+        with db.transaction(factory) as session:
+            incidents.retry(session, incident_id, Actor("can-bo-1", frozenset({"mot-cua"})))
