@@ -11,6 +11,7 @@ import functools
 
 from flask import Blueprint, Flask, abort, g, render_template
 
+from engine.runtime import Actor
 from webapp.inbox.auth import officer_required
 from webapp.portal import security_headers
 
@@ -31,6 +32,12 @@ def role_required(*groups: str):
     return decorate
 
 
+def console_actor() -> Actor:
+    """The engine actor of the signed-in analyst: the console's commands are operators' commands (the role was
+    checked by :func:`role_required`)."""
+    return Actor(g.officer.name, g.officer.groups, operator=True)
+
+
 def page(template: str, status: int = 200, **context):
     """Render a console page for the signed-in officer."""
     return render_template(template, officer=g.officer, **context), status
@@ -38,5 +45,5 @@ def page(template: str, status: int = 200, **context):
 
 def init_app(app: Flask) -> None:
     """Register the console's pages."""
-    from webapp.console import home  # noqa: F401  (add the routes)
+    from webapp.console import definition_pages, home, instance_pages  # noqa: F401  (add the routes)
     app.register_blueprint(blueprint)

@@ -1,0 +1,141 @@
+"""Instances in the console: search by dossier code, procedure, version, status, agency, dates and a variable;
+one instance with its variables, history, incidents and tasks; retry an incident, suspend, resume, terminate
+(with a reason, kept in the history)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from flask import abort, flash, redirect, request, url_for
+
+from engine import catalogue, console_queries, incidents, instances, queries
+from engine.dossiers import STATUSES
+from engine.errors import BadInput, Conflict, NotFound
+from webapp.console import ANALYST, blueprint, console_actor, page, role_required
+from webapp.database import session as db_session
+
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+FILTERS = ("ma", "quy_trinh", "phien_ban", "trang_thai", "co_quan", "tu_ngay", "den_ngay", "bien", "gia_tri")
+
+
+def _day(errors: dict, field: str, value: str | None, next_day: bool = False) -> dt.datetime | None:
+    """A dd/mm/yyyy or yyyy-mm-dd day as the start (or the end) of that day in Vietnam time."""
+    if not value:
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            day = dt.datetime.strptime(value.strip(), pattern).replace(tzinfo=VIETNAM)
+            return day + dt.timedelta(days=1) if next_day else day
+        except ValueError:
+            continue
+    errors[field] = "Ngày theo dạng ngày/tháng/năm, ví dụ 27/11/2026"
+    return None
+
+
+@blueprint.get("/ho-so")
+@role_required(ANALYST)
+def instance_search():
+    """Find instances; every filter is optional."""
+    args = {k: (request.args.get(k) or "").strip() for k in FILTERS}
+    errors: dict[str, str] = {}
+    version = None
+    if args["phien_ban"]:
+        if not args["phien_ban"].isdigit():
+            errors["phien_ban"] = "Phiên bản là một số, ví dụ 2"
+        else:
+            version = int(args["phien_ban"])
+    started_from = _day(errors, "tu_ngay", args["tu_ngay"])
+    started_to = _day(errors, "den_ngay", args["den_ngay"], next_day=True)
+    found = {"items": [], "page": 1, "hasMore": False}
+    db = db_session()
+    if not errors:
+        try:
+            found = console_queries.search(
+                db, code=args["ma"] or None, key=args["quy_trinh"] or None, version=version,
+                status=args["trang_thai"] or None, agency=args["co_quan"] or None, started_from=started_from,
+                started_to=started_to, variable=(args["bien"], args["gia_tri"]) if args["bien"] else None,
+                page=request.args.get("trang", 1, type=int) or 1)
+        except BadInput as err:
+            errors["bien" if "biến" in err.message else "trang_thai"] = err.message
+    keys = sorted({d["key"] for d in queries.definitions(db)})
+    return page("console/instances.html", 400 if errors else 200, found=found, args=args, errors=errors,
+                keys=keys, statuses=console_queries.STATES, dossier_statuses=STATUSES,
+                procedures={p.process_key: p.name for p in catalogue.procedures(db)})
+
+
+@blueprint.get("/ho-so/<instance_id>")
+@role_required(ANALYST)
+def instance_page(instance_id: str):
+    """One instance: where it is, its variables, incidents, tasks and history."""
+    try:
+        detail = queries.instance_detail(db_session(), instance_id)
+    except NotFound:
+        abort(404)
+    every_incident = queries.incidents(db_session(), instance_id=instance_id, open_only=False)
+    return page("console/instance.html", d=detail, incidents=every_incident, statuses=STATUSES, errors={},
+                variables_json=json.dumps(detail.get("variables") or {}, ensure_ascii=False, indent=2, default=str))
+
+
+def _acted(instance_id: str, message: str):
+    db_session().commit()
+    flash(message)
+    return redirect(url_for("console.instance_page", instance_id=instance_id))
+
+
+def _refused(instance_id: str, message: str):
+    db_session().rollback()
+    flash(f"Không thực hiện được: {message}")
+    return redirect(url_for("console.instance_page", instance_id=instance_id))
+
+
+def _reason() -> str:
+    reason = (request.form.get("ly_do") or "").strip()
+    if len(reason) < 5:
+        raise BadInput("cần ghi lý do (ít nhất 5 ký tự)")
+    return reason[:2000]
+
+
+@blueprint.post("/ho-so/<instance_id>/<action>")
+@role_required(ANALYST)
+def instance_action(instance_id: str, action: str):
+    """Suspend, resume or terminate the instance (suspend and terminate need a reason)."""
+    db = db_session()
+    try:
+        if action == "tam-dung":
+            instances.suspend(db, instance_id, console_actor(), _reason())
+            return _acted(instance_id, "Đã tạm dừng.")
+        if action == "tiep-tuc":
+            instances.resume(db, instance_id, console_actor())
+            return _acted(instance_id, "Đã cho chạy tiếp.")
+        if action == "ket-thuc":
+            instances.terminate(db, instance_id, console_actor(), _reason())
+            return _acted(instance_id, "Đã kết thúc hồ sơ.")
+    except NotFound:
+        abort(404)
+    except (BadInput, Conflict) as err:
+        return _refused(instance_id, err.message)
+    abort(404)
+
+
+@blueprint.post("/su-co/<incident_id>/thu-lai")
+@role_required(ANALYST)
+def incident_retry(incident_id: str):
+    """Retry an incident, optionally with corrected variables (a JSON object)."""
+    db = db_session()
+    try:
+        incident = queries.incident(db, incident_id)
+    except NotFound:
+        abort(404)
+    instance_id = incident["processInstanceId"]
+    text = (request.form.get("bien_sua") or "").strip()
+    try:
+        fixed = json.loads(text) if text else None
+        if fixed is not None and not isinstance(fixed, dict):
+            raise ValueError
+    except ValueError:
+        return _refused(instance_id, 'biến sửa phải là một đối tượng JSON, ví dụ {"so_chia": 4}')
+    try:
+        incidents.retry(db, incident_id, console_actor(), fixed)
+    except (BadInput, Conflict) as err:
+        return _refused(instance_id, err.message)
+    return _acted(instance_id, "Đã thử lại sự cố.")
