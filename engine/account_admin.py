@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from engine import accounts, agencies
+from engine import accounts, agencies, audit
 from engine.errors import BadInput, NotFound
 from engine.models import Account
 
@@ -46,10 +46,13 @@ def detail(session: Session, name: str) -> dict | None:
 
 
 def update(session: Session, name: str, *, groups: list[str] | Unchanged = UNCHANGED,
-           agency: str | None | Unchanged = UNCHANGED, display_name: str | None | Unchanged = UNCHANGED) -> Account:
+           agency: str | None | Unchanged = UNCHANGED, display_name: str | None | Unchanged = UNCHANGED,
+           by: str | None = None, reason: str | None = None) -> Account:
     """Change what is given of an account's groups, agency (None or "": none, which sees every agency's
-    dossiers) and display name; the rest stays. Agencies and groups are checked as :mod:`engine.agencies` says."""
+    dossiers) and display name; the rest stays. Agencies and groups are checked as :mod:`engine.agencies` says.
+    Audited as ``account_change`` by ``by``, with each changed field's old and new value."""
     account = _account(session, name)
+    before = {"groups": groups_of(account), "agency": account.agency, "displayName": account.display_name}
     if not isinstance(groups, Unchanged):
         account.groups = ",".join(agencies.check_account_groups(session, groups, groups_of(account)))
     if not isinstance(agency, Unchanged):
@@ -57,23 +60,35 @@ def update(session: Session, name: str, *, groups: list[str] | Unchanged = UNCHA
     if not isinstance(display_name, Unchanged):
         account.display_name = accounts.clean_display_name(display_name)
     session.flush()
+    after = {"groups": groups_of(account), "agency": account.agency, "displayName": account.display_name}
+    audit.record(session, by, "account_change", "account", account.name, reason,
+                 **{field: {"from": before[field], "to": after[field]} for field in after
+                    if before[field] != after[field]})
     return account
 
 
-def set_disabled(session: Session, name: str, disabled: bool) -> Account:
-    """Disable an account (no sign-in, no token, its open web sessions end) or enable it again."""
+def set_disabled(session: Session, name: str, disabled: bool, *, by: str | None = None,
+                 reason: str | None = None) -> Account:
+    """Disable an account (no sign-in, no token, its open web sessions end) or enable it again. Audited as
+    ``account_disable`` or ``account_enable`` by ``by``."""
     account = _account(session, name)
+    was = account.disabled
     account.disabled = disabled
     session.flush()
+    audit.record(session, by, "account_disable" if disabled else "account_enable", "account", account.name, reason,
+                 wasDisabled=was)
     return account
 
 
-def set_password(session: Session, name: str, password: str) -> Account:
-    """Give an account a new password (at least :data:`engine.accounts.PASSWORD_MIN` characters)."""
+def set_password(session: Session, name: str, password: str, *, by: str | None = None,
+                 reason: str | None = None) -> Account:
+    """Give an account a new password (at least :data:`engine.accounts.PASSWORD_MIN` characters). Audited as
+    ``password_set`` by ``by`` (never the password)."""
     account = _account(session, name)
     if not password:
         raise BadInput("the new password is empty")
     accounts.check_password_rules(password)
     account.password_hash = accounts.hash_password(password)
     session.flush()
+    audit.record(session, by, "password_set", "account", account.name, reason)
     return account

@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import agencies, runtime
+from engine import agencies, audit, runtime
 from engine.errors import BadInput, Conflict, NotFound
 from engine.models import Account
 from engine.runtime import Actor
@@ -97,10 +97,10 @@ def _token_hash(token: str) -> str:
 
 def add(session: Session, name: str, password: str | None = None, groups: list[str] | None = None,
         agency: str | None = None, service: bool = False, display_name: str | None = None,
-        external: bool = False) -> Account:
+        external: bool = False, *, by: str | None = None, reason: str | None = None) -> Account:
     """Create an account; a service account gets no password unless one is given, nor does a person who signs in
     only through the officers' OpenID Connect provider (``external``). The agency and groups are checked as
-    :mod:`engine.agencies` says."""
+    :mod:`engine.agencies` says. Audited as ``account_add`` by ``by``."""
     if not NAME.match(name or ""):
         raise BadInput(f"'{name}' is not a usable account name: 2-100 lower-case letters, digits, '.', '_' or '-'")
     if session.get(Account, name) is not None:
@@ -115,6 +115,9 @@ def add(session: Session, name: str, password: str | None = None, groups: list[s
                       created_at=runtime.now(), password_hash=hash_password(password) if password else None)
     session.add(account)
     session.flush()
+    audit.record(session, by, "account_add", "account", name, reason,
+                 groups=[g for g in account.groups.split(",") if g], agency=account.agency, service=service,
+                 external=external, displayName=account.display_name)
     return account
 
 
@@ -126,16 +129,19 @@ def clean_display_name(text: str | None) -> str | None:
     return text or None
 
 
-def issue_token(session: Session, name: str) -> str:
-    """Give a service account a new bearer token (the old one stops working); the token is shown once."""
+def issue_token(session: Session, name: str, *, by: str | None = None, reason: str | None = None) -> str:
+    """Give a service account a new bearer token (the old one stops working); the token is shown once. Audited as
+    ``token_issue`` by ``by`` (without the token)."""
     account = session.get(Account, name)
     if account is None:
         raise NotFound(f"no account named '{name}'")
     if not account.is_service:
         raise BadInput(f"'{name}' is not a service account; only service accounts get tokens")
     token = "mct_" + secrets.token_urlsafe(32)
+    replaced = account.token_hash is not None
     account.token_hash = _token_hash(token)
     session.flush()
+    audit.record(session, by, "token_issue", "account", name, reason, replaced=replaced)
     return token
 
 

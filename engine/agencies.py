@@ -17,7 +17,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import audit, runtime
 from engine.errors import BadInput, Conflict, NotFound
 from engine.models import Account
 from engine.office_models import Agency, OfficeGroup
@@ -64,8 +64,9 @@ def _agency(session: Session, code: str) -> Agency:
     return agency
 
 
-def add_agency(session: Session, code: str, name: str, parent_code: str | None = None) -> Agency:
-    """Define an agency; its parent, when given, must already be defined."""
+def add_agency(session: Session, code: str, name: str, parent_code: str | None = None, *, by: str | None = None,
+               reason: str | None = None) -> Agency:
+    """Define an agency; its parent, when given, must already be defined. Audited as ``agency_add`` by ``by``."""
     code = check_agency_code(code)
     name = _title(name, "agency's name")
     if session.get(Agency, code) is not None:
@@ -74,22 +75,31 @@ def add_agency(session: Session, code: str, name: str, parent_code: str | None =
     agency = Agency(code=code, name=name, parent_code=parent, disabled=False, created_at=runtime.now())
     session.add(agency)
     session.flush()
+    audit.record(session, by, "agency_add", "agency", code, reason, name=name, parentCode=parent)
     return agency
 
 
-def rename_agency(session: Session, code: str, name: str) -> Agency:
-    """Give an agency a new name (its code never changes: dossier codes carry it)."""
+def rename_agency(session: Session, code: str, name: str, *, by: str | None = None,
+                  reason: str | None = None) -> Agency:
+    """Give an agency a new name (its code never changes: dossier codes carry it). Audited as ``agency_rename``."""
     agency = _agency(session, code)
+    before = agency.name
     agency.name = _title(name, "agency's name")
     session.flush()
+    audit.record(session, by, "agency_rename", "agency", agency.code, reason, **{"from": before, "to": agency.name})
     return agency
 
 
-def set_agency_disabled(session: Session, code: str, disabled: bool) -> Agency:
-    """Disable an agency (no account may be moved to it; its accounts keep working) or enable it again."""
+def set_agency_disabled(session: Session, code: str, disabled: bool, *, by: str | None = None,
+                        reason: str | None = None) -> Agency:
+    """Disable an agency (no account may be moved to it; its accounts keep working) or enable it again. Audited
+    as ``agency_disable`` or ``agency_enable``."""
     agency = _agency(session, code)
+    was = agency.disabled
     agency.disabled = disabled
     session.flush()
+    audit.record(session, by, "agency_disable" if disabled else "agency_enable", "agency", agency.code, reason,
+                 wasDisabled=was)
     return agency
 
 
@@ -109,8 +119,9 @@ def agencies(session: Session) -> list[dict]:
             for a in session.scalars(select(Agency).order_by(Agency.code))]
 
 
-def add_group(session: Session, name: str, title: str) -> OfficeGroup:
-    """Define a group (``admin`` is built in and cannot be defined again)."""
+def add_group(session: Session, name: str, title: str, *, by: str | None = None,
+              reason: str | None = None) -> OfficeGroup:
+    """Define a group (``admin`` is built in and cannot be defined again). Audited as ``group_add``."""
     name = check_group_name(name)
     title = _title(title, "group's title")
     if name == ADMIN or session.get(OfficeGroup, name) is not None:
@@ -118,16 +129,21 @@ def add_group(session: Session, name: str, title: str) -> OfficeGroup:
     group = OfficeGroup(name=name, title=title, created_at=runtime.now())
     session.add(group)
     session.flush()
+    audit.record(session, by, "group_add", "group", name, reason, title=title)
     return group
 
 
-def retitle_group(session: Session, name: str, title: str) -> OfficeGroup:
-    """Give a group a new title (its name never changes: the processes' candidate groups carry it)."""
+def retitle_group(session: Session, name: str, title: str, *, by: str | None = None,
+                  reason: str | None = None) -> OfficeGroup:
+    """Give a group a new title (its name never changes: the processes' candidate groups carry it). Audited as
+    ``group_retitle``."""
     group = session.get(OfficeGroup, (name or "").strip())
     if group is None:
         raise NotFound(f"no group named '{name}'" + (" (admin is built in)" if name == ADMIN else ""))
+    before = group.title
     group.title = _title(title, "group's title")
     session.flush()
+    audit.record(session, by, "group_retitle", "group", group.name, reason, **{"from": before, "to": group.title})
     return group
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import lint, schedules
+from engine import audit, lint, schedules
 from engine.errors import BadInput, DeploymentRefused, Problem
 from engine.models import Deployment, DeploymentResource, ProcessDefinition
 
@@ -183,10 +183,12 @@ def _digest(*parts: bytes) -> str:
 
 def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path],
            deployed_by: str | None = None, name: str | None = None, source: str | None = None,
-           extra_functions: set[str] = frozenset(), known_topics: set[str] | None = None) -> DeployResult:
+           extra_functions: set[str] = frozenset(), known_topics: set[str] | None = None,
+           reason: str | None = None) -> DeployResult:
     """Check and store a deployment; raise :class:`DeploymentRefused` with every problem found.
 
-    ``known_topics``, when given, are the topics a handler serves; other topics deploy with a warning.
+    ``known_topics``, when given, are the topics a handler serves; other topics deploy with a warning. A deployment
+    that creates versions is written to the audit log as ``deployed_by``'s, with ``reason``.
     """
     problems, roots, dmn, forms, keys = check(files, forms_dir, extra_functions, known_topics)
     errors = [p for p in problems if p.severity == "error"]
@@ -236,4 +238,6 @@ def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path | S
         result.definitions.append(DeployedDefinition(definition.id, key, version, process_name, True))
     session.flush()
     result.deployment_id = deployment.id
+    audit.record(session, deployed_by, "deploy", "deployment", deployment.id, reason, name=deployment.name,
+                 source=source, definitions=[d.id for d in result.definitions if d.created])
     return result

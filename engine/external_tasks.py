@@ -20,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
-from engine import dialect, runtime, sightings
+from engine import audit, dialect, runtime, sightings
 from engine.errors import BadInput, LockNotHeld, NotFound, TaskNotActive
 from engine.instances import check_variables
 from engine.models import ExternalTask, Incident
@@ -197,14 +197,17 @@ def unlock(session: Session, task_id: str) -> ExternalTask:
     return row
 
 
-def set_retries(session: Session, task_id: str, retries: int, actor: Actor | None = None) -> ExternalTask:
-    """Set a task's retries; more than 0 makes it fetchable again and resolves its open incident."""
+def set_retries(session: Session, task_id: str, retries: int, actor: Actor | None = None,
+                reason: str | None = None) -> ExternalTask:
+    """Set a task's retries; more than 0 makes it fetchable again and resolves its open incident. Audited as
+    ``incident_retry`` when an incident was resolved, else ``retries_set``."""
     if retries is None or retries < 0:
         raise BadInput("retries must be 0 or more")
     instance, row = runtime.lock_with_task(session, ExternalTask, task_id)
     if instance is None:
         raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
     row.retries = retries
+    resolved = []
     if retries > 0:
         row.retry_at = None
         now = runtime.now()
@@ -212,5 +215,9 @@ def set_retries(session: Session, task_id: str, retries: int, actor: Actor | Non
         for incident in open_:
             incident.resolved_at = now
             instance.open_incidents = max(instance.open_incidents - 1, 0)
+            resolved.append(incident.id)
     session.flush()
+    audit.record(session, actor.user_id if actor else None, "incident_retry" if resolved else "retries_set",
+                 "external_task", task_id, reason, retries=retries, incidents=resolved, instanceId=instance.id,
+                 topic=row.topic, activityId=row.activity_id)
     return row

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 
-from engine import external_tasks, runtime
+from engine import audit, external_tasks, runtime
 from engine.errors import BadInput, Conflict, Forbidden, NotFound
 from engine.instances import check_variables
 from engine.models import Incident
@@ -48,6 +48,9 @@ def retry(session: Session, incident_id: str, actor: Actor, variables: dict[str,
     loaded.row.open_incidents = max(loaded.row.open_incidents - 1, 0)
     loaded.record("incident_retried", task, user_id=actor.user_id, incident=incident_id,
                   **({"variables": sorted(variables)} if variables else {}))
+    audit.record(session, actor.user_id, "incident_retry", "incident", incident_id,
+                 instance=incident.instance_id, element=incident.activity_id,
+                 **({"variables": sorted(variables)} if variables else {}))
     runtime.advance(loaded)
     runtime.save(session, loaded, actor)
     return incident

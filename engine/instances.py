@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import dossier_notices, dossiers, projections, runtime
+from engine import audit, dossier_notices, dossiers, projections, runtime
 from engine.errors import BadInput, InstanceNotActive, InvalidVariables, NotFound
 from engine.forms import validate_form
 from engine.models import ExternalTask, ProcessDefinition, UserTask
@@ -80,6 +80,11 @@ def _set_suspended(session: Session, instance_id: str, suspended: bool) -> None:
         session.execute(update(table).where(table.instance_id == instance_id).values(suspended=suspended))
 
 
+def _audit(session: Session, loaded: Loaded, actor: Actor, action: str, reason: str | None) -> None:
+    audit.record(session, actor.user_id, action, "instance", loaded.row.id, reason,
+                 processKey=loaded.row.process_key, businessKey=loaded.row.business_key)
+
+
 def suspend(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> Loaded:
     """Suspend an active instance: its tasks stay but nobody can act on them until it is resumed."""
     loaded = runtime.load(session, instance_id)
@@ -88,19 +93,21 @@ def suspend(session: Session, instance_id: str, actor: Actor, reason: str | None
     loaded.record("instance_suspended", user_id=actor.user_id, **({"reason": reason} if reason else {}))
     runtime.save(session, loaded, actor)
     _set_suspended(session, instance_id, True)
+    _audit(session, loaded, actor, "instance_suspend", reason)
     return loaded
 
 
-def resume(session: Session, instance_id: str, actor: Actor) -> Loaded:
+def resume(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> Loaded:
     """Resume a suspended instance."""
     loaded = runtime.load(session, instance_id)
     if loaded.row.status != "suspended":
         raise InstanceNotActive(f"instance {instance_id} is {loaded.row.status}, not suspended")
     loaded.row.status = "active"
-    loaded.record("instance_resumed", user_id=actor.user_id)
+    loaded.record("instance_resumed", user_id=actor.user_id, **({"reason": reason} if reason else {}))
     runtime.advance(loaded)  # timers that came due while it was suspended fire now
     runtime.save(session, loaded, actor)
     _set_suspended(session, instance_id, False)
+    _audit(session, loaded, actor, "instance_resume", reason)
     return loaded
 
 
@@ -115,4 +122,5 @@ def terminate(session: Session, instance_id: str, actor: Actor, reason: str | No
     loaded.row.end_reason = reason
     loaded.record("instance_terminated", user_id=actor.user_id, **({"reason": reason} if reason else {}))
     runtime.save(session, loaded, actor)
+    _audit(session, loaded, actor, "instance_terminate", reason)
     return loaded

@@ -23,7 +23,7 @@ class AppState:
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[Session] | None = None) -> Flask:
     """Build the web app for these settings (read from the environment when not given)."""
-    from webapp import admin, console, database, errors, inbox, payments, portal
+    from webapp import admin, console, database, errors, health, inbox, payments, portal
     from webapp.rest import blueprint as rest_blueprint
 
     settings = settings or load_settings()
@@ -43,4 +43,5 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     inbox.init_app(app)
     admin.init_app(app)
     console.init_app(app)
+    health.init_app(app)
     return app

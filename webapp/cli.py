@@ -81,6 +81,7 @@ def parse_data(text: str | None) -> dict[str, Any]:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+reason_option = click.option("--reason", help="Why (kept in the audit log: motcua audit).")
 
 
 @click.group()
@@ -104,11 +105,12 @@ def init(obj: Context, as_json: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--user", help="Who deploys (recorded with the deployment).")
+@click.option("--user", help="Who deploys (recorded with the deployment and in the audit log).")
+@reason_option
 @json_option
 @click.pass_obj
 @handle_errors
-def deploy(obj: Context, paths: tuple[Path, ...], user: str | None, as_json: bool) -> None:
+def deploy(obj: Context, paths: tuple[Path, ...], user: str | None, reason: str | None, as_json: bool) -> None:
     """Deploy BPMN/DMN files or procedure folders (a folder of folders deploys each)."""
     groups = _procedure_groups(paths)
     results = []
@@ -117,7 +119,7 @@ def deploy(obj: Context, paths: tuple[Path, ...], user: str | None, as_json: boo
             files = deployment.collect_files(group)
             result = deployment.deploy(session, files, obj.settings.forms_dir, deployed_by=user or obj.settings.operator,
                                        name=name, source=", ".join(str(p) for p in group),
-                                       known_topics=known_topics())
+                                       known_topics=known_topics(), reason=reason)
             results.append(result)
     data = {"deployments": [{"id": r.deployment_id, "definitions": [d.__dict__ for d in r.definitions],
                              "warnings": [w.__dict__ for w in r.warnings]} for r in results]}
@@ -287,26 +289,25 @@ def complete(obj: Context, task_id: str, user: str, data: str | None, as_json: b
     emit(detail, as_json, f"Task {task_id} completed.\n" + _instance_text(detail))
 
 
-def _lifecycle(name: str, action, help_text: str, with_reason: bool):
+def _lifecycle(name: str, action, help_text: str):
     @click.argument("instance_id")
+    @click.option("--reason", help="Why (kept in the history and the audit log).")
     @json_option
     @click.pass_obj
     @handle_errors
-    def command(obj: Context, instance_id: str, as_json: bool, reason: str | None = None) -> None:
+    def command(obj: Context, instance_id: str, reason: str | None, as_json: bool) -> None:
         with db.transaction(obj.factory) as session:
-            kwargs = {"reason": reason} if with_reason else {}
-            action(session, instance_id, obj.operator(), **kwargs)
+            action(session, instance_id, obj.operator(), reason=reason)
             detail = queries.instance_detail(session, instance_id)
         emit(detail, as_json, f"Instance {instance_id} is {detail['status']}.")
     command.__doc__ = help_text
-    if with_reason:
-        command = click.option("--reason", help="Why (kept in the history).")(command)
     return main.command(name)(command)
 
 
-_lifecycle("suspend", instances.suspend, "Suspend an instance.", True)
-_lifecycle("resume", instances.resume, "Resume a suspended instance.", False)
-_lifecycle("terminate", instances.terminate, "End an instance now, cancelling its open tasks.", True)
+_lifecycle("suspend", instances.suspend, "Suspend an instance.")
+_lifecycle("resume", instances.resume, "Resume a suspended instance.")
+_lifecycle("terminate", instances.terminate, "End an instance now, cancelling its open tasks.")
 
 
 from webapp import cli_agencies, cli_process, cli_serve, cli_users, cli_worker  # noqa: E402,F401  (they add their commands to main)
+from webapp import cli_audit  # noqa: E402,F401  (it adds its command to main)

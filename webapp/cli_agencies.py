@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from engine import agencies, db
-from webapp.cli import Context, emit, handle_errors, json_option, main
+from webapp.cli import Context, emit, handle_errors, json_option, main, reason_option
 
 
 @main.group("agencies")
@@ -16,13 +16,14 @@ def agency_commands() -> None:
 @click.argument("code")
 @click.argument("name")
 @click.option("--parent", help="The code of the agency this one belongs to (defined first).")
+@reason_option
 @json_option
 @click.pass_obj
 @handle_errors
-def add_agency(obj: Context, code, name, parent, as_json: bool) -> None:
+def add_agency(obj: Context, code, name, parent, reason, as_json: bool) -> None:
     """Define an agency CODE called NAME."""
     with db.transaction(obj.factory) as session:
-        agency = agencies.add_agency(session, code, name, parent)
+        agency = agencies.add_agency(session, code, name, parent, by=obj.operator().user_id, reason=reason)
         data = {"code": agency.code, "name": agency.name, "parentCode": agency.parent_code, "disabled": False}
     emit(data, as_json, f"Agency {data['code']} created: {data['name']}.")
 
@@ -30,25 +31,27 @@ def add_agency(obj: Context, code, name, parent, as_json: bool) -> None:
 @agency_commands.command("rename")
 @click.argument("code")
 @click.argument("name")
+@reason_option
 @json_option
 @click.pass_obj
 @handle_errors
-def rename_agency(obj: Context, code, name, as_json: bool) -> None:
+def rename_agency(obj: Context, code, name, reason, as_json: bool) -> None:
     """Give the agency CODE a new NAME (the code stays)."""
     with db.transaction(obj.factory) as session:
-        agency = agencies.rename_agency(session, code, name)
+        agency = agencies.rename_agency(session, code, name, by=obj.operator().user_id, reason=reason)
         data = {"code": agency.code, "name": agency.name}
     emit(data, as_json, f"Agency {data['code']} is now called {data['name']}.")
 
 
 def _switch(command: str, disabled: bool, help_text: str):
     @click.argument("code")
+    @reason_option
     @json_option
     @click.pass_obj
     @handle_errors
-    def switch(obj: Context, code, as_json: bool) -> None:
+    def switch(obj: Context, code, reason, as_json: bool) -> None:
         with db.transaction(obj.factory) as session:
-            agency = agencies.set_agency_disabled(session, code, disabled)
+            agency = agencies.set_agency_disabled(session, code, disabled, by=obj.operator().user_id, reason=reason)
             data = {"code": agency.code, "disabled": agency.disabled}
         emit(data, as_json, f"Agency {data['code']} {'disabled' if disabled else 'enabled'}.")
     switch.__doc__ = help_text
@@ -80,13 +83,14 @@ def group_commands() -> None:
 @group_commands.command("add")
 @click.argument("name")
 @click.argument("title")
+@reason_option
 @json_option
 @click.pass_obj
 @handle_errors
-def add_group(obj: Context, name, title, as_json: bool) -> None:
+def add_group(obj: Context, name, title, reason, as_json: bool) -> None:
     """Define a group NAME whose title is TITLE."""
     with db.transaction(obj.factory) as session:
-        group = agencies.add_group(session, name, title)
+        group = agencies.add_group(session, name, title, by=obj.operator().user_id, reason=reason)
         data = {"name": group.name, "title": group.title}
     emit(data, as_json, f"Group {data['name']} created: {data['title']}.")
 
@@ -94,13 +98,14 @@ def add_group(obj: Context, name, title, as_json: bool) -> None:
 @group_commands.command("rename")
 @click.argument("name")
 @click.argument("title")
+@reason_option
 @json_option
 @click.pass_obj
 @handle_errors
-def retitle_group(obj: Context, name, title, as_json: bool) -> None:
+def retitle_group(obj: Context, name, title, reason, as_json: bool) -> None:
     """Give the group NAME a new TITLE (the name stays)."""
     with db.transaction(obj.factory) as session:
-        group = agencies.retitle_group(session, name, title)
+        group = agencies.retitle_group(session, name, title, by=obj.operator().user_id, reason=reason)
         data = {"name": group.name, "title": group.title}
     emit(data, as_json, f"Group {data['name']} is now titled {data['title']}.")
 

@@ -7,7 +7,7 @@ import click
 
 from engine import account_admin, accounts, db
 from engine.errors import BadInput
-from webapp.cli import Context, emit, handle_errors, json_option, main
+from webapp.cli import Context, emit, handle_errors, json_option, main, reason_option
 
 
 @main.group()
@@ -24,16 +24,19 @@ def users() -> None:
 @click.option("--service", is_flag=True, help="A machine account: REST only (Basic or a bearer token), no web login.")
 @click.option("--no-password", is_flag=True,
               help="A person who signs in only through the officers' OpenID Connect provider.")
+@reason_option
 @json_option
 @click.pass_obj
 @handle_errors
-def add(obj: Context, name, password_stdin, groups, agency, display_name, service, no_password,
+def add(obj: Context, name, password_stdin, groups, agency, display_name, service, no_password, reason,
         as_json: bool) -> None:
     """Create an account; a service account gets a bearer token, printed once."""
     password = _read_password() if password_stdin else None
     with db.transaction(obj.factory) as session:
-        accounts.add(session, name, password, _groups(groups), agency, service, display_name, external=no_password)
-        token = accounts.issue_token(session, name) if service else None
+        by = obj.operator().user_id
+        accounts.add(session, name, password, _groups(groups), agency, service, display_name, external=no_password,
+                     by=by, reason=reason)
+        token = accounts.issue_token(session, name, by=by, reason=reason) if service else None
     data = {"name": name, "service": service, **({"token": token} if token else {})}
     text = f"Account {name} created."
     if token:
@@ -55,10 +58,11 @@ def _groups(text: str) -> list[str]:
 @click.option("--agency", help="The agency code ('' for none: the account then sees every agency's dossiers).")
 @click.option("--display-name", help="The name shown in the web pages ('' for none).")
 @click.option("--password-stdin", is_flag=True, help="Read a new password from standard input.")
+@reason_option
 @json_option
 @click.pass_obj
 @handle_errors
-def set_account(obj: Context, name, groups, agency, display_name, password_stdin, as_json: bool) -> None:
+def set_account(obj: Context, name, groups, agency, display_name, password_stdin, reason, as_json: bool) -> None:
     """Change an account's groups, agency, display name or password; what is not given stays."""
     changes = {k: v for k, v in (("groups", None if groups is None else _groups(groups)), ("agency", agency),
                                  ("display_name", display_name)) if v is not None}
@@ -66,21 +70,24 @@ def set_account(obj: Context, name, groups, agency, display_name, password_stdin
         raise BadInput("nothing to change: give --groups, --agency, --display-name or --password-stdin")
     password = _read_password() if password_stdin else None
     with db.transaction(obj.factory) as session:
-        account_admin.update(session, name, **changes)
+        by = obj.operator().user_id
+        if changes:
+            account_admin.update(session, name, **changes, by=by, reason=reason)
         if password_stdin:
-            account_admin.set_password(session, name, password)
+            account_admin.set_password(session, name, password, by=by, reason=reason)
         data = account_admin.detail(session, name)
     emit(data, as_json, f"Account {name} changed.")
 
 
 def _switch(command: str, disabled: bool, help_text: str):
     @click.argument("name")
+    @reason_option
     @json_option
     @click.pass_obj
     @handle_errors
-    def switch(obj: Context, name, as_json: bool) -> None:
+    def switch(obj: Context, name, reason, as_json: bool) -> None:
         with db.transaction(obj.factory) as session:
-            account_admin.set_disabled(session, name, disabled)
+            account_admin.set_disabled(session, name, disabled, by=obj.operator().user_id, reason=reason)
             data = account_admin.detail(session, name)
         emit(data, as_json, f"Account {name} {'disabled' if disabled else 'enabled'}.")
     switch.__doc__ = help_text
@@ -93,13 +100,14 @@ _switch("enable", False, "Enable a disabled account again.")
 
 @users.command("token")
 @click.argument("name")
+@reason_option
 @json_option
 @click.pass_obj
 @handle_errors
-def token(obj: Context, name, as_json: bool) -> None:
+def token(obj: Context, name, reason, as_json: bool) -> None:
     """Give a service account a new bearer token (the old one stops working)."""
     with db.transaction(obj.factory) as session:
-        value = accounts.issue_token(session, name)
+        value = accounts.issue_token(session, name, by=obj.operator().user_id, reason=reason)
     emit({"name": name, "token": value}, as_json, value)
 
 

@@ -2,7 +2,8 @@
 locks and reconcile payments.
 
 It runs inside ``motcua serve`` (one per web process) or alone as ``motcua scheduler``. Every job claims
-its work in the database, so any number of schedulers may run at once.
+its work in the database, so any number of schedulers may run at once. After each round of timers a scheduler
+writes its heartbeat (:mod:`engine.heartbeats`), which ``/healthz`` reads.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine import db, timers
+from engine import db, heartbeats, timers
 from engine.config import Settings
 
 log = logging.getLogger(__name__)
@@ -24,13 +25,17 @@ RECONCILE_MINUTES = 5
 NOTICE_SECONDS = 5  # a status change reaches the citizen within seconds
 
 
-def _fire_timers(factory) -> None:
+def _fire_timers(factory, beater: heartbeats.Beater) -> None:
     started = timers.start_scheduled(factory)
     if started:
         log.info("started %d instance(s) at their timer start events", len(started))
     fired = timers.fire_due(factory)
     if fired:
         log.info("fired the timers of %d instance(s)", len(fired))
+    now = dt.datetime.now(dt.timezone.utc)
+    if beater.due(now):  # after the round, so a timer loop that hangs or keeps failing goes silent
+        with db.transaction(factory) as session:
+            beater.beat(session, now)
 
 
 def _release_locks(factory) -> None:
@@ -64,7 +69,8 @@ def _send_notices(factory, settings: Settings) -> None:
 def add_jobs(scheduler: BaseScheduler, factory, settings: Settings) -> BaseScheduler:
     """Add motcua's jobs to an APScheduler scheduler."""
     options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-    scheduler.add_job(_fire_timers, "interval", args=[factory], seconds=TIMER_POLL_SECONDS, id="timers",
+    beater = heartbeats.Beater("scheduler")
+    scheduler.add_job(_fire_timers, "interval", args=[factory, beater], seconds=TIMER_POLL_SECONDS, id="timers",
                       next_run_time=dt.datetime.now(dt.timezone.utc), **options)
     scheduler.add_job(_warn_dossiers, "interval", args=[factory], seconds=DOSSIER_WATCH_SECONDS, id="dossiers",
                       **options)

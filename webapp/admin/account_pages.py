@@ -77,7 +77,8 @@ def account_new():
                                    optional=_provincial())
         if not errors:
             try:
-                accounts.add(db, name, password, groups, agency, display_name=display, external=password is None)
+                accounts.add(db, name, password, groups, agency, display_name=display, external=password is None,
+                             by=g.officer.name)
                 db.commit()
             except (Conflict, IntegrityError):
                 db.rollback()
@@ -116,7 +117,7 @@ def account_edit(name: str):
         if name == g.officer.name and agencies.ADMIN not in groups and "nhom" not in errors:
             errors["nhom"] = "Không thể tự bỏ nhóm admin của chính mình; hãy nhờ một quản trị viên khác"
         if not errors:
-            account_admin.update(db, name, groups=groups, agency=agency, display_name=display)
+            account_admin.update(db, name, groups=groups, agency=agency, display_name=display, by=g.officer.name)
             db.commit()
             rest_auth.forget_cached()  # this process's remembered REST credentials carry the old groups
             flash("Đã lưu thay đổi.")
@@ -134,7 +135,7 @@ def account_password(name: str):
     password = checks.password(errors, request.form.get("mat_khau", ""), request.form.get("mat_khau_2", ""))
     if errors:
         return _edit_page(db, account, errors)
-    account_admin.set_password(db, name, password)
+    account_admin.set_password(db, name, password, by=g.officer.name)
     db.commit()
     rest_auth.forget_cached()
     flash(f"Đã đặt mật khẩu mới cho {name}.")
@@ -146,7 +147,7 @@ def _switch(name: str, disabled: bool):
     account = _account(db, name)
     if disabled and name == g.officer.name:
         return _edit_page(db, account, {"khoa": "Không thể tự khóa tài khoản của chính mình"})
-    account_admin.set_disabled(db, name, disabled)
+    account_admin.set_disabled(db, name, disabled, by=g.officer.name)
     db.commit()
     rest_auth.forget_cached()
     flash(f"Đã khóa tài khoản {name}." if disabled else f"Đã mở khóa tài khoản {name}.")

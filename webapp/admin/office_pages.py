@@ -1,7 +1,7 @@
 """Agencies and groups on the admin pages: each list with a form to add one, renaming, disabling an agency."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from engine import agencies
@@ -29,7 +29,7 @@ def agency_list():
             errors["co_quan_cha"] = f"Cơ quan cấp trên “{parent}” chưa được khai báo"
         if not errors:
             try:
-                agencies.add_agency(db, code, name, parent)
+                agencies.add_agency(db, code, name, parent, by=g.officer.name)
                 db.commit()
             except (Conflict, IntegrityError):
                 db.rollback()
@@ -58,7 +58,7 @@ def agency_edit(code: str):
     if request.method == "POST":
         name = checks.title(errors, "ten", request.form.get("ten"), "tên cơ quan")
         if not errors:
-            agencies.rename_agency(db, code, name)
+            agencies.rename_agency(db, code, name, by=g.officer.name)
             db.commit()
             flash(f"Đã đổi tên cơ quan {code}.")
             return redirect(url_for("admin.agency_list"))
@@ -68,7 +68,7 @@ def agency_edit(code: str):
 def _switch(code: str, disabled: bool):
     db = db_session()
     _agency(db, code)
-    agencies.set_agency_disabled(db, code, disabled)
+    agencies.set_agency_disabled(db, code, disabled, by=g.officer.name)
     db.commit()
     flash(f"Cơ quan {code} đã ngừng hoạt động." if disabled else f"Cơ quan {code} hoạt động trở lại.")
     return redirect(url_for("admin.agency_list"))
@@ -99,7 +99,7 @@ def group_list():
         title = checks.title(errors, "ten_nhom", request.form.get("ten_nhom"), "tên gọi của nhóm")
         if not errors:
             try:
-                agencies.add_group(db, name, title)
+                agencies.add_group(db, name, title, by=g.officer.name)
                 db.commit()
             except (Conflict, IntegrityError):
                 db.rollback()
@@ -124,7 +124,7 @@ def group_edit(name: str):
     if request.method == "POST":
         title = checks.title(errors, "ten_nhom", request.form.get("ten_nhom"), "tên gọi của nhóm")
         if not errors:
-            agencies.retitle_group(db, name, title)
+            agencies.retitle_group(db, name, title, by=g.officer.name)
             db.commit()
             flash(f"Đã đổi tên gọi của nhóm {name}.")
             return redirect(url_for("admin.group_list"))

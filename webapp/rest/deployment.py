@@ -17,7 +17,8 @@ from webapp.rest.auth import require_operator
 @blueprint.post("/deployment/create")
 def create():
     """Deploy the uploaded files (``*.bpmn``, ``*.dmn``; ``*.json`` parts are forms, named by their file name).
-    Forms not uploaded come from the server's forms folder. Identical content deploys nothing new."""
+    Forms not uploaded come from the server's forms folder. Identical content deploys nothing new. motcua's own
+    ``deployment-reason`` part is kept in the audit log."""
     actor = require_operator()
     uploads = [f for f in request.files.values() if f.filename]
     if not uploads:
@@ -37,7 +38,7 @@ def create():
         result = deployment.deploy(database.session(), files, [Path(folder), settings.forms_dir],
                                    deployed_by=actor.user_id, name=request.form.get("deployment-name"),
                                    source=request.form.get("deployment-source") or "engine-rest",
-                                   known_topics=known_topics())
+                                   known_topics=known_topics(), reason=request.form.get("deployment-reason"))
     database.commit()
     return jsonify({
         "id": result.deployment_id, "name": request.form.get("deployment-name"), "source": "engine-rest",
