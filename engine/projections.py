@@ -166,8 +166,8 @@ def _finished_events(wf: BpmnWorkflow, loaded) -> list[dict[str, Any]]:
     events = []
     for task in wf.get_tasks(state=TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR,
                              updated_ts=loaded.started):
-        if not element_id(task):
-            continue
+        if not element_id(task) or loaded.finished_before.get(task.id) == (task.state, task.last_state_change):
+            continue  # an end written before (a clock that stood still or went back would report it again)
         if task.state == TaskState.COMPLETED:
             kind = "activity_completed"
         elif task.state == TaskState.ERROR:

@@ -63,6 +63,8 @@ class Loaded:
     events: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[UUID, str] = field(default_factory=dict)
     is_new: bool = False
+    # tasks already finished when loaded, with their state and its time: an end already written to history
+    finished_before: dict[UUID, tuple[int, float]] = field(default_factory=dict)
     status_reached: tuple[int, dt.datetime] | None = None  # the dossier status the command moved to, and when
 
     def task(self, task_id: str):
@@ -114,7 +116,8 @@ def loaded_from(session: Session, row: ProcessInstance, expected_version: int | 
     parsed = SPECS.get(session, SPECS.definition(session, row.definition_id))
     wf = SERIALIZER.loads(row.state, parsed.spec, parsed.subprocess_specs)
     wf.script_engine = SCRIPT_ENGINE  # not serialized: without this the unsafe default engine comes back
-    return Loaded(row=row, parsed=parsed, wf=wf, before=active_states(wf))
+    finished = {t.id: (t.state, t.last_state_change) for t in wf.get_tasks(state=TaskState.FINISHED_MASK)}
+    return Loaded(row=row, parsed=parsed, wf=wf, before=active_states(wf), finished_before=finished)
 
 
 def new_workflow(parsed: ParsedDefinition) -> BpmnWorkflow:

@@ -179,3 +179,11 @@ def test_comments_are_kept_in_order_and_refused_when_empty_or_too_long(factory, 
         listed = comments.listing(session, instance_id)
     assert [(c["author"], c["body"]) for c in listed] == [("can-bo-1", "Anh xem giúp giấy chứng sinh"),
                                                           ("chuyen-vien-1", "Đã xem, hợp lệ")]
+
+
+def test_an_end_is_written_to_history_once_even_when_the_clock_stands_still(factory, dossier):
+    _, instance_id = dossier  # at_intake ran every command at one frozen instant
+    with db.transaction(factory) as session:
+        ends = [h["taskId"] for h in queries.instance_detail(session, instance_id)["history"]
+                if h["kind"] == "activity_completed"]
+    assert ends and len(ends) == len(set(ends))
