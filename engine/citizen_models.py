@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base, UTCDateTime
@@ -39,14 +39,27 @@ class ApplicationDraft(Base):
     submitted_code: Mapped[str | None] = mapped_column(String(80))
 
 
+# A rating is "không hài lòng" when the citizen answered "Không hài lòng" (0) to the overall question (criterion 11,
+# engine.ratings); the Decision 766 indicators count these dossiers through a partial index, so the test is spelled
+# here once per database, exactly as the queries write it.
+DISSATISFIED = {"sqlite": "json_extract(answers, '$.tieu_chi_11') = 0",
+                "postgresql": "(answers::json ->> 'tieu_chi_11') = '0'"}
+
+
 class DossierRating(Base):
     """The citizen's evaluation of a finished dossier (Decree 61/2018 Art. 30-32 criteria), once per dossier."""
 
     __tablename__ = "dossier_rating"
+    __table_args__ = (
+        Index("ix_dossier_rating_agency_rated_at", "agency", "rated_at", postgresql_include=["score"]),
+        Index("ix_dossier_rating_dissatisfied", "instance_id", "rated_at", "agency",
+              sqlite_where=text(DISSATISFIED["sqlite"]), postgresql_where=text(DISSATISFIED["postgresql"])),
+    )
 
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
     code: Mapped[str | None] = mapped_column(String(255))
     procedure_code: Mapped[str | None] = mapped_column(String(100))
+    agency: Mapped[str | None] = mapped_column(String(64))  # the dossier's agency when it was rated
     answers: Mapped[str] = mapped_column(Text)  # JSON: criterion → score or choice
     score: Mapped[int] = mapped_column(Integer)
     rated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

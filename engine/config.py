@@ -67,6 +67,10 @@ class Settings:
     trust_roots_dir: Path | None = None  # trusted root certificates for e-signatures (PEM or DER files)
     uploads_dir: Path | None = None  # where uploaded documents live (None: any path is accepted)
     calendar_dir: Path = PROJECT_DIR / "calendar"  # the working calendar, one TOML file per year
+    indicators_766_config: Path | None = None  # the Decision 766 indicators' TOML; None: engine/indicators766.toml
+    metrics_token: str | None = None  # a bearer token for /metrics; None: only direct requests from this host
+    scheduler_expected: bool | None = None  # /healthz fails without a live scheduler; None: when this process runs one
+    scheduler_stale_seconds: float = 60.0  # a scheduler silent this long is taken for dead
 
     @property
     def payment_standin(self) -> bool:
@@ -90,6 +94,17 @@ def _number(env: Mapping[str, str], name: str, kind: type, default):
         return kind(raw)
     except ValueError:
         raise ValueError(f"{name}={raw!r} is not a number") from None
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool | None:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes"):
+        return True
+    if raw in ("0", "false", "no"):
+        return False
+    raise ValueError(f"{name}={raw!r} is not 1 or 0")
 
 
 def _officer_oidc(env: Mapping[str, str]) -> dict:
@@ -155,4 +170,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trust_roots_dir=Path(env["MOTCUA_TRUST_ROOTS_DIR"].strip()) if env.get("MOTCUA_TRUST_ROOTS_DIR", "").strip() else None,
         uploads_dir=Path(env["MOTCUA_UPLOADS_DIR"].strip()) if env.get("MOTCUA_UPLOADS_DIR", "").strip() else None,
         calendar_dir=Path(env.get("MOTCUA_CALENDAR_DIR") or PROJECT_DIR / "calendar"),
+        indicators_766_config=Path(env["MOTCUA_766_CONFIG"].strip()) if env.get("MOTCUA_766_CONFIG", "").strip() else None,
+        metrics_token=env.get("MOTCUA_METRICS_TOKEN") or None,
+        scheduler_expected=_flag(env, "MOTCUA_SCHEDULER_EXPECTED"),
+        scheduler_stale_seconds=_number(env, "MOTCUA_SCHEDULER_STALE_SECONDS", float, 60.0),
     )

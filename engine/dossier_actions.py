@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from engine import dossier_notices, runtime
+from engine import audit, dossier_notices, runtime
 from engine.errors import BadInput, Forbidden, NotFound, SupplementLimitReached
 from engine.models import Dossier, HistoryEvent, UserTask
 from engine.office_models import Agency
@@ -63,7 +63,7 @@ def count_supplement_request(session: Session, instance_id: str) -> None:
 
 def allow_another_supplement(session: Session, instance_id: str, actor: Actor, reason: str,
                              leader_group: str) -> Dossier:
-    """A leader allows one more supplement request on a dossier, with the reason on record."""
+    """A leader allows one more supplement request on a dossier, with the reason on record (history and audit)."""
     if not actor.operator and leader_group not in actor.groups:
         raise Forbidden("Chỉ lãnh đạo mới được cho phép yêu cầu bổ sung thêm")
     reason = _reason(reason)
@@ -71,12 +71,14 @@ def allow_another_supplement(session: Session, instance_id: str, actor: Actor, r
     dossier.supplements_allowed += 1
     _history(session, instance_id, "supplement_allowed", actor.user_id, reason=reason,
              allowed=dossier.supplements_allowed)
+    audit.record(session, actor.user_id, "supplement_allowed", "dossier", instance_id, reason, code=dossier.code,
+                 allowed=dossier.supplements_allowed)
     return dossier
 
 
 def forward(session: Session, instance_id: str, to_agency: str, actor: Actor, reason: str) -> Dossier:
     """Hand a dossier to another agency (liên thông): its open tasks leave this agency's inboxes, unassigned,
-    for the other agency's groups; the hand-over is on the tracking card."""
+    for the other agency's groups; the hand-over is on the tracking card and in the audit log."""
     reason = _reason(reason)
     agency = session.get(Agency, to_agency or "")
     if agency is None or agency.disabled:
@@ -92,4 +94,6 @@ def forward(session: Session, instance_id: str, to_agency: str, actor: Actor, re
                                                                          "toName": agency.name, "reason": reason})
     dossier_notices.record(session, instance_id, dossier.code, dossier.status, runtime.now(),
                            note=f"Hồ sơ được chuyển liên thông đến {agency.name} để giải quyết. Lý do: {reason}")
+    audit.record(session, actor.user_id, "dossier_forwarded", "dossier", instance_id, reason, code=dossier.code,
+                 **{"from": before, "to": agency.code})
     return dossier

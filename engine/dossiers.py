@@ -29,6 +29,9 @@ STATUSES = {1: "Mới đăng ký", 2: "Được tiếp nhận", 3: "Không đư�
             8: "Dừng xử lý", 9: "Đã xử lý xong", 10: "Đã trả kết quả"}
 DUE_SOON = "dossier_due_soon"
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
+# Decision 766: processing ends (NgayKetThucXuLy) at the first of these; 6 asks the citizen to pay a fee
+END_STATUSES = frozenset({3, 7, 8, 9, 10})
+FEE_STATUS = 6
 
 
 def _deadline(procedure: dict, channel: str) -> tuple[str, float]:
@@ -127,7 +130,18 @@ def set_status(session: Session, instance_id: str, status: int, at: dt.datetime)
     if dossier is None or dossier.status == status:
         return False
     dossier.status, dossier.status_at = status, at
+    if status in END_STATUSES:
+        _resolve(dossier, at)
+    elif status == FEE_STATUS and dossier.fee_requested_at is None:
+        dossier.fee_requested_at = at
     return True
+
+
+def _resolve(dossier: Dossier, at: dt.datetime) -> None:
+    """Note when processing ended (the first time only) and the calendar days it took."""
+    if dossier.resolved_at is None:
+        dossier.resolved_at = at
+        dossier.resolved_days = (at - dossier.received_at).total_seconds() / 86400
 
 
 def extend(session: Session, instance_id: str, new_due: Any) -> None:
@@ -160,6 +174,7 @@ def finish(session: Session, instance_id: str, at: dt.datetime) -> None:
         if dossier.paused_at is not None:
             resume(session, instance_id, at)
         dossier.finished_at = at
+        _resolve(dossier, at)
 
 
 def as_dict(dossier: Dossier, now: dt.datetime | None = None) -> dict[str, Any]:

@@ -287,13 +287,33 @@ class PaymentOrder(Base):
     settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+# what the Decision 766 indicators read of a dossier (engine.indicator_queries): PostgreSQL answers from the index alone
+INDICATOR_COLUMNS = ("status", "channel", "procedure_code", "due_at", "extended_due_at", "paused_at",
+                     "supplement_requests", "resolved_at", "resolved_days", "fee_requested_at", "paid_online_at",
+                     "dissatisfied_at")
+LONG_RESOLVED_DAYS = 60  # dossiers resolved more than this many days after receipt are indexed apart (carried over)
+
+
+def _indicator_indexes() -> tuple[Index, ...]:
+    unresolved, long = text("resolved_at IS NULL"), text(f"resolved_days > {LONG_RESOLVED_DAYS}")
+    columns = list(INDICATOR_COLUMNS)
+    return (Index("ix_dossier_received_at", "received_at", postgresql_include=["agency", *columns]),
+            Index("ix_dossier_agency_received_at", "agency", "received_at", postgresql_include=columns),
+            Index("ix_dossier_unresolved", "agency", "received_at", sqlite_where=unresolved,
+                  postgresql_where=unresolved, postgresql_include=columns),
+            Index("ix_dossier_long_resolved", "resolved_at", sqlite_where=long, postgresql_where=long,
+                  postgresql_include=["agency", "received_at", *INDICATOR_COLUMNS]))
+
+
 class Dossier(Base):
     """The clock of a dossier (hồ sơ): when it was submitted, received and is due, its pauses, its end."""
 
     __tablename__ = "dossier"
-    # an agency's open dossiers by status (the inbox's status filter) and by receipt (its received order)
+    # an agency's open dossiers by status (the inbox's status filter) and by receipt (its received order); the
+    # dossiers of a period, by receipt, for the Decision 766 indicators (migration 0020)
     __table_args__ = tuple(Index(f"ix_dossier_open_agency_{c}", "agency", c, sqlite_where=text("finished_at IS NULL"),
-                                 postgresql_where=text("finished_at IS NULL")) for c in ("status", "received_at"))
+                                 postgresql_where=text("finished_at IS NULL")) for c in ("status", "received_at")
+                           ) + _indicator_indexes()
 
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
     code: Mapped[str | None] = mapped_column(String(255), index=True)
@@ -320,6 +340,14 @@ class Dossier(Base):
     applicant_name: Mapped[str | None] = mapped_column(String(200))  # who applied, as the inbox lists it
     supplement_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # Forms 02 issued
     supplements_allowed: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # a leader may raise it
+    # Decision 766 (engine.indicators766): NgayKetThucXuLy — the first end status (3, 7, 8, 9, 10) or the end —, the
+    # calendar days it took, when a fee was first asked for (status 6), when one was paid through the gateway, and
+    # when the citizen rated the dossier "Không hài lòng" (engine.ratings)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    resolved_days: Mapped[float | None] = mapped_column(Float)
+    fee_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    paid_online_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    dissatisfied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class ScheduledStart(Base):
@@ -348,4 +376,4 @@ class DossierSequence(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
-from engine import citizen_models, office_models  # noqa: E402,F401  (register their tables on this metadata)
+from engine import audit_models, citizen_models, office_models  # noqa: E402,F401  (register their tables on this metadata)

@@ -13,12 +13,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine import messages, runtime
-from engine.models import MessageSubscription, PaymentOrder, ProcessInstance
+from engine.models import Dossier, MessageSubscription, PaymentOrder, ProcessInstance
 from engine.runtime import Actor
 
 MESSAGE = "payment_received"
@@ -89,7 +89,12 @@ def settle(session: Session, payment: Payment, status: str, bank_txn_no: str | N
         message_name=payment.message_name, bank_txn_no=bank_txn_no, paid_at=paid_at,
         gateway_reply=json.dumps(raw, ensure_ascii=False), created_at=payment.created_at or now, settled_at=now,
     ).on_conflict_do_nothing(index_elements=["txn_ref"]).returning(PaymentOrder.__table__.c.txn_ref))
-    return result.first() is not None  # no row back: it was there already
+    if result.first() is None:
+        return False  # no row back: it was there already
+    if status == "paid" and payment.instance_id:  # the dossier was paid online (Decision 766 indicator 4)
+        session.execute(update(Dossier).where(Dossier.instance_id == payment.instance_id,
+                                              Dossier.paid_online_at.is_(None)).values(paid_online_at=paid_at or now))
+    return True
 
 
 def correlate(session: Session, payment: Payment, actor: Actor) -> list[str]:

@@ -31,6 +31,11 @@ QUESTIONS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
+# the overall question: answered "Không hài lòng" (0), the rating counts as dissatisfied (engine.indicators766; the
+# same test in SQL is engine.citizen_models.DISSATISFIED)
+DISSATISFIED_QUESTION = "tieu_chi_11"
+
+
 def _time_score(dossier) -> int:
     """Criterion 1: finished before the due moment (2), on it (1, within the same working day), or after (0)."""
     if dossier.finished_at is None:
@@ -55,12 +60,14 @@ def rate(session: Session, code: str, owner_id: str, answers: dict[str, Any], no
         raise BadInput("every question needs an answer")
     scores = {"tieu_chi_1": _time_score(dossier), **{k: int(answers[k]) for k in QUESTIONS}}
     rating = DossierRating(instance_id=dossier.instance_id, code=dossier.code, procedure_code=dossier.procedure_code,
-                           answers=json.dumps(scores), score=sum(scores.values()), rated_at=now)
+                           agency=dossier.agency, answers=json.dumps(scores), score=sum(scores.values()), rated_at=now)
     try:
         with session.begin_nested():
             session.add(rating)
     except IntegrityError:
         raise Conflict("this dossier has already been rated") from None
+    if scores[DISSATISFIED_QUESTION] == 0:  # "Không hài lòng" overall: counted against Decision 766 indicator 5.3
+        dossier.dissatisfied_at = now
     return rating
 
 

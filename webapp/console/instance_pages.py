@@ -12,6 +12,7 @@ from engine import catalogue, console_queries, incidents, instances, queries
 from engine.dossiers import STATUSES
 from engine.errors import BadInput, Conflict, NotFound
 from webapp.console import ANALYST, blueprint, console_actor, page, role_required
+from webapp.console.diagram_pages import instance_diagram
 from webapp.database import session as db_session
 
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
@@ -72,7 +73,8 @@ def instance_page(instance_id: str):
     except NotFound:
         abort(404)
     every_incident = queries.incidents(db_session(), instance_id=instance_id, open_only=False)
-    return page("console/instance.html", d=detail, incidents=every_incident, statuses=STATUSES, errors={},
+    svg = instance_diagram(instance_id, detail["definitionId"])
+    return page("console/instance.html", d=detail, incidents=every_incident, statuses=STATUSES, errors={}, svg=svg,
                 variables_json=json.dumps(detail.get("variables") or {}, ensure_ascii=False, indent=2, default=str))
 
 

@@ -96,3 +96,16 @@ def test_officers_outside_the_analyst_group_cannot_act(app, factory, operator, s
     assert client.post(f"/dieu-hanh/ho-so/{iid}/ket-thuc", data={"csrf_token": token, "ly_do": "Thử kết thúc"}).status_code == 403
     with db.transaction(factory) as session:
         assert queries.instance(session, iid)["status"] == "active"
+
+
+def test_a_version_and_an_instance_are_shown_on_their_diagram(analyst, factory, operator, sample):
+    with db.transaction(factory) as session:
+        iid = instances.start(session, operator, "sample_residence", {"citizen_id": "001099012345"}).row.id
+    definition_id = "sample_residence:1"
+    counts = analyst.get(f"/dieu-hanh/quy-trinh/{definition_id}").get_data(as_text=True)
+    assert "<svg" in counts and 'data-element-id="' in counts
+    heat = analyst.get(f"/dieu-hanh/quy-trinh/{definition_id}?xem=nhiet&do=p90")
+    assert heat.status_code == 200 and "Thời gian chờ theo bước" in heat.get_data(as_text=True)
+    assert analyst.get("/dieu-hanh/quy-trinh/khong-co:1").status_code == 404
+    page = analyst.get(f"/dieu-hanh/ho-so/{iid}").get_data(as_text=True)
+    assert "Đường đi của hồ sơ" in page and "<svg" in page

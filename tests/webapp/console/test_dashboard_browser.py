@@ -1,0 +1,46 @@
+"""The Decision 766 dashboard in a real browser: a manager signs in, opens the dashboard from the console, chooses an
+agency and May 2026, follows a figure to the dossiers behind it, pages on, and opens the ratings per officer; axe-core
+finds no WCAG 2.1 A/AA violation; screenshots under var/test-artifacts/dashboard-766/."""
+from __future__ import annotations
+
+import pytest
+
+from engine import accounts, db
+from tests.conftest import axe_checked
+from tests.engine.test_indicators766 import A, NOW, may  # noqa: F401  (the fixture)
+from webapp.console import dashboard_pages
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_manager_opens_the_dashboard_and_drills_down(browser, live_server, factory, may, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(dashboard_pages, "_now", lambda: NOW)
+    monkeypatch.setattr(dashboard_pages, "PAGE", 1)
+    with db.transaction(factory) as session:
+        accounts.add(session, "quan-ly-1", "mat-khau-dai", groups=["manager"])
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/can-bo/")
+    page.get_by_label("Tên đăng nhập").fill("quan-ly-1")
+    page.get_by_label("Mật khẩu").fill("mat-khau-dai")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.get_by_role("link", name="Điều hành").first.click()
+    page.get_by_role("link", name="Chỉ số Quyết định 766").click()
+    assert "Tháng 6/2026" in page.content()  # the current month first
+    page.select_option("#co_quan", A)
+    page.select_option("#ky", "2026-05")
+    page.get_by_role("button", name="Xem").click()
+    assert "Các chỉ số, Tháng 5/2026" in page.content() and "12,7 / 20" in page.content()
+    assert page.locator("svg[role=img]").count() == 2
+    axe_checked(page, "dashboard-766", "1-indicators")
+    page.get_by_role("link", name="2 hồ sơ: Đã giải quyết quá hạn").first.click()
+    assert "Hồ sơ: Đã giải quyết quá hạn" in page.content() and "trang 1/2" in page.content()
+    assert page.get_by_role("rowheader", name="A2").count() == 1
+    axe_checked(page, "dashboard-766", "2-drill-down")
+    page.get_by_role("link", name="Trang sau").click()
+    assert page.get_by_role("rowheader", name="A7").count() == 1 and "trang 2/2" in page.content()
+    axe_checked(page, "dashboard-766", "3-second-page")
+    page.get_by_role("link", name="Về bảng chỉ số").click()
+    page.get_by_role("link", name="Đánh giá của người dân theo cán bộ").click()
+    assert page.get_by_role("rowheader", name="can-bo-1").count() == 1
+    axe_checked(page, "dashboard-766", "4-ratings")
+    context.close()
