@@ -52,6 +52,8 @@ add_person can-bo-ca-1 mot-cua 000.00.16.H56
 add_person chuyen-vien-ca-1 chuyen-vien 000.00.16.H56
 add_person lanh-dao-ca-1 lanh-dao 000.00.16.H56
 echo "quan-tri" | "$motcua" users add quan-tri --password-stdin --groups admin >/dev/null 2>&1 || true
+echo "phan-tich-1" | "$motcua" users add phan-tich-1 --password-stdin --groups analyst >/dev/null 2>&1 || true
+echo "quan-ly-1" | "$motcua" users add quan-ly-1 --password-stdin --groups manager >/dev/null 2>&1 || true
 "$motcua" users list
 token=$("$motcua" users token demo-worker --json 2>/dev/null || "$motcua" users add demo-worker --service --json)
 token=$(printf '%s' "$token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
@@ -65,6 +67,7 @@ if [ "${MOTCUA_DEMO_SERVE:-1}" = "1" ]; then
   echo "Inbox:  http://127.0.0.1:$port/can-bo — commune officers can-bo-1, chuyen-vien-1, lanh-dao-1; police"
   echo "        can-bo-ca-1, chuyen-vien-ca-1, lanh-dao-ca-1 (password = name)"
   echo "Admin:  http://127.0.0.1:$port/quan-tri — quan-tri (password quan-tri): accounts, agencies, groups"
+  echo "Console: http://127.0.0.1:$port/dieu-hanh — analyst phan-tich-1, manager quan-ly-1 (password = name)"
   echo "Try: curl -H 'Authorization: Bearer $token' http://127.0.0.1:$port/engine-rest/process-instance"
   "$motcua" worker --concurrency 2 &
   worker_pid=$!
