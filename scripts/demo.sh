@@ -42,6 +42,8 @@ step "Agencies, groups and accounts: a commune (000.00.00.H56) and the provincia
 "$motcua" groups add mot-cua "Bộ phận Một cửa" >/dev/null 2>&1 || true
 "$motcua" groups add chuyen-vien "Chuyên viên xử lý" >/dev/null 2>&1 || true
 "$motcua" groups add lanh-dao "Lãnh đạo" >/dev/null 2>&1 || true
+"$motcua" groups add analyst "Phân tích quy trình (bảng điều hành)" >/dev/null 2>&1 || true
+"$motcua" groups add manager "Quản lý (chỉ số Quyết định 766)" >/dev/null 2>&1 || true
 add_person() {  # NAME GROUPS AGENCY (the password is the name: demo only)
   echo "$1" | "$motcua" users add "$1" --password-stdin --groups "$2" --agency "$3" >/dev/null 2>&1 || true
 }
