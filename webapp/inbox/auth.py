@@ -19,11 +19,12 @@ from webapp.portal.sessions import sign_in_required
 SIGN_INS = 10
 SIGN_IN_WINDOW = dt.timedelta(minutes=10)
 PENDING = "officer_oidc"  # the session key of a sign-in through the province's provider on its way
-OFFICE_PATHS = ("/can-bo", "/quan-tri")  # where a sign-in may send the officer afterwards
+OFFICE_PATHS = ("/can-bo", "/quan-tri", "/dieu-hanh")  # where a sign-in may send the officer afterwards
 
 
 def safe_target(target: str | None) -> str:
-    """Where to go after signing in: a page of the inbox or the admin pages, else the inbox (no open redirect)."""
+    """Where to go after signing in: a page of the inbox, the admin pages or the console, else the inbox (no open
+    redirect)."""
     target = target or ""
     if target.startswith(OFFICE_PATHS) and not target.startswith("//") and "\\" not in target:
         return target
