@@ -80,34 +80,25 @@ def group_commands() -> None:
     """Officers' groups, by the name BPMN candidate groups use (e.g. mot-cua), with a title."""
 
 
-@group_commands.command("add")
-@click.argument("name")
-@click.argument("title")
-@reason_option
-@json_option
-@click.pass_obj
-@handle_errors
-def add_group(obj: Context, name, title, reason, as_json: bool) -> None:
-    """Define a group NAME whose title is TITLE."""
-    with db.transaction(obj.factory) as session:
-        group = agencies.add_group(session, name, title, by=obj.operator().user_id, reason=reason)
-        data = {"name": group.name, "title": group.title}
-    emit(data, as_json, f"Group {data['name']} created: {data['title']}.")
+def _titling(command: str, change, doc: str, said: str) -> None:
+    """Register ``groups COMMAND NAME TITLE``: ``change(session, name, title, by=, reason=)``, then say ``said``."""
+    @group_commands.command(command, help=doc)
+    @click.argument("name")
+    @click.argument("title")
+    @reason_option
+    @json_option
+    @click.pass_obj
+    @handle_errors
+    def run(obj: Context, name, title, reason, as_json: bool) -> None:
+        with db.transaction(obj.factory) as session:
+            group = change(session, name, title, by=obj.operator().user_id, reason=reason)
+            data = {"name": group.name, "title": group.title}
+        emit(data, as_json, said.format(**data))
 
 
-@group_commands.command("rename")
-@click.argument("name")
-@click.argument("title")
-@reason_option
-@json_option
-@click.pass_obj
-@handle_errors
-def retitle_group(obj: Context, name, title, reason, as_json: bool) -> None:
-    """Give the group NAME a new TITLE (the name stays)."""
-    with db.transaction(obj.factory) as session:
-        group = agencies.retitle_group(session, name, title, by=obj.operator().user_id, reason=reason)
-        data = {"name": group.name, "title": group.title}
-    emit(data, as_json, f"Group {data['name']} is now titled {data['title']}.")
+_titling("add", agencies.add_group, "Define a group NAME whose title is TITLE.", "Group {name} created: {title}.")
+_titling("rename", agencies.retitle_group, "Give the group NAME a new TITLE (the name stays).",
+         "Group {name} is now titled {title}.")
 
 
 @group_commands.command("list")

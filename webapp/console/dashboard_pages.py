@@ -155,16 +155,23 @@ def _figure() -> str:
     return name
 
 
+def _figure_choice(now):
+    """The period, agency and figure a drill-down asks for, with the errors of each."""
+    period, agency, errors = _choice(request.args, now)
+    name = None
+    try:
+        name = _figure()
+    except BadInput as err:
+        errors["so_lieu"] = err.message
+    return period, agency, name, errors
+
+
 @blueprint.get("/chi-so-766/ho-so")
 @role_required(MANAGER)
 def dashboard_dossiers():
     """The dossiers behind one figure of the dashboard, a page at a time."""
     db, now = db_session(), _now()
-    period, agency, errors = _choice(request.args, now)
-    try:
-        name = _figure()
-    except BadInput as err:
-        errors["so_lieu"] = err.message
+    period, agency, name, errors = _figure_choice(now)
     context = _form_context(db, period, agency, now)
     if errors:
         return page("console/dashboard_dossiers.html", 400, errors=errors, rows=[], name=None, **context)
@@ -182,11 +189,7 @@ def dashboard_dossiers():
 def dashboard_dossiers_csv():
     """Every dossier behind one figure as CSV."""
     db, now = db_session(), _now()
-    period, agency, errors = _choice(request.args, now)
-    try:
-        name = _figure()
-    except BadInput as err:
-        errors["so_lieu"] = err.message
+    period, agency, name, errors = _figure_choice(now)
     if errors:
         return page("console/dashboard_dossiers.html", 400, errors=errors, rows=[], name=None,
                     **_form_context(db, period, agency, now))
