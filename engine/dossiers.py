@@ -15,12 +15,11 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from engine import calendar_functions
 from engine.errors import BadInput
-from engine.models import Dossier, UserTask
+from engine.models import Dossier
 
 UNITS = ("working_days", "working_hours", "days")
 # The national dossier statuses (DVCQG catalogue; reference/one-stop-domain.md §2).
@@ -93,9 +92,7 @@ def receive(session: Session, instance_id: str, code: str | None, procedure: dic
                       warn_hours=float((procedure.get("deadline") or {}).get("warn_hours", 4)), status=1, status_at=at,
                       owner_id=_owner(variables), procedure_name=procedure.get("name"),
                       agency=procedure.get("agency"), applicant_name=_applicant(variables))
-    session.add(dossier)
-    # the instance's first tasks, projected before its dossier existed, go to the agency's inbox
-    session.execute(update(UserTask).where(UserTask.instance_id == instance_id).values(agency=dossier.agency))
+    session.add(dossier)  # the instance's first tasks were projected with this agency (projections._dossier_agency)
     return dossier
 
 

@@ -152,7 +152,8 @@ def _delete_gone(session: Session, wf: BpmnWorkflow, gone_ids: list[UUID]) -> No
             table = UserTask  # its candidates go with it (ON DELETE CASCADE)
         elif isinstance(spec, dialect.ExternalTask):
             table = ExternalTask
-        elif spec is not None and hasattr(spec, "event_definition"):
+        elif spec is not None and hasattr(spec, "event_definition") and any(
+                isinstance(d, MessageEventDefinition) for d in _event_definitions(task)):
             table = MessageSubscription
         else:
             continue
@@ -228,9 +229,14 @@ def _insert_user_task(session: Session, loaded, task, at: dt.datetime) -> None:
 
 
 def _dossier_agency(session: Session, loaded) -> str | None:
-    """The agency whose inbox a new task goes to: its dossier's (a new instance's dossier, received after this,
-    stamps its tasks itself: engine.dossiers.receive)."""
-    dossier = None if loaded.is_new else session.get(Dossier, loaded.row.id)
+    """The agency whose inbox a new task goes to: its dossier's. A new instance's dossier, received after this,
+    will be its procedure's agency; an instance without a deadline has no dossier."""
+    procedure = loaded.parsed.procedure or {}
+    if not procedure.get("deadline"):
+        return None
+    if loaded.is_new:
+        return procedure.get("agency")
+    dossier = session.get(Dossier, loaded.row.id)  # in the session already: runtime.load reads it with the lock
     return dossier.agency if dossier is not None else None
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import projections
 from engine.errors import InstanceNotActive, NotFound, StaleVersion
-from engine.models import ProcessDefinition, ProcessInstance
+from engine.models import Dossier, ProcessDefinition, ProcessInstance
 from engine.serializer import StateSerializer
 from engine.specs import SCRIPT_ENGINE, SPECS, ParsedDefinition
 
@@ -91,17 +91,23 @@ def active_states(wf: BpmnWorkflow) -> dict[UUID, int]:
 
 def load(session: Session, instance_id: str, expected_version: int | None = None) -> Loaded:
     """Lock and load an instance for a command."""
-    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
-    row = session.scalars(stmt.execution_options(populate_existing=True)).first()
+    # the dossier comes along (read, not locked) so that the projections find it in the session: one round
+    # trip fewer per command
+    stmt = (select(ProcessInstance, Dossier).outerjoin(Dossier, Dossier.instance_id == ProcessInstance.id)
+            .where(ProcessInstance.id == instance_id).with_for_update(of=ProcessInstance))
+    found = session.execute(stmt.execution_options(populate_existing=True)).first()
+    row = found[0] if found is not None else None
     if row is None:
         raise NotFound(f"no process instance {instance_id}")
     return loaded_from(session, row, expected_version)
 
 
 def lock_with_task(session: Session, task_model, task_id: str):
-    """Lock the instance of a projected task and read the task under that lock, in one statement; returns
-    (instance row, task row), or (None, None) if there is no such task."""
-    stmt = (select(ProcessInstance, task_model).join(task_model, task_model.instance_id == ProcessInstance.id)
+    """Lock the instance of a projected task and read the task (and the dossier) under that lock, in one
+    statement; returns (instance row, task row), or (None, None) if there is no such task."""
+    stmt = (select(ProcessInstance, task_model, Dossier)
+            .join(task_model, task_model.instance_id == ProcessInstance.id)
+            .outerjoin(Dossier, Dossier.instance_id == ProcessInstance.id)
             .where(task_model.id == task_id).with_for_update(of=ProcessInstance)
             .execution_options(populate_existing=True))
     found = session.execute(stmt).first()
