@@ -19,8 +19,10 @@ from engine.models import Incident
 from engine.runtime import Actor
 
 
-def retry(session: Session, incident_id: str, actor: Actor, variables: dict[str, Any] | None = None) -> Incident:
-    """Retry an open incident (an operator's act); returns the incident, now resolved."""
+def retry(session: Session, incident_id: str, actor: Actor, variables: dict[str, Any] | None = None,
+          reason: str | None = None) -> Incident:
+    """Retry an open incident (an operator's act, with ``reason`` kept in the history and the audit log); returns
+    the incident, now resolved."""
     if not actor.operator:
         raise Forbidden(f"{actor.user_id} may not retry incidents: it needs an operator")
     incident = session.get(Incident, incident_id, with_for_update=True, populate_existing=True)
@@ -31,7 +33,7 @@ def retry(session: Session, incident_id: str, actor: Actor, variables: dict[str,
     if incident.kind == "failedExternalTask":
         if variables:
             raise BadInput("a worker's task is retried as it is; its variables come from the instance")
-        external_tasks.set_retries(session, incident.task_id, 1, actor)
+        external_tasks.set_retries(session, incident.task_id, 1, actor, reason)
         return incident
     loaded = runtime.load(session, incident.instance_id)
     runtime.require_running(loaded)
@@ -47,8 +49,8 @@ def retry(session: Session, incident_id: str, actor: Actor, variables: dict[str,
     incident.resolved_at = runtime.now()
     loaded.row.open_incidents = max(loaded.row.open_incidents - 1, 0)
     loaded.record("incident_retried", task, user_id=actor.user_id, incident=incident_id,
-                  **({"variables": sorted(variables)} if variables else {}))
-    audit.record(session, actor.user_id, "incident_retry", "incident", incident_id,
+                  **({"variables": sorted(variables)} if variables else {}), **({"reason": reason} if reason else {}))
+    audit.record(session, actor.user_id, "incident_retry", "incident", incident_id, reason,
                  instance=incident.instance_id, element=incident.activity_id,
                  **({"variables": sorted(variables)} if variables else {}))
     runtime.advance(loaded)

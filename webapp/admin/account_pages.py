@@ -1,5 +1,8 @@
 """Accounts on the admin pages: the list, a new account, and one account's groups, agency, display name,
-password and state. An administrator cannot disable their own account or take themselves out of ``admin``."""
+password and state. An administrator cannot disable their own account or take themselves out of ``admin``.
+
+Each form has a "Lý do" field, kept in the audit log: optional for a new account, required for every change to one.
+The account page has three forms, so each has its own reason field (:data:`REASONS`)."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
@@ -7,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import account_admin, accounts, agencies
 from engine.errors import Conflict
+from webapp import reasons
 from webapp.admin import admin_required, blueprint, checks, page
 from webapp.database import session as db_session
 from webapp.rest import auth as rest_auth
@@ -25,16 +29,20 @@ def _choices(db, account: dict | None = None) -> dict:
             "groups_defined": len(known) > 1}
 
 
+REASONS = ("ly_do", "ly_do_mat_khau", "ly_do_khoa")  # the reason fields: account's details, password, state
+
+
 def _values(account: dict | None, posted: bool) -> dict:
-    """The form's values: what was posted, else the account's."""
+    """The form's values: what was posted, else the account's; the reasons as posted (empty on a new page)."""
+    form = request.form
+    typed = {field: form.get(field, "") for field in REASONS}
     if posted:
-        form = request.form
         return {"ten": form.get("ten", ""), "ten_hien_thi": form.get("ten_hien_thi", ""),
                 "co_quan": form.get("co_quan", ""), "nhom": form.getlist("nhom"),
-                "nhom_khac": form.get("nhom_khac", "")}
+                "nhom_khac": form.get("nhom_khac", ""), **typed}
     account = account or {}
     return {"ten": account.get("name", ""), "ten_hien_thi": account.get("displayName") or "",
-            "co_quan": account.get("agency") or "", "nhom": account.get("groups", []), "nhom_khac": ""}
+            "co_quan": account.get("agency") or "", "nhom": account.get("groups", []), "nhom_khac": "", **typed}
 
 
 def _posted_groups() -> list[str]:
@@ -75,10 +83,11 @@ def account_new():
         groups = checks.account_groups(errors, db, _posted_groups())
         password = checks.password(errors, form.get("mat_khau", ""), form.get("mat_khau_2", ""),
                                    optional=_provincial())
+        reason = reasons.check(errors, "ly_do", form.get("ly_do"), "tạo tài khoản", required=False)
         if not errors:
             try:
                 accounts.add(db, name, password, groups, agency, display_name=display, external=password is None,
-                             by=g.officer.name)
+                             by=g.officer.name, reason=reason)
                 db.commit()
             except (Conflict, IntegrityError):
                 db.rollback()
@@ -99,6 +108,7 @@ def _account(db, name: str) -> dict:
 
 
 def _edit_page(db, account: dict, errors: dict, posted: bool = False):
+    """The account page; ``posted``: the details form was sent, so it shows what was typed."""
     return page("admin/account_edit.html", 400 if errors else 200, errors=errors, account=account,
                 values=_values(account, posted), **_choices(db, account))
 
@@ -116,8 +126,10 @@ def account_edit(name: str):
         groups = checks.account_groups(errors, db, _posted_groups(), account["groups"])
         if name == g.officer.name and agencies.ADMIN not in groups and "nhom" not in errors:
             errors["nhom"] = "Không thể tự bỏ nhóm admin của chính mình; hãy nhờ một quản trị viên khác"
+        reason = reasons.check(errors, "ly_do", request.form.get("ly_do"), "thay đổi tài khoản")
         if not errors:
-            account_admin.update(db, name, groups=groups, agency=agency, display_name=display, by=g.officer.name)
+            account_admin.update(db, name, groups=groups, agency=agency, display_name=display, by=g.officer.name,
+                                 reason=reason)
             db.commit()
             rest_auth.forget_cached()  # this process's remembered REST credentials carry the old groups
             flash("Đã lưu thay đổi.")
@@ -133,9 +145,10 @@ def account_password(name: str):
     account = _account(db, name)
     errors: dict[str, str] = {}
     password = checks.password(errors, request.form.get("mat_khau", ""), request.form.get("mat_khau_2", ""))
+    reason = reasons.check(errors, "ly_do_mat_khau", request.form.get("ly_do_mat_khau"), "đặt mật khẩu mới")
     if errors:
         return _edit_page(db, account, errors)
-    account_admin.set_password(db, name, password, by=g.officer.name)
+    account_admin.set_password(db, name, password, by=g.officer.name, reason=reason)
     db.commit()
     rest_auth.forget_cached()
     flash(f"Đã đặt mật khẩu mới cho {name}.")
@@ -147,7 +160,12 @@ def _switch(name: str, disabled: bool):
     account = _account(db, name)
     if disabled and name == g.officer.name:
         return _edit_page(db, account, {"khoa": "Không thể tự khóa tài khoản của chính mình"})
-    account_admin.set_disabled(db, name, disabled, by=g.officer.name)
+    errors: dict[str, str] = {}
+    reason = reasons.check(errors, "ly_do_khoa", request.form.get("ly_do_khoa"),
+                           "khóa tài khoản" if disabled else "mở khóa tài khoản")
+    if errors:
+        return _edit_page(db, account, errors)
+    account_admin.set_disabled(db, name, disabled, by=g.officer.name, reason=reason)
     db.commit()
     rest_auth.forget_cached()
     flash(f"Đã khóa tài khoản {name}." if disabled else f"Đã mở khóa tài khoản {name}.")

@@ -8,10 +8,9 @@ from flask import abort, flash, redirect, request, url_for
 
 from engine import modification, queries, version_migration
 from engine.errors import BadInput, Conflict, NotFound
+from webapp import reasons
 from webapp.console import ANALYST, blueprint, console_actor, page, role_required
 from webapp.database import session as db_session
-
-MIN_REASON = 5
 
 
 @blueprint.app_template_global()
@@ -26,13 +25,12 @@ def move_choices(instance_id: str) -> dict:
 
 def _move_form() -> tuple[dict[str, str], dict[str, str]]:
     values = {k: (request.form.get(k) or "").strip() for k in ("tu", "den", "ly_do")}
-    errors = {}
+    errors: dict[str, str] = {}
     if not values["tu"]:
         errors["tu"] = "Chọn bước đang có token cần di chuyển"
     if not values["den"]:
         errors["den"] = "Chọn bước đích"
-    if len(values["ly_do"]) < MIN_REASON:
-        errors["ly_do"] = f"Ghi lý do di chuyển token (ít nhất {MIN_REASON} ký tự)"
+    values["ly_do"] = reasons.check(errors, "ly_do", values["ly_do"], "di chuyển token") or ""
     return values, errors
 
 
@@ -120,20 +118,18 @@ def migrate(definition_id: str):
     source, newer = _versions(definition_id)
     target_id = request.form.get("den") or ""
     chosen = request.form.getlist("phien_chay")
-    reason = (request.form.get("ly_do") or "").strip()
-    errors = {}
+    errors: dict[str, str] = {}
     if target_id not in {d["id"] for d in newer}:
         abort(404)
     if not chosen:
         errors["phien_chay"] = "Chọn ít nhất một phiên chạy để chuyển"
-    if len(reason) < MIN_REASON:
-        errors["ly_do"] = f"Ghi lý do chuyển phiên bản (ít nhất {MIN_REASON} ký tự)"
+    reason = reasons.check(errors, "ly_do", request.form.get("ly_do"), "chuyển phiên bản") or ""
     db = db_session()
     if errors:
         return page("console/migration.html", 400, source=source, newer=newer, target_id=target_id,
                     preview=version_migration.preview(db, definition_id, target_id), errors=errors,
                     values={"ly_do": reason, "phien_chay": chosen})
-    report = version_migration.migrate(db, definition_id, target_id, console_actor(), chosen, reason[:2000])
+    report = version_migration.migrate(db, definition_id, target_id, console_actor(), chosen, reason)
     db.commit()
     return page("console/migration_report.html", source=source, target_id=target_id, report=report,
                 codes=_codes(report["migrated"] + [r["id"] for r in report["not_migrated"]]), errors={})

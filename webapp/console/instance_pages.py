@@ -1,6 +1,6 @@
 """Instances in the console: search by dossier code, procedure, version, status, agency, dates and a variable;
 one instance with its variables, history, incidents and tasks; retry an incident, suspend, resume, terminate
-(with a reason, kept in the history)."""
+(each with a reason, kept in the history and the audit log; a missing one is told on the instance page)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, request, url_for
 from engine import catalogue, console_queries, incidents, instances, queries
 from engine.dossiers import STATUSES
 from engine.errors import BadInput, Conflict, NotFound
+from webapp import reasons
 from webapp.console import ANALYST, blueprint, console_actor, page, role_required
 from webapp.console.diagram_pages import instance_diagram
 from webapp.database import session as db_session
@@ -68,13 +69,20 @@ def instance_search():
 @role_required(ANALYST)
 def instance_page(instance_id: str):
     """One instance: where it is, its variables, incidents, tasks and history."""
+    return _instance_view(instance_id)
+
+
+def _instance_view(instance_id: str, errors: dict | None = None, values: dict | None = None):
+    """The instance page; with ``errors`` (400) the forms show them and keep what was typed (``values``, by field
+    id)."""
     try:
         detail = queries.instance_detail(db_session(), instance_id)
     except NotFound:
         abort(404)
     every_incident = queries.incidents(db_session(), instance_id=instance_id, open_only=False)
     svg = instance_diagram(instance_id, detail["definitionId"])
-    return page("console/instance.html", d=detail, incidents=every_incident, statuses=STATUSES, errors={}, svg=svg,
+    return page("console/instance.html", 400 if errors else 200, d=detail, incidents=every_incident,
+                statuses=STATUSES, errors=errors or {}, action_values=values or {}, svg=svg,
                 variables_json=json.dumps(detail.get("variables") or {}, ensure_ascii=False, indent=2, default=str))
 
 
@@ -90,54 +98,59 @@ def _refused(instance_id: str, message: str):
     return redirect(url_for("console.instance_page", instance_id=instance_id))
 
 
-def _reason() -> str:
-    reason = (request.form.get("ly_do") or "").strip()
-    if len(reason) < 5:
-        raise BadInput("cần ghi lý do (ít nhất 5 ký tự)")
-    return reason[:2000]
+# action in the URL: the engine command, the reason field's id on the page, the action in words, the message after
+ACTIONS = {
+    "tam-dung": (instances.suspend, "ly_do_tam_dung", "tạm dừng", "Đã tạm dừng."),
+    "tiep-tuc": (instances.resume, "ly_do_tiep_tuc", "cho chạy tiếp", "Đã cho chạy tiếp."),
+    "ket-thuc": (instances.terminate, "ly_do_ket_thuc", "kết thúc", "Đã kết thúc hồ sơ."),
+}
 
 
 @blueprint.post("/ho-so/<instance_id>/<action>")
 @role_required(ANALYST)
 def instance_action(instance_id: str, action: str):
-    """Suspend, resume or terminate the instance (suspend and terminate need a reason)."""
-    db = db_session()
+    """Suspend, resume or terminate the instance, each with a reason (posted as ``ly_do``)."""
+    if action not in ACTIONS:
+        abort(404)
+    command, field, what, done = ACTIONS[action]
+    errors: dict[str, str] = {}
+    reason = reasons.check(errors, field, request.form.get("ly_do"), what)
+    if errors:
+        return _instance_view(instance_id, errors, {field: request.form.get("ly_do", "")})
     try:
-        if action == "tam-dung":
-            instances.suspend(db, instance_id, console_actor(), _reason())
-            return _acted(instance_id, "Đã tạm dừng.")
-        if action == "tiep-tuc":
-            instances.resume(db, instance_id, console_actor())
-            return _acted(instance_id, "Đã cho chạy tiếp.")
-        if action == "ket-thuc":
-            instances.terminate(db, instance_id, console_actor(), _reason())
-            return _acted(instance_id, "Đã kết thúc hồ sơ.")
+        command(db_session(), instance_id, console_actor(), reason)
     except NotFound:
         abort(404)
     except (BadInput, Conflict) as err:
         return _refused(instance_id, err.message)
-    abort(404)
+    return _acted(instance_id, done)
 
 
 @blueprint.post("/su-co/<incident_id>/thu-lai")
 @role_required(ANALYST)
 def incident_retry(incident_id: str):
-    """Retry an incident, optionally with corrected variables (a JSON object)."""
+    """Retry an incident with a reason, optionally with corrected variables (a JSON object)."""
     db = db_session()
     try:
         incident = queries.incident(db, incident_id)
     except NotFound:
         abort(404)
     instance_id = incident["processInstanceId"]
+    reason_field, variables_field = f"ly_do_thu_lai_{incident_id}", f"bien_sua_{incident_id}"
     text = (request.form.get("bien_sua") or "").strip()
+    errors: dict[str, str] = {}
     try:
         fixed = json.loads(text) if text else None
         if fixed is not None and not isinstance(fixed, dict):
             raise ValueError
     except ValueError:
-        return _refused(instance_id, 'biến sửa phải là một đối tượng JSON, ví dụ {"so_chia": 4}')
+        errors[variables_field] = 'Biến sửa lại phải là một đối tượng JSON, ví dụ {"so_chia": 4}'
+    reason = reasons.check(errors, reason_field, request.form.get("ly_do"), "thử lại sự cố")
+    if errors:
+        return _instance_view(instance_id, errors, {reason_field: request.form.get("ly_do", ""),
+                                                    variables_field: request.form.get("bien_sua", "")})
     try:
-        incidents.retry(db, incident_id, console_actor(), fixed)
+        incidents.retry(db, incident_id, console_actor(), fixed, reason)
     except (BadInput, Conflict) as err:
         return _refused(instance_id, err.message)
     return _acted(instance_id, "Đã thử lại sự cố.")

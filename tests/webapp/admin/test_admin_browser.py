@@ -1,6 +1,7 @@
 """The admin pages in a real browser: an administrator signs in, creates an account (after fixing the mistakes the
-error summary lists), adds an agency and a group; axe-core finds no WCAG 2.1 A/AA violation on any page, nor on
-the sign-in page with the province's button; screenshots under var/test-artifacts/admin/."""
+error summary lists), adds an agency and a group, disables the account (after the error summary asks why);
+axe-core finds no WCAG 2.1 A/AA violation on any page, nor on the sign-in page with the province's button;
+screenshots under var/test-artifacts/admin/."""
 from __future__ import annotations
 
 import dataclasses
@@ -63,10 +64,14 @@ def test_an_administrator_manages_accounts_agencies_and_groups(browser, settings
         assert "Đã tạo tài khoản can-bo-2." in page.content()
         checked(page, "6-account")
         page.get_by_role("button", name="Khóa tài khoản").click()
+        assert "Ghi lý do khóa tài khoản" in page.locator(".error-summary").inner_text()
+        checked(page, "7-disable-needs-a-reason")
+        page.get_by_label("Lý do khóa", exact=True).fill("Cán bộ nghỉ hưu từ 01/12/2026")
+        page.get_by_role("button", name="Khóa tài khoản").click()
         assert "Đã khóa tài khoản can-bo-2." in page.content()
         page.get_by_role("link", name="Tài khoản", exact=True).click()
         assert "Đã khóa" in page.content()
-        checked(page, "7-accounts-after")
+        checked(page, "8-accounts-after")
     finally:
         context.close()
         server.stop()

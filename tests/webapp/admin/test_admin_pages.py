@@ -122,7 +122,8 @@ def test_editing_an_account_changes_its_groups_agency_and_name(app, admin, offic
     page = "/quan-tri/tai-khoan/can-bo-1"
     html = text(admin.get(page))
     assert "Bộ phận" not in html and "mot-cua (mot-cua)" not in html and "chưa khai báo (mot-cua)" in html
-    saved = post(admin, page, {"ten_hien_thi": "Phạm Văn Tâm", "co_quan": "000.00.16.H56", "nhom": ["lanh-dao"]})
+    saved = post(admin, page, {"ten_hien_thi": "Phạm Văn Tâm", "co_quan": "000.00.16.H56", "nhom": ["lanh-dao"],
+                               "ly_do": "Điều động sang Công an tỉnh"})
     assert saved.status_code == 302
     after = account(office, "can-bo-1")
     assert (after["displayName"], after["agency"], after["groups"]) == ("Phạm Văn Tâm", "000.00.16.H56", ["lanh-dao"])
@@ -130,15 +131,15 @@ def test_editing_an_account_changes_its_groups_agency_and_name(app, admin, offic
     officer = app.test_client()
     sign_in(officer, "can-bo-1", "mat-khau-1")
     assert "can-bo-1 · 000.00.16.H56" in text(officer.get("/can-bo/"))  # the officer's pages follow at once
-    assert "Nhóm chưa được khai báo: mot-cua" in text(post(admin, page, {"nhom": ["mot-cua"]}))
+    assert "Nhóm chưa được khai báo: mot-cua" in text(post(admin, page, {"nhom": ["mot-cua"], "ly_do": "Thử lại"}))
     assert admin.get("/quan-tri/tai-khoan/khong-co").status_code == 404
 
 
 def test_an_administrator_cannot_lock_themselves_out(admin, office):
     page = "/quan-tri/tai-khoan/quan-tri"
-    dropped = post(admin, page, {"nhom_khac": "mot-cua"})
+    dropped = post(admin, page, {"nhom_khac": "mot-cua", "ly_do": "Chuyển sang Một cửa"})
     assert dropped.status_code == 400 and "Không thể tự bỏ nhóm admin của chính mình" in text(dropped)
-    locked = post(admin, page + "/khoa", {}, page)
+    locked = post(admin, page + "/khoa", {"ly_do_khoa": "Thử tự khóa"}, page)
     assert locked.status_code == 400 and "Không thể tự khóa tài khoản của chính mình" in text(locked)
     assert account(office, "quan-tri")["disabled"] is False and account(office, "quan-tri")["groups"] == ["admin"]
 
@@ -148,28 +149,32 @@ def test_disabling_ends_the_officers_session_and_enabling_lets_them_back(app, ad
     sign_in(officer, "can-bo-1", "mat-khau-1")
     assert officer.get("/can-bo/").status_code == 200
     page = "/quan-tri/tai-khoan/can-bo-1"
-    assert post(admin, page + "/khoa", {}, page).status_code == 302
+    assert post(admin, page + "/khoa", {"ly_do_khoa": "Cán bộ nghỉ hưu"}, page).status_code == 302
     assert "Đã khóa" in text(admin.get(page)) and account(office, "can-bo-1")["disabled"] is True
     assert officer.get("/can-bo/").status_code == 302  # signed out at their next request
     assert sign_in(officer, "can-bo-1", "mat-khau-1").status_code == 401
-    assert post(admin, page + "/mo-khoa", {}, page).status_code == 302
+    assert post(admin, page + "/mo-khoa", {"ly_do_khoa": "Khóa nhầm người"}, page).status_code == 302
     assert sign_in(officer, "can-bo-1", "mat-khau-1").status_code == 302
 
 
 def test_resetting_a_password(app, admin, office):
     page = "/quan-tri/tai-khoan/can-bo-1"
-    short = post(admin, page + "/mat-khau", {"mat_khau": "1234567", "mat_khau_2": "1234567"}, page)
+    short = post(admin, page + "/mat-khau", {"mat_khau": "1234567", "mat_khau_2": "1234567",
+                                             "ly_do_mat_khau": "Cán bộ quên mật khẩu"}, page)
     assert short.status_code == 400 and "Mật khẩu phải có ít nhất 8 ký tự" in text(short)
-    assert post(admin, page + "/mat-khau", {"mat_khau": "mat-khau-moi", "mat_khau_2": "mat-khau-moi"},
-                page).status_code == 302
+    assert ">Cán bộ quên mật khẩu</textarea>" in text(short)  # the reason typed is kept, the passwords are not
+    assert post(admin, page + "/mat-khau", {"mat_khau": "mat-khau-moi", "mat_khau_2": "mat-khau-moi",
+                                            "ly_do_mat_khau": "Cán bộ quên mật khẩu"}, page).status_code == 302
     assert "Đã đặt mật khẩu mới cho can-bo-1." in text(admin.get(page))
     assert sign_in(app.test_client(), "can-bo-1", "mat-khau-1").status_code == 401
     assert sign_in(app.test_client(), "can-bo-1", "mat-khau-moi").status_code == 302
 
 
 def test_every_form_needs_its_csrf_token(admin):
+    reasons = {"ly_do": "Đủ lý do", "ly_do_khoa": "Đủ lý do"}  # so that only the token is missing
     for path in ("/quan-tri/tai-khoan/moi", "/quan-tri/tai-khoan/can-bo-1/khoa", "/quan-tri/co-quan", "/quan-tri/nhom"):
-        assert admin.post(path, data={"ten": "x-1", "ma": "H1", "ten_nhom": "X"}).status_code == 400
+        assert admin.post(path, data={"ten": "x-1", "ma": "H1", "ten_nhom": "X", **reasons}).status_code == 400
+    assert "Đã khóa" not in text(admin.get("/quan-tri/tai-khoan/can-bo-1"))
     assert admin.get("/quan-tri/co-quan").status_code == 200 and admin.get("/quan-tri/nhom").status_code == 200
 
 
@@ -187,15 +192,17 @@ def test_agencies_are_added_renamed_and_disabled(admin, office):
     assert again.status_code == 400 and "Đã có cơ quan mã “000.00.16.H56”" in text(again)
 
     edit = f"{page}/000.00.16.H56"
-    assert "Nhập tên cơ quan" in text(post(admin, edit, {"ten": " "}))
-    assert post(admin, edit, {"ten": "Công an tỉnh Thanh Hóa"}).status_code == 302
-    assert post(admin, f"{edit}.P1/ngung", {}, page).status_code == 302
+    assert "Nhập tên cơ quan" in text(post(admin, edit, {"ten": " ", "ly_do": "Đổi tên theo tỉnh"}))
+    assert post(admin, edit, {"ten": "Công an tỉnh Thanh Hóa", "ly_do": "Đổi tên theo tỉnh"}).status_code == 302
+    assert 'href="/quan-tri/co-quan/000.00.16.H56.P1">Đổi tên, ngừng hoạt động' in text(admin.get(page))
+    assert post(admin, f"{edit}.P1/ngung", {"ly_do_trang_thai": "Phòng giải thể"}, page).status_code == 302
     with db.transaction(office) as session:
         listed = {a["code"]: a for a in agencies.agencies(session)}
     assert listed["000.00.16.H56"]["name"] == "Công an tỉnh Thanh Hóa" and listed["000.00.16.H56.P1"]["disabled"]
     new_account = text(admin.get("/quan-tri/tai-khoan/moi"))
     assert "000.00.16.H56 – Công an tỉnh Thanh Hóa" in new_account and 'value="000.00.16.H56.P1"' not in new_account
-    assert post(admin, f"{edit}.P1/hoat-dong", {}, page).status_code == 302
+    assert "Cho hoạt động trở lại" in text(admin.get(f"{edit}.P1"))
+    assert post(admin, f"{edit}.P1/hoat-dong", {"ly_do_trang_thai": "Ngừng nhầm"}, page).status_code == 302
     assert 'value="000.00.16.H56.P1"' in text(admin.get("/quan-tri/tai-khoan/moi"))
     assert admin.get(f"{page}/999").status_code == 404
 
@@ -208,7 +215,8 @@ def test_groups_are_added_and_retitled(admin, office):
     assert "Nhập tên gọi của nhóm" in text(wrong)
     assert "Đã có nhóm “admin”" in text(post(admin, page, {"ten": "admin", "ten_nhom": "Quản trị"}))
     assert post(admin, page, {"ten": "mot-cua", "ten_nhom": "Bộ phận Một cửa"}).status_code == 302
-    assert post(admin, f"{page}/mot-cua", {"ten_nhom": "Bộ phận Tiếp nhận và Trả kết quả"}).status_code == 302
+    assert post(admin, f"{page}/mot-cua", {"ten_nhom": "Bộ phận Tiếp nhận và Trả kết quả",
+                                           "ly_do": "Tên theo Nghị định 61"}).status_code == 302
     html = text(admin.get(page))
     assert "Bộ phận Tiếp nhận và Trả kết quả" in html and "Chưa khai báo nhóm nào" not in html
     assert re.search(r"<td>mot-cua</td><td>Bộ phận Tiếp nhận và Trả kết quả</td><td>1</td>", html)
@@ -219,5 +227,5 @@ def test_the_rest_api_follows_a_disabled_account_at_once(app, admin, office):
     headers = basic("can-bo-1", "mat-khau-1")
     assert app.test_client().get("/engine-rest/task", headers=headers).status_code == 200  # now remembered
     page = "/quan-tri/tai-khoan/can-bo-1"
-    assert post(admin, page + "/khoa", {}, page).status_code == 302
+    assert post(admin, page + "/khoa", {"ly_do_khoa": "Lộ mật khẩu"}, page).status_code == 302
     assert app.test_client().get("/engine-rest/task", headers=headers).status_code == 401

@@ -48,6 +48,7 @@ def test_an_analyst_fixes_a_deployment_retries_an_incident_and_migrates_instance
 
     page.goto(f"{live_server.url}/dieu-hanh/quy-trinh")
     page.set_input_files("#tep", files=[{"name": "chia.bpmn", "mimeType": "application/xml", "buffer": BROKEN}])
+    page.get_by_label("Lý do triển khai").fill("Thêm bước lãnh đạo duyệt")
     page.get_by_role("button", name="Kiểm tra và triển khai").click()
     assert "Không triển khai được" in page.content() and "chia.bpmn" in page.locator("#loi-trien-khai").inner_text()
     checked(page, "1-deploy-error")
@@ -59,6 +60,7 @@ def test_an_analyst_fixes_a_deployment_retries_an_incident_and_migrates_instance
     page.goto(f"{live_server.url}/dieu-hanh/ho-so/{failing}")
     assert "division by zero" in page.content()
     page.get_by_label("Biến sửa lại (JSON, không bắt buộc)").fill('{"so_chia": 5}')
+    page.get_by_label("Lý do thử lại").fill("Cán bộ nhập nhầm số chia")
     page.get_by_role("button", name="Thử lại").click()
     assert "Đã thử lại sự cố" in page.content()
     checked(page, "3-incident-retried")

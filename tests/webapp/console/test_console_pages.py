@@ -1,6 +1,6 @@
 """The console's definition and instance pages: deploy by upload with the checks' findings in plain words, the
 deployed file byte for byte, instance search, an incident retried with corrected variables, suspend / resume /
-terminate with a reason."""
+terminate with a reason (the reasons' way to the audit log: test_console_audit.py)."""
 from __future__ import annotations
 
 import io
@@ -25,9 +25,10 @@ def analyst(app, factory):
     return client
 
 
-def upload(client, *files):
+def upload(client, *files, reason="Bản sửa theo quy định mới"):
     return client.post("/dieu-hanh/quy-trinh", content_type="multipart/form-data", data={
-        "csrf_token": csrf(client, "/dieu-hanh/quy-trinh"), "tep": [(io.BytesIO(data), name) for name, data in files]})
+        "csrf_token": csrf(client, "/dieu-hanh/quy-trinh"), "tep": [(io.BytesIO(data), name) for name, data in files],
+        "ly_do": reason})
 
 
 def test_deploying_by_upload_shows_every_problem_then_deploys_the_fixed_file(analyst):
@@ -35,7 +36,7 @@ def test_deploying_by_upload_shows_every_problem_then_deploys_the_fixed_file(ana
     refused = upload(analyst, ("chia.bpmn", broken))
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400 and "chia.bpmn" in html and "dòng" in html
-    assert "Không triển khai được" in html
+    assert "Không triển khai được" in html and ">Bản sửa theo quy định mới</textarea>" in html  # the reason stays
     done = analyst.get(upload(analyst, ("chia.bpmn", DIVIDE)).headers["Location"]).get_data(as_text=True)
     assert "Đã triển khai chia_so phiên bản 1" in done
     again = analyst.get(upload(analyst, ("chia.bpmn", DIVIDE)).headers["Location"]).get_data(as_text=True)
@@ -58,9 +59,13 @@ def test_an_incident_is_found_retried_with_corrected_variables_and_the_instance_
     assert "division by zero" in page
     incident_id = re.search(r'/dieu-hanh/su-co/([^/]+)/thu-lai', page).group(1)
     token = csrf(analyst, f"/dieu-hanh/ho-so/{iid}")
-    bad = analyst.post(f"/dieu-hanh/su-co/{incident_id}/thu-lai", data={"csrf_token": token, "bien_sua": "[1]"})
-    assert "phải là một đối tượng JSON" in analyst.get(bad.headers["Location"]).get_data(as_text=True)
-    analyst.post(f"/dieu-hanh/su-co/{incident_id}/thu-lai", data={"csrf_token": token, "bien_sua": '{"so_chia": 5}'})
+    bad = analyst.post(f"/dieu-hanh/su-co/{incident_id}/thu-lai", data={"csrf_token": token, "bien_sua": "[1]",
+                                                                        "ly_do": "Sửa số chia nhập nhầm"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "phải là một đối tượng JSON" in html and f'href="#bien_sua_{incident_id}"' in html
+    assert ">[1]</textarea>" in html and ">Sửa số chia nhập nhầm</textarea>" in html  # what was typed stays
+    analyst.post(f"/dieu-hanh/su-co/{incident_id}/thu-lai", data={"csrf_token": token, "bien_sua": '{"so_chia": 5}',
+                                                                  "ly_do": "Sửa số chia nhập nhầm"})
     with db.transaction(factory) as session:
         detail = queries.instance_detail(session, iid)
     assert detail["status"] == "completed" and detail["variables"]["ket_qua"] == 2.0
@@ -72,17 +77,18 @@ def test_suspend_needs_a_reason_then_resume_and_terminate(analyst, app, factory,
     path = f"/dieu-hanh/ho-so/{iid}"
     token = csrf(analyst, path)
     refused = analyst.post(f"{path}/tam-dung", data={"csrf_token": token, "ly_do": ""})
-    assert "cần ghi lý do" in analyst.get(refused.headers["Location"]).get_data(as_text=True)
+    assert refused.status_code == 400 and "Ghi lý do tạm dừng (ít nhất 5 ký tự)" in refused.get_data(as_text=True)
     analyst.post(f"{path}/tam-dung", data={"csrf_token": token, "ly_do": "Chờ sửa mô hình"})
     with db.transaction(factory) as session:
         assert queries.instance(session, iid)["status"] == "suspended"
-    analyst.post(f"{path}/tiep-tuc", data={"csrf_token": token})
+    assert 'id="ly_do_tiep_tuc"' in analyst.get(path).get_data(as_text=True)
+    analyst.post(f"{path}/tiep-tuc", data={"csrf_token": token, "ly_do": "Đã sửa mô hình"})
     analyst.post(f"{path}/ket-thuc", data={"csrf_token": token, "ly_do": "Công dân nộp trùng hồ sơ"})
     with db.transaction(factory) as session:
         row = queries.instance(session, iid)
     assert row["status"] == "terminated" and row["endReason"] == "Công dân nộp trùng hồ sơ"
     history = analyst.get(path).get_data(as_text=True)
-    assert "Chờ sửa mô hình" in history and "phan-tich-1" in history
+    assert "Chờ sửa mô hình" in history and "Đã sửa mô hình" in history and "phan-tich-1" in history
 
 
 def test_officers_outside_the_analyst_group_cannot_act(app, factory, operator, sample):
