@@ -11,7 +11,7 @@ import datetime as dt
 
 from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
                         String, Text, TypeDecorator, UniqueConstraint, text)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -114,6 +114,8 @@ class ProcessInstance(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(Text)
+    # read with the instance's lock (engine.runtime), so a command's projections find the dossier without a query
+    dossier: Mapped[Dossier | None] = relationship(viewonly=True, lazy="raise")
 
     # Optimistic check on every save: UPDATE ... WHERE version_no = <read value>, as a backstop to the row lock.
     __mapper_args__ = {"version_id_col": version_no}

@@ -23,12 +23,12 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import projections
 from engine.errors import InstanceNotActive, NotFound, StaleVersion
-from engine.models import Dossier, ProcessDefinition, ProcessInstance
+from engine.models import ProcessDefinition, ProcessInstance
 from engine.serializer import StateSerializer
 from engine.specs import SCRIPT_ENGINE, SPECS, ParsedDefinition
 
@@ -93,10 +93,9 @@ def load(session: Session, instance_id: str, expected_version: int | None = None
     """Lock and load an instance for a command."""
     # the dossier comes along (read, not locked) so that the projections find it in the session: one round
     # trip fewer per command
-    stmt = (select(ProcessInstance, Dossier).outerjoin(Dossier, Dossier.instance_id == ProcessInstance.id)
+    stmt = (select(ProcessInstance).outerjoin(ProcessInstance.dossier).options(contains_eager(ProcessInstance.dossier))
             .where(ProcessInstance.id == instance_id).with_for_update(of=ProcessInstance))
-    found = session.execute(stmt.execution_options(populate_existing=True)).first()
-    row = found[0] if found is not None else None
+    row = session.scalars(stmt.execution_options(populate_existing=True)).first()
     if row is None:
         raise NotFound(f"no process instance {instance_id}")
     return loaded_from(session, row, expected_version)
@@ -105,9 +104,9 @@ def load(session: Session, instance_id: str, expected_version: int | None = None
 def lock_with_task(session: Session, task_model, task_id: str):
     """Lock the instance of a projected task and read the task (and the dossier) under that lock, in one
     statement; returns (instance row, task row), or (None, None) if there is no such task."""
-    stmt = (select(ProcessInstance, task_model, Dossier)
+    stmt = (select(ProcessInstance, task_model)
             .join(task_model, task_model.instance_id == ProcessInstance.id)
-            .outerjoin(Dossier, Dossier.instance_id == ProcessInstance.id)
+            .outerjoin(ProcessInstance.dossier).options(contains_eager(ProcessInstance.dossier))
             .where(task_model.id == task_id).with_for_update(of=ProcessInstance)
             .execution_options(populate_existing=True))
     found = session.execute(stmt).first()
