@@ -81,11 +81,13 @@ def _user_task(session, instance_id: str) -> str:
     return session.scalars(select(UserTask.id).where(UserTask.instance_id == instance_id)).one()
 
 
-def motcua_instances(url: str, n: int, worker: str) -> None:
-    """Run n instances of the sample procedure to completion, one committed command per step."""
-    engine = db.make_engine(url)
+def motcua_instances(url: str, n: int, worker: str, clear: bool = True) -> None:
+    """Run n instances of the sample procedure to completion, one committed command per step (``clear``: start
+    with no parsed definition cached)."""
+    engine = _ENGINES.get(url) or _ENGINES.setdefault(url, db.make_engine(url))
     factory = db.make_session_factory(engine)
-    SPECS.clear()
+    if clear:
+        SPECS.clear()
     for _ in range(n):
         with db.transaction(factory) as s:
             instances.start(s, OPERATOR, "sample_residence", dict(APPLICATION))
@@ -100,7 +102,15 @@ def motcua_instances(url: str, n: int, worker: str) -> None:
             user_tasks.complete(s, _user_task(s, iid), OPERATOR, {"review_decision": "accept"})
         with db.transaction(factory) as s:
             user_tasks.complete(s, _user_task(s, iid), OPERATOR, {"approved": True})
-    engine.dispose()
+
+
+_ENGINES: dict = {}  # one engine per database and process, kept warm (pool, compiled statements) between runs
+
+
+def _dispose(url: str) -> None:
+    engine = _ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()
 
 
 def prepare(url: str) -> None:
@@ -112,21 +122,42 @@ def prepare(url: str) -> None:
     engine.dispose()
 
 
-def _child(args):
-    url, n, worker = args
-    motcua_instances(url, n, worker)
+def _child(url: str, n: int, worker: str, ready, go, done) -> None:
+    """One process of a multi-process run: warm up, wait for the others, run, report its end time."""
+    motcua_instances(url, 3, f"{worker}-warm-up", clear=False)
+    ready.put(worker)
+    go.wait()
+    motcua_instances(url, n, worker, clear=False)
+    done.put(time.perf_counter())
 
 
 def motcua(url: str, n: int, processes: int) -> float:
-    """Instances per second with ``processes`` processes sharing n instances."""
-    motcua_instances(url, 3, "warm-up")  # parse and cache outside the timing
-    t0 = time.perf_counter()
+    """Instances per second with ``processes`` processes sharing n instances.
+
+    Each process starts, imports and parses the procedure before the clock starts (as a long-running worker
+    or server would have), so the figure is the throughput of the commands, not of process start-up.
+    """
     if processes == 1:
-        motcua_instances(url, n, "w0")
-    else:
-        with multiprocessing.get_context("spawn").Pool(processes) as pool:
-            pool.map(_child, [(url, n // processes, f"w{i}") for i in range(processes)])
-    return (n // processes * processes) / (time.perf_counter() - t0)
+        motcua_instances(url, 3, "warm-up", clear=False)  # parse and cache outside the timing
+        t0 = time.perf_counter()
+        motcua_instances(url, n, "w0", clear=False)
+        rate = n / (time.perf_counter() - t0)
+        _dispose(url)
+        return rate
+    ctx = multiprocessing.get_context("spawn")
+    ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    children = [ctx.Process(target=_child, args=(url, n // processes, f"w{i}", ready, go, done))
+                for i in range(processes)]
+    for child in children:
+        child.start()
+    for _ in children:
+        ready.get(timeout=120)
+    t0 = time.perf_counter()  # perf_counter is system-wide (CLOCK_MONOTONIC), comparable across processes
+    go.set()
+    ends = [done.get(timeout=600) for _ in children]
+    for child in children:
+        child.join(timeout=60)
+    return (n // processes * processes) / (max(ends) - t0)
 
 
 def main() -> None:
