@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from engine import dialect, dossier_notices, dossiers
 from engine.models import (Dossier, ExternalTask, HistoryEvent, Incident, MessageSubscription, UserTask,
@@ -184,7 +185,14 @@ def _delete_gone(session: Session, wf: BpmnWorkflow, gone_ids: list[UUID]) -> No
         by_table.setdefault(table, []).append(str(tid))
     for table, ids in by_table.items():
         key = table.task_id if table is MessageSubscription else table.id
-        session.execute(delete(table).where(key.in_(ids)))
+        # a Core delete (the ORM's would search the session for the rows to synchronise, on every command);
+        # the task rows the command read are taken out of the session with them
+        session.execute(delete(table.__table__).where(key.in_(ids)))
+        if table is not MessageSubscription:
+            for tid in ids:
+                gone = session.identity_map.get(identity_key(table, tid))
+                if gone is not None:
+                    session.expunge(gone)
 
 
 def _finished_events(wf: BpmnWorkflow, loaded) -> list[dict[str, Any]]:
