@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/portal.py
 	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,10 +1,12 @@
-"""The Decision 766 dashboard's latency (``/dieu-hanh/chi-so-766``, its CSV and a drill-down), through Flask's test
-client signed in as a manager, on PostgreSQL — with a thousand dossiers (the baseline), then with 1,000,000 without
-the indexes of migration 0020, then with them.
+"""The Decision 766 dashboard's latency (``/dieu-hanh/chi-so-766``, its CSV, a drill-down and the comparison of
+agencies ``/dieu-hanh/chi-so-766/so-sanh`` with its CSV), through Flask's test client signed in as a manager, on
+PostgreSQL — with a thousand dossiers (the baseline), then with 1,000,000 without the indexes of migration 0020,
+then with them.
 
     python bench/dashboard.py [--dossiers 1000000] [--requests 100] [--quick]
 
-The dossiers are rows seeded in SQL (generate_series): eight agencies of unequal size, the five procedures and their
+The dossiers are rows seeded in SQL (generate_series): eight agencies of unequal size (three of them under a fourth,
+so the comparison has a parent row), the five procedures and their
 deadlines, 24 months of receipts in office hours with a growing online share, refusals, withdrawals, stops, late and
 on-time results, dossiers still open (a few for months), supplement requests, fees paid online or not, ratings (a few
 unhappy) and the desk officers' history events a rating is attributed by. Each choice (agency, period) is asked
@@ -30,6 +32,7 @@ FOLDERS = ("birth-registration", "certified-copy", "household-business", "crimin
 DAYS = (2, 2, 5, 14, 21)  # calendar days to the appointment, per procedure (their deadlines, roughly)
 AGENCIES = (("000.00.00.H56", 0.30), ("000.00.16.H56", 0.20), ("000.00.05.H56", 0.12), ("000.00.12.H56", 0.10),
             ("000.00.21.H56", 0.10), ("000.00.23.H56", 0.08), ("000.00.30.H56", 0.06), ("000.00.41.H56", 0.04))
+PARENTS = {"000.00.23.H56": "000.00.16.H56", "000.00.30.H56": "000.00.16.H56", "000.00.41.H56": "000.00.16.H56"}
 MANAGER, PASSWORD = "quan-ly-bench", "mat-khau-bench"
 INDEXES_0020 = {"dossier": ("ix_dossier_received_at", "ix_dossier_agency_received_at", "ix_dossier_unresolved",
                             "ix_dossier_long_resolved"),
@@ -48,7 +51,7 @@ def prepare(url: str) -> None:
     engine = db.make_engine(url)
     with db.transaction(db.make_session_factory(engine)) as s:
         for k, (code, _) in enumerate(AGENCIES):
-            agencies.add_agency(s, code, f"Ủy ban nhân dân xã số {k + 1}")
+            agencies.add_agency(s, code, f"Ủy ban nhân dân xã số {k + 1}", PARENTS.get(code))
         accounts.add(s, MANAGER, PASSWORD, groups=["manager"])
     engine.dispose()
 
@@ -244,7 +247,7 @@ def signed_in_client(url: str, var_dir: Path, now: dt.datetime):
 
 
 def choices(now: dt.datetime) -> dict[str, str]:
-    """The requests measured: a few agencies and periods, the CSV and a drill-down."""
+    """The requests measured: a few agencies and periods, the CSV, a drill-down and the comparison of agencies."""
     local = now.astimezone(VIETNAM)
     month, quarter, year = f"{local:%Y-%m}", f"{local.year}-Q{(local.month - 1) // 3 + 1}", str(local.year - 1)
     last = (local.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
@@ -255,7 +258,10 @@ def choices(now: dt.datetime) -> dict[str, str]:
             "smallest_last_month": f"/dieu-hanh/chi-so-766?ky={last}&co_quan={small}",
             "csv_all_this_quarter": f"/dieu-hanh/chi-so-766.csv?ky={quarter}",
             "drill_down_largest_last_month": f"/dieu-hanh/chi-so-766/ho-so?so_lieu=finished_late&ky={last}"
-                                             f"&co_quan={big}"}
+                                             f"&co_quan={big}",
+            "compare_this_month": f"/dieu-hanh/chi-so-766/so-sanh?ky={month}",
+            "compare_last_year": f"/dieu-hanh/chi-so-766/so-sanh?ky={year}&sap_xep=2.1&chieu=tang",
+            "compare_csv_this_quarter": f"/dieu-hanh/chi-so-766/so-sanh.csv?ky={quarter}"}
 
 
 def measure(client, urls: dict[str, str], requests_n: int) -> dict:

@@ -14,21 +14,23 @@ event-based gateway on the gateway until one of its events fires).
 """
 from __future__ import annotations
 
+import functools
 import statistics
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
 from lxml import etree
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, Numeric, String, bindparam, cast, func, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 
-from engine import dialect
+from engine import dialect, specs
 from engine.errors import BadInput, NotFound
 from engine.models import (DeploymentResource, ExternalTask, HistoryEvent, Incident, MessageSubscription,
                            ProcessDefinition, ProcessInstance, UserTask)
 
 SAMPLE = 5000  # the heatmap's percentiles are computed over the newest completions of each element, this many
+CHUNK = 100  # elements read in one query (SQLite allows 500 parts to a UNION)
 RUNNING = ("active", "suspended")
 ENDED = ("activity_completed", "activity_cancelled", "activity_failed")
 B = f"{{{dialect.BPMN_NS}}}"
@@ -227,38 +229,108 @@ def _percentile(ordered: list[float], permille: int) -> float:
     return ordered[rank - 1]
 
 
+def _activities(session: Session, definition_ids: list[str]) -> list[str]:
+    """Every BPMN element id the definitions run (their call activities' processes and event subprocesses included),
+    as history events name them; none for a definition that is not there."""
+    found: set[str] = set()
+    for definition_id in definition_ids:
+        try:
+            parsed = specs.SPECS.get(session, specs.SPECS.definition(session, definition_id))
+        except NotFound:
+            continue
+        for spec in (parsed.spec, *parsed.subprocess_specs.values()):
+            for task_spec in spec.task_specs.values():
+                bpmn_id = getattr(task_spec, "bpmn_id", None)
+                if bpmn_id and not task_spec.name.endswith(" [child]"):
+                    found.add(bpmn_id)
+    return sorted(found)
+
+
+def _newest_completions(column, activity, sample):
+    """The newest ``sample`` completions of the element ``activity`` whose instance has ``column`` (its definition or
+    process key) equal to the ``scope`` parameter, with their start: walked newest first through the partial index
+    of completions (migration 0021), each checked against its instance and its start looked up in the index of
+    starts, until that many belong to the scope's instances. Skipped at once (one probe of the index of starts) for
+    an element that never started anywhere: one passed through at once has no time to show, however many
+    completions it has. The checks are correlated subqueries on purpose: joins would let the planner read every
+    completion of the element (and every start) to sort them, where a walk stops after ``sample``."""
+    owner = select(column).where(ProcessInstance.id == HistoryEvent.instance_id).scalar_subquery()
+    started = aliased(HistoryEvent)
+    start = (select(func.min(started.at))
+             .where(started.kind == "activity_started", started.activity_id == activity,
+                    started.instance_id == HistoryEvent.instance_id, started.task_id == HistoryEvent.task_id)
+             .scalar_subquery())
+    ever_started = (select(started.id).where(started.kind == "activity_started", started.activity_id == activity)
+                    .exists())
+    return (select(HistoryEvent.activity_id, HistoryEvent.task_id, HistoryEvent.at.label("done"),
+                   start.label("started"))
+            .where(HistoryEvent.kind == "activity_completed", HistoryEvent.activity_id == activity,
+                   HistoryEvent.task_id.is_not(None), owner == bindparam("scope", type_=String()), ever_started)
+            .order_by(HistoryEvent.id.desc()).limit(sample).subquery())
+
+
+def _seconds(postgresql: bool, later, earlier):
+    """``later - earlier`` in seconds to the millisecond, in the database's own date arithmetic (SQLite's day
+    fractions carry a little noise below that)."""
+    if postgresql:
+        return func.round(cast(func.extract("epoch", later - earlier), Numeric), 3)
+    return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
+
+
+@functools.lru_cache(maxsize=32)
+def _statement(scope: str, elements: int, postgresql: bool):
+    """The query of :func:`durations` for ``elements`` elements (parameters ``a0``, ``a1``…, ``scope`` and
+    ``sample``), built once: the same text each time lets PostgreSQL keep its plan (psycopg prepares a statement
+    run often). PostgreSQL computes the figures itself (``percentile_cont``; ``percentile_disc`` is the nearest
+    rank), so that tens of thousands of rows need not travel; elsewhere the rows are (element, seconds)."""
+    column = getattr(ProcessInstance, scope)
+    sample = bindparam("sample", type_=Integer())
+    done = union_all(*(select(_newest_completions(column, bindparam(f"a{k}", type_=String()), sample))
+                       for k in range(elements))).subquery("done")
+    # a task's completion reported twice (before that was prevented) counts once, from its first report
+    pairs = (select(done.c.activity_id, _seconds(postgresql, func.min(done.c.done), func.min(done.c.started))
+                    .label("seconds"))
+             .where(done.c.started.is_not(None)).group_by(done.c.activity_id, done.c.task_id).subquery("pairs"))
+    kept = pairs.c.seconds >= 0  # a clock set back between the two events says nothing about the wait
+    if postgresql:
+        return (select(pairs.c.activity_id, func.count(), func.percentile_cont(0.5).within_group(pairs.c.seconds),
+                       func.percentile_disc(0.9).within_group(pairs.c.seconds))
+                .where(kept).group_by(pairs.c.activity_id))
+    return select(pairs.c.activity_id, pairs.c.seconds).where(kept)
+
+
 def durations(session: Session, *, definition_id: str | None = None, process_key: str | None = None,
               sample: int = SAMPLE) -> dict[str, Durations]:
     """The median and 90th percentile time between an element's start and its completion, per element of
     one definition (or of every version of a process key), over the newest ``sample`` completions of each
-    element. The percentiles are computed here, not in SQL, so the query is the same on SQLite and
-    PostgreSQL; elements passed through at once (gateways, most events) have no start and are left out, and
-    so are tokens still waiting."""
+    element (the median as :func:`statistics.median` gives it, the p90 by nearest rank). Elements passed
+    through at once (gateways, most events) have no start and are left out, and so are tokens still waiting.
+
+    Each element's newest completions are read by an index range of their own (a few thousand rows however long
+    the history), :data:`CHUNK` elements to a query; the elements are those of the definitions' BPMN, so an element
+    no longer in the diagram (history kept by instances migrated from an older version) is not shown."""
     if (definition_id is None) == (process_key is None):
         raise BadInput("give a definition id or a process key")
-    scope = (ProcessInstance.definition_id == definition_id if definition_id is not None
-             else ProcessInstance.process_key == process_key)
-    ranked = (select(HistoryEvent.instance_id, HistoryEvent.task_id, HistoryEvent.activity_id, HistoryEvent.at,
-                     func.row_number().over(partition_by=HistoryEvent.activity_id,
-                                            order_by=HistoryEvent.id.desc()).label("rn"))
-              .join(ProcessInstance, ProcessInstance.id == HistoryEvent.instance_id)
-              .where(scope, HistoryEvent.kind == "activity_completed", HistoryEvent.task_id.is_not(None),
-                     HistoryEvent.activity_id.is_not(None))
-              .subquery())
-    start = aliased(HistoryEvent)
-    stmt = (select(ranked.c.activity_id, func.min(ranked.c.at), func.min(start.at))
-            .join(start, and_(start.instance_id == ranked.c.instance_id, start.task_id == ranked.c.task_id,
-                              start.kind == "activity_started"))
-            .where(ranked.c.rn <= sample)
-            .group_by(ranked.c.activity_id, ranked.c.instance_id, ranked.c.task_id))
+    if definition_id is not None:
+        scope, value, ids = "definition_id", definition_id, [definition_id]
+    else:
+        scope, value = "process_key", process_key
+        ids = list(session.scalars(select(ProcessDefinition.id).where(ProcessDefinition.key == process_key)))
+    activities = _activities(session, ids)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        session.execute(text("SET LOCAL jit = off"))  # compiling takes longer than these index walks
+    found: list[tuple[str, int, float, float]] = []
     spans: dict[str, list[float]] = {}
-    for activity_id, done, started in session.execute(stmt):
-        seconds = (done - started).total_seconds()
-        if seconds >= 0:  # a clock set back between the two events says nothing about the wait
-            spans.setdefault(activity_id, []).append(seconds)
-    out = {}
-    for activity_id, values in sorted(spans.items()):
-        values.sort()
-        out[activity_id] = Durations(count=len(values), median_seconds=float(statistics.median(values)),
-                                     p90_seconds=float(_percentile(values, 900)))
-    return out
+    for k in range(0, len(activities), CHUNK):
+        chunk = activities[k:k + CHUNK]
+        rows = session.execute(_statement(scope, len(chunk), postgresql),
+                               {"scope": value, "sample": sample, **{f"a{i}": a for i, a in enumerate(chunk)}})
+        if postgresql:
+            found += [(a, n, float(median), float(p90)) for a, n, median, p90 in rows]
+            continue
+        for activity_id, seconds in rows:
+            spans.setdefault(activity_id, []).append(float(seconds))
+    found += [(a, len(v), float(statistics.median(v)), float(_percentile(v, 900)))
+              for a, v in ((a, sorted(v)) for a, v in spans.items())]
+    return {a: Durations(count=n, median_seconds=median, p90_seconds=p90) for a, n, median, p90 in sorted(found)}

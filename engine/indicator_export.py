@@ -76,3 +76,27 @@ def dossier_rows(rows: Iterable[dict]) -> Iterator[str]:
                      CHANNELS.get(d["channel"], d["channel"]), STATUSES.get(d["status"], d["status"]),
                      _time(d["received_at"]), _time(d["due"]), _time(d["resolved_at"]), d["supplement_requests"],
                      _time(d["paid_online_at"]), "có" if d["dissatisfied_at"] else ""))
+
+
+ROW_KINDS = {"agency": "", "tree": "gồm đơn vị trực thuộc", "own": "riêng cơ quan", "none": "", "all": "tổng"}
+
+
+def comparison_rows(found, rows) -> Iterator[str]:
+    """The comparison of agencies (engine.indicator_comparison: ``found`` and its ``rows`` in the order shown) as CSV
+    lines, the BOM first: per computable indicator its numerator, denominator, ratio (or mean) and points, then the
+    total."""
+    head = ["Kỳ báo cáo", "Mã cơ quan", "Cơ quan", "Cấp", "Phạm vi"]
+    for s in found.specs:
+        head += [f"{s.code} Tử số", f"{s.code} Mẫu số",
+                 f"{s.code} Trung bình (ngày)" if s.average else f"{s.code} Tỷ lệ (%)", f"{s.code} Điểm"]
+    yield BOM + _line(head + ["Tổng điểm", "Điểm tối đa tính được", "Tỷ lệ điểm (%)"])
+    for row in rows:
+        line = [found.period.label, row.code, row.name, row.depth + 1, ROW_KINDS.get(row.kind, "")]
+        for r in row.results:
+            line += [_number(r.numerator, 1 if r.spec.average else 0), r.denominator,
+                     _number(r.mean) if r.spec.average else _number(r.ratio * 100 if r.ratio is not None else None),
+                     _number(r.points)]
+        earned, possible = row.total
+        line += [_number(earned) if possible else "", _number(possible, 0) if possible else "",
+                 _number(row.share * 100 if row.share is not None else None)]
+        yield _line(line)

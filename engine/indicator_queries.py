@@ -127,7 +127,7 @@ def _bucket(column, bounds: Sequence[dt.datetime], nullable: bool = True):
     return case(*([(column.is_(None), literal_column(str(last)))] if nullable else []), *edges, else_=between(0, last))
 
 
-def cube(session: Session, scope: Scope, bounds: Sequence[dt.datetime]) -> list[dict]:
+def cube(session: Session, scope: Scope, bounds: Sequence[dt.datetime], by_agency: bool = False) -> list[dict]:
     """The dossiers handled between ``bounds[0]`` and ``bounds[-1]`` counted in one pass by the interval of their
     receipt (r), resolution (f), appointment (d) and pause (p); whether they were resolved by the appointment, paused
     before it, had too many supplement requests, were rated unhappy, came online, were asked for a fee and paid it
@@ -136,11 +136,14 @@ def cube(session: Session, scope: Scope, bounds: Sequence[dt.datetime]) -> list[
 
     The database groups by one integer per dossier packing the intervals and the yes/no facts, and by the procedure
     (the catalogue's facts about it are applied here, after): a dozen separate keys made PostgreSQL expect thousands
-    of groups and sort, and comparing procedure codes row by row cost more than grouping by them."""
+    of groups and sort, and comparing procedure codes row by row cost more than grouping by them.
+
+    ``by_agency`` groups by the dossier's agency too (each group then names it: ``agency``), so that every agency's
+    figures come from the same single pass (:func:`counts_by_agency`)."""
     start, end = bounds[0], bounds[-1]
     if _empty(start, end):
         return []
-    p = population(scope, start, end)
+    p = population(scope, start, end, (*COUNT_COLUMNS, "agency") if by_agency else COUNT_COLUMNS)
     base, last = len(bounds) + 1, len(bounds) - 1  # a bucket is -1 to last: one more, 0 to len(bounds)
 
     def unit(k: int):
@@ -161,20 +164,22 @@ def cube(session: Session, scope: Scope, bounds: Sequence[dt.datetime]) -> list[
               + case((p.c.supplement_requests > scope.max_supplements, bit["many"]), else_=0)
               + case((p.c.dissatisfied_at.is_not(None), bit["dissatisfied"]), else_=0)
               + case((p.c.channel == "online", bit["online"]), else_=0))
-    keys = select(packed.label("key"), p.c.procedure_code, p.c.resolved_days).subquery("k")
+    owners = [p.c.agency] if by_agency else []
+    keys = select(packed.label("key"), p.c.procedure_code, *owners, p.c.resolved_days).subquery("k")
+    grouping = [keys.c.key, keys.c.procedure_code, *([keys.c.agency] if by_agency else [])]
     _no_jit(session)
-    rows = session.execute(select(keys.c.key, keys.c.procedure_code, func.count(), func.sum(keys.c.resolved_days))
-                           .group_by(keys.c.key, keys.c.procedure_code))
+    rows = session.execute(select(*grouping, func.count(), func.sum(keys.c.resolved_days)).group_by(*grouping))
+    if not by_agency:
+        rows = ((key, code, None, n, days) for key, code, n, days in rows)
     eligible, files = set(scope.eligible_codes), set(scope.file_codes)
-    merged: dict[tuple[int, bool, bool], dict] = {}
-    for key, code, n, days in rows:
-        group = merged.get((key, code in eligible, code in files))
+    merged: dict[tuple[int, str | None, bool, bool], dict] = {}
+    for key, code, owner, n, days in rows:
+        group = merged.get((key, owner, code in eligible, code in files))
         if group is None:
-            key = int(key)
-            group = {name: key // base ** k % base - 1 for k, name in enumerate(("r", "f", "d", "p"))}
-            group.update({name: bool(key // base ** 4 >> k & 1) for k, name in enumerate(FLAGS[:7])})
-            group.update(eligible=code in eligible, files=code in files, n=0, days=0.0)
-            merged[(key, code in eligible, code in files)] = group
+            group = {name: int(key) // base ** k % base - 1 for k, name in enumerate(("r", "f", "d", "p"))}
+            group.update({name: bool(int(key) // base ** 4 >> k & 1) for k, name in enumerate(FLAGS[:7])})
+            group.update(eligible=code in eligible, files=code in files, agency=owner, n=0, days=0.0)
+            merged[(key, owner, code in eligible, code in files)] = group
         group["n"] += n
         group["days"] += float(days or 0)
     return list(merged.values())
@@ -214,6 +219,16 @@ def figures(groups: list[dict], i: int, j: int) -> dict[str, float]:
 def counts(session: Session, scope: Scope, start: dt.datetime, end: dt.datetime) -> dict[str, float]:
     """Every named count over the dossiers handled in ``[start, end)``, and ``resolved_days``."""
     return figures(cube(session, scope, [start, end]), 0, 1)
+
+
+def counts_by_agency(session: Session, scope: Scope, start: dt.datetime, end: dt.datetime
+                     ) -> dict[str | None, dict[str, float]]:
+    """:func:`counts` for each agency of ``scope`` that handled a dossier in ``[start, end)`` (None: dossiers without
+    an agency), all from one query grouped by agency."""
+    by: dict[str | None, list[dict]] = {}
+    for group in cube(session, scope, [start, end], by_agency=True):
+        by.setdefault(group["agency"], []).append(group)
+    return {agency: figures(groups, 0, 1) for agency, groups in by.items()}
 
 
 def dossiers(session: Session, scope: Scope, start: dt.datetime, end: dt.datetime, name: str, offset: int = 0,

@@ -10,6 +10,7 @@ import time_machine
 
 from engine import db, deployment, diagram_data, external_tasks, instances, messages, queries, user_tasks
 from engine.errors import BadInput, NotFound
+from engine.models import HistoryEvent, ProcessInstance
 from tests.bpmn_builder import end, flow, process, script, start
 from tests.conftest import FORMS, PROCESSES, deploy_files
 from tests.engine.test_event_gateway import GATEWAY
@@ -157,3 +158,45 @@ def test_a_flow_is_taken_only_from_the_predecessor_that_led_to_its_target(factor
         instance_id = instances.start(session, operator, "skippable", {"skip": skip}).row.id
     with db.transaction(factory) as session:
         assert diagram_data.instance_path(session, instance_id).flows == taken
+
+
+def _waits(factory, definition_id: str, key: str, waits: list[tuple[str, float, float]]) -> None:
+    """History rows of instances of ``definition_id``, each one task of ``tiep_nhan``: (name, hours after MONDAY
+    it started, hours it took), written in list order (so the last is the newest completion)."""
+    with db.transaction(factory) as session:
+        for name, begun, took in waits:
+            session.add(ProcessInstance(id=name, definition_id=definition_id, process_key=key, status="completed",
+                                        state="{}", version_no=1, variables="{}", started_at=MONDAY,
+                                        updated_at=MONDAY))
+        session.flush()
+        for name, begun, took in waits:
+            for kind, hours in (("activity_started", begun), ("activity_completed", begun + took)):
+                session.add(HistoryEvent(instance_id=name, at=MONDAY + hours * HOUR, kind=kind, activity_id="tiep_nhan",
+                                         activity_type="userTask", task_id=f"task-{name}"))
+            session.flush()
+
+
+def test_the_heatmap_of_a_definition_leaves_out_other_definitions_sharing_its_elements(factory, births):
+    """Certified copies share the intake step's id; their completions are newer and interleaved, and the walk
+    through the index of completions passes over them to the definition's own. A completion reported twice counts
+    once, from its first report; one written before its start (a clock set back) is left out."""
+    with db.transaction(factory) as session:
+        deployment.deploy(session, deployment.collect_files([PROCESSES / "certified-copy"]), FORMS)
+    copy = "chung_thuc_ban_sao_dien_tu"
+    _waits(factory, DEFINITION, "dang_ky_khai_sinh", [("b1", 0, 1), ("b2", 0, 3)])
+    _waits(factory, f"{copy}:1", copy, [("c1", 0, 10), ("c2", 0, 20)])
+    _waits(factory, DEFINITION, "dang_ky_khai_sinh", [("b3", 1, 1), ("b4", 5, -1)])
+    _waits(factory, f"{copy}:1", copy, [("c3", 0, 30)])
+    with db.transaction(factory) as session:  # b2's completion reported again, later: it still took 3 h
+        session.add(HistoryEvent(instance_id="b2", at=MONDAY + 9 * HOUR, kind="activity_completed",
+                                 activity_id="tiep_nhan", task_id="task-b2"))
+    with db.transaction(factory) as session:
+        births_only = diagram_data.durations(session, definition_id=DEFINITION)["tiep_nhan"]
+        newest_three = diagram_data.durations(session, definition_id=DEFINITION, sample=3)["tiep_nhan"]
+        copies = diagram_data.durations(session, process_key=copy)["tiep_nhan"]
+        assert diagram_data.durations(session, definition_id="dang_ky_khai_sinh:9") == {}
+    assert (births_only.count, births_only.median_seconds, births_only.p90_seconds) == (3, 3600, 10800)
+    # the newest three completions of births, past c3's: b2's second report (9 h after its start), b4's (left out)
+    # and b3's (1 h)
+    assert (newest_three.count, newest_three.median_seconds, newest_three.p90_seconds) == (2, 18000, 32400)
+    assert (copies.count, copies.median_seconds, copies.p90_seconds) == (3, 72000, 108000)

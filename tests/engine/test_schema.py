@@ -39,3 +39,19 @@ def test_the_applicant_migration_fills_in_open_dossiers(engine, factory):
     assert schema.upgrade(engine) == schema.head_revision()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT applicant_name FROM dossier")).scalars().all() == [BIRTH["applicant_name"]]
+
+
+def test_the_heatmap_indexes_come_and_go_with_migration_0021(engine):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    def names():
+        return {i["name"] for i in inspect(engine).get_indexes("history_event")}
+    assert {"ix_history_event_completed", "ix_history_event_started"} <= names()
+    config = schema.alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0020")
+    assert not {"ix_history_event_completed", "ix_history_event_started"} & names()
+    assert schema.upgrade(engine) == schema.head_revision()
+    assert {"ix_history_event_completed", "ix_history_event_started"} <= names()

@@ -45,6 +45,6 @@ def page(template: str, status: int = 200, **context):
 
 def init_app(app: Flask) -> None:
     """Register the console's pages."""
-    from webapp.console import (change_pages, dashboard_pages, definition_pages, diagram_pages, home,  # noqa: F401
-                                instance_pages)  # (add the routes)
+    from webapp.console import (change_pages, comparison_pages, dashboard_pages, definition_pages,  # noqa: F401
+                                diagram_pages, home, instance_pages)  # (add the routes)
     app.register_blueprint(blueprint)

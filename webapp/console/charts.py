@@ -30,10 +30,12 @@ def _frame(ident: str, width: int, height: int, title: str, description: str, bo
         + "".join(body) + "</svg>")
 
 
-def points_bars(rows: list[tuple[str, str, float, float]], ident: str = "bieu-do-diem") -> Markup:
-    """A bar per indicator: the points earned (blue) over the maximum (grey); ``rows`` are (code, name, points,
-    maximum)."""
-    label_w, bar_w, row_h, top = 60, 460, 30, 8
+def points_bars(rows: list[tuple[str, str, float, float]], ident: str = "bieu-do-diem",
+                title: str = "Điểm từng chỉ số so với điểm tối đa",
+                empty: str = "Không có chỉ số nào có điểm trong kỳ này", label_w: int = 60) -> Markup:
+    """A bar per indicator (or per agency): the points earned (blue) over the maximum (grey); ``rows`` are (code,
+    name, points, maximum), ``label_w`` the room for the codes on the left."""
+    bar_w, row_h, top = 460, 30, 8
     width, height = label_w + bar_w + 110, top + row_h * max(len(rows), 1) + 8
     widest = max((m for _, _, _, m in rows), default=1) or 1
     body = []
@@ -46,8 +48,8 @@ def points_bars(rows: list[tuple[str, str, float, float]], ident: str = "bieu-do
                     f'<text x="{label_w + full + 8:.1f}" y="{y + 18}" {FONT} fill="{DARK}">'
                     f'{number(earned)}/{number(maximum)}</text>')
     words = "; ".join(f"{code} {name}: {number(earned)} trên {number(maximum)} điểm" for code, name, earned, maximum
-                      in rows) or "Không có chỉ số nào có điểm trong kỳ này"
-    return _frame(ident, width, height, "Điểm từng chỉ số so với điểm tối đa", words + ".", body)
+                      in rows) or empty
+    return _frame(ident, width, height, title, words + ".", body)
 
 
 def trend_line(months: list[tuple[str, float | None]], ident: str = "bieu-do-xu-huong") -> Markup:

@@ -12,7 +12,8 @@ import datetime as dt
 from flask import Response, g, request
 
 from engine import agencies as agency_admin
-from engine import catalogue, indicator_export, indicator_periods, indicator_queries, indicator_ratings, indicators766
+from engine import catalogue, indicator_comparison, indicator_export, indicator_periods, indicator_queries
+from engine import indicator_ratings, indicators766
 from engine.dossiers import STATUSES
 from engine.errors import BadInput
 from engine.indicator_periods import Period
@@ -72,17 +73,28 @@ def _choice(args, now: dt.datetime) -> tuple[Period | None, str, dict[str, str]]
     return period, agency, errors
 
 
+def _with_children(agency: str) -> bool:
+    """Whether the chosen agency's child agencies count with it (``truc_thuoc=1``, for a province manager)."""
+    return bool(agency) and _allowed() is None and request.args.get("truc_thuoc") == "1"
+
+
 def _scope(db, agency: str) -> indicator_queries.Scope:
-    allowed = _allowed()
-    return indicators766.scope_for(db, _config(), (agency,) if agency else allowed)
+    if _with_children(agency):
+        chosen = indicator_comparison.with_children(db, agency)
+    else:
+        chosen = (agency,) if agency else _allowed()
+    return indicators766.scope_for(db, _config(), chosen)
 
 
 def _link_args(period: Period, agency: str) -> dict[str, str]:
-    return {"ky": period.key, **({"co_quan": agency} if agency else {})}
+    return {"ky": period.key, **({"co_quan": agency} if agency else {}),
+            **({"truc_thuoc": "1"} if _with_children(agency) else {})}
 
 
 def _agency_label(names: dict[str, str], agency: str) -> str:
-    return f"{names.get(agency, agency)} ({agency})" if agency else "Tất cả cơ quan"
+    if not agency:
+        return "Tất cả cơ quan"
+    return f"{names.get(agency, agency)} ({agency})" + (" và các đơn vị trực thuộc" if _with_children(agency) else "")
 
 
 def _form_context(db, period: Period | None, agency: str, now: dt.datetime) -> dict:
@@ -91,6 +103,7 @@ def _form_context(db, period: Period | None, agency: str, now: dt.datetime) -> d
     return {"agencies": names, "agency": agency, "all_agencies": allowed is None, "period": period,
             "choices": indicator_periods.choices(now), "agency_label": _agency_label(names, agency),
             "args": _link_args(period, agency) if period else {}, "figures": indicator_export.FIGURES,
+            "with_children": _with_children(agency),
             "number": charts.number, "percent": charts.percent}
 
 
@@ -109,7 +122,8 @@ def _streamed(factory, write):
 
 
 def _file_name(kind: str, period: Period, agency: str) -> str:
-    return f"{kind}_{agency or 'tat-ca'}_{period.key.replace('..', '_')}"
+    suffix = "-truc-thuoc" if _with_children(agency) else ""
+    return f"{kind}_{agency or 'tat-ca'}{suffix}_{period.key.replace('..', '_')}"
 
 
 def _short(month: Period) -> str:

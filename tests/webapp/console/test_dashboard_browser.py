@@ -7,6 +7,7 @@ import pytest
 
 from engine import accounts, db
 from tests.conftest import axe_checked
+from tests.engine.test_indicator_comparison import tree  # noqa: F401  (the fixture)
 from tests.engine.test_indicators766 import A, NOW, may  # noqa: F401  (the fixture)
 from webapp.console import dashboard_pages
 
@@ -43,4 +44,30 @@ def test_a_manager_opens_the_dashboard_and_drills_down(browser, live_server, fac
     page.get_by_role("link", name="Đánh giá của người dân theo cán bộ").click()
     assert page.get_by_role("rowheader", name="can-bo-1").count() == 1
     axe_checked(page, "dashboard-766", "4-ratings")
+    context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_manager_compares_the_agencies(browser, live_server, factory, may, tree, monkeypatch):  # noqa: F811
+    """From the dashboard to the comparison of agencies, sorted by indicator 2.1, then to a parent's dossiers."""
+    monkeypatch.setattr(dashboard_pages, "_now", lambda: NOW)
+    with db.transaction(factory) as session:
+        accounts.add(session, "quan-ly-1", "mat-khau-dai", groups=["manager"])
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/can-bo/")
+    page.get_by_label("Tên đăng nhập").fill("quan-ly-1")
+    page.get_by_label("Mật khẩu").fill("mat-khau-dai")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.goto(f"{live_server.url}/dieu-hanh/chi-so-766?ky=2026-05")
+    page.get_by_role("link", name="So sánh các cơ quan").click()
+    assert "Chỉ số từng cơ quan, Tháng 5/2026" in page.content()
+    assert page.locator("svg#bieu-do-so-sanh, svg[aria-labelledby^=bieu-do-so-sanh]").count() == 1
+    axe_checked(page, "dashboard-766", "5-comparison")
+    page.get_by_role("link", name="2.1. Tỷ lệ hồ sơ giải quyết trước hạn, đúng hạn").click()
+    assert page.locator("th[aria-sort=descending]").inner_text().startswith("2.1.")
+    page.get_by_role("link", name=f"6 hồ sơ: Đã giải quyết trước hạn, đúng hạn, Ủy ban nhân dân huyện Đông ({A})"
+                     ).first.click()
+    assert "và các đơn vị trực thuộc" in page.content() and page.get_by_role("rowheader", name="C1").count() == 1
+    axe_checked(page, "dashboard-766", "6-comparison-drill-down")
     context.close()

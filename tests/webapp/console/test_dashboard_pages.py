@@ -119,3 +119,81 @@ def test_ratings_per_officer(app, people):
 def test_a_period_still_to_come_shows_nothing_yet(app, people):
     html = client_of(app, "quan-ly-tinh").get(f"/dieu-hanh/chi-so-766?ky=2027-01&co_quan={A}").get_data(as_text=True)
     assert "Tháng 1/2027" in html and "— / 20 (không có hồ sơ)" in html and "Tỷ lệ hồ sơ giải quyết đúng hạn" not in html
+
+
+# the comparison of agencies (/dieu-hanh/chi-so-766/so-sanh), on the tree of agencies of test_indicator_comparison
+from tests.engine.test_indicator_comparison import C, D, tree  # noqa: E402, F401  (the fixture)
+
+COMPARE = "/dieu-hanh/chi-so-766/so-sanh"
+
+
+def row_order(html, codes):
+    """The codes in the order their rows come in the comparison table."""
+    table = html[html.index('id="bang-so-sanh"'):html.index("</tbody>")]
+    return sorted(codes, key=lambda code: table.index(f"({code})"))
+
+
+def test_the_comparison_of_agencies(app, people, tree):  # noqa: F811
+    client = client_of(app, "quan-ly-tinh")
+    html = client.get(f"{COMPARE}?ky=2026-05").get_data(as_text=True)
+    assert "So sánh các cơ quan theo chỉ số 766" in html and "Chỉ số từng cơ quan, Tháng 5/2026" in html
+    assert "64,3%" in html  # A with B and C: 2.1 = (7 + 1 + 1) / (11 + 1 + 2)
+    assert "63,6%" in html and "50%" in html  # A's own dossiers; C: 1 of 2
+    assert "gồm các đơn vị trực thuộc" in html and "riêng cơ quan, không gồm đơn vị trực thuộc" in html
+    assert "Không rõ cơ quan" in html and "Tất cả cơ quan" in html  # the dossier without an agency; the total
+    # each figure links to its dossiers: the parent's with its children, an agency's alone
+    assert f"so_lieu=finished_on_time&amp;ky=2026-05&amp;co_quan={A}&amp;truc_thuoc=1" in html
+    assert f"so_lieu=processed&amp;ky=2026-05&amp;co_quan={C}\"" in html
+    assert 'id="bieu-do-so-sanh-tieu-de"' in html and "Tổng điểm các chỉ số tính được của từng cơ quan" in html
+    assert f"{C} Xã Nam: 27,8 trên 42 điểm" in html  # the chart's words: C's total
+    # by total, highest first, by default: B (42/42) before C; children stay under their parent
+    assert 'aria-sort="descending"' in html and row_order(html, [A, B, C, D]) == [A, B, C, D]
+
+
+def test_the_comparison_sorts_by_any_column(app, people, tree):  # noqa: F811
+    client = client_of(app, "quan-ly-tinh")
+    up = client.get(f"{COMPARE}?ky=2026-05&sap_xep=2.1&chieu=tang").get_data(as_text=True)
+    assert row_order(up, [A, B, C, D]) == [A, C, B, D]
+    assert 'aria-sort="ascending"' in up
+    assert "sap_xep=2.1&amp;chieu=giam" in up  # the current column's link turns the order round
+    by_name = client.get(f"{COMPARE}?ky=2026-05&sap_xep=ten").get_data(as_text=True)
+    assert row_order(by_name, [A, B, C, D]) == [A, B, C, D] and 'aria-sort="ascending"' in by_name
+    unknown = client.get(f"{COMPARE}?ky=2026-05&sap_xep=khong-co")
+    assert unknown.status_code == 200  # an unknown column sorts by the total
+    assert 'name="sap_xep" value="2.1"' in up  # the period form keeps the order
+
+
+def test_a_parents_figure_leads_to_its_dossiers_and_its_childrens(app, people, tree):  # noqa: F811
+    client = client_of(app, "quan-ly-tinh")
+    listed = client.get(f"/dieu-hanh/chi-so-766/ho-so?so_lieu=finished_on_time&ky=2026-05&co_quan={A}&truc_thuoc=1")
+    html = listed.get_data(as_text=True)
+    assert "và các đơn vị trực thuộc" in html and "6 hồ sơ" in html  # A's 4, B1, C1
+    assert ">B1<" in html and ">C1<" in html and ">C2<" not in html
+    board = client.get(f"/dieu-hanh/chi-so-766?ky=2026-05&co_quan={A}&truc_thuoc=1").get_data(as_text=True)
+    assert "64,3%" in board and 'id="truc_thuoc" name="truc_thuoc" value="1" checked' in board
+
+
+def test_the_comparison_as_csv(app, people, tree):  # noqa: F811
+    reply = client_of(app, "quan-ly-tinh").get(f"{COMPARE}.csv?ky=2026-05&sap_xep=ten&chieu=tang")
+    assert reply.status_code == 200 and reply.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert "so-sanh-chi-so-766_2026-05.csv" in reply.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(reply.get_data().decode("utf-8")[1:])))
+    assert [r[1] for r in rows[1:]] == [A, A, B, C, D, "", ""]  # the order shown, then the total
+    assert rows[1][5:8] == ["9", "14", "64.29"] and rows[-1][4] == "tổng"
+
+
+def test_a_manager_of_one_agency_compares_only_it(app, people, tree):  # noqa: F811
+    client = client_of(app, "quan-ly-b")
+    html = client.get(f"{COMPARE}?ky=2026-05").get_data(as_text=True)
+    assert row_order(html, [B]) == [B] and f"({A})" not in html and "Tất cả cơ quan" not in html
+    board = client.get(f"/dieu-hanh/chi-so-766?ky=2026-05&co_quan={A}&truc_thuoc=1").get_data(as_text=True)
+    assert "trực thuộc" not in board.split('id="tong-quan"')[1][:300]  # not offered, not applied
+
+
+def test_only_managers_compare_and_a_wrong_period_is_refused(app, people, tree):  # noqa: F811
+    assert client_of(app, "phan-tich-1").get(f"{COMPARE}?ky=2026-05").status_code == 403
+    assert client_of(app, "phan-tich-1").get(f"{COMPARE}.csv?ky=2026-05").status_code == 403
+    wrong = client_of(app, "quan-ly-tinh").get(f"{COMPARE}?ky=2026-13")
+    assert wrong.status_code == 400 and "không phải một kỳ báo cáo" in wrong.get_data(as_text=True)
+    board = client_of(app, "quan-ly-tinh").get("/dieu-hanh/chi-so-766?ky=2026-05").get_data(as_text=True)
+    assert "/dieu-hanh/chi-so-766/so-sanh?ky=2026-05" in board
