@@ -99,3 +99,24 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def measure_pages(client, urls: dict[str, str], requests_n: int, check=None) -> dict:
+    """p50/p95 in milliseconds of each page of ``urls`` (name -> path) over ``requests_n`` requests of a Flask
+    test client, after a few to warm up; every reply must be 200, and ``check(name, body)`` may look further."""
+    out = {}
+    for name, url in urls.items():
+        for _ in range(min(3, requests_n)):
+            client.get(url).close()
+        timings = []
+        for _ in range(requests_n):
+            started = time.perf_counter()
+            reply = client.get(url)
+            body = reply.get_data(as_text=True)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert reply.status_code == 200, (name, url, reply.status_code)
+            if check is not None:
+                check(name, body)
+            reply.close()
+        out[name] = {"p50_ms": round(percentile(timings, 50), 2), "p95_ms": round(percentile(timings, 95), 2)}
+    return out

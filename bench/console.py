@@ -27,7 +27,7 @@ import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, PgSchema, migrate_and_deploy, percentile  # noqa: E402
+from bench.common import ROOT, PgSchema, measure_pages, migrate_and_deploy  # noqa: E402
 
 HEAT, BACKLOG = "birth-registration", "criminal-record"
 # the birth registration's steps a finished dossier goes through: id, type, typical seconds there, an officer's step
@@ -218,23 +218,13 @@ def pages(definition: str) -> dict[str, str]:
             "metrics": "/metrics"}
 
 
+def _metrics_read(name: str, body: str) -> None:
+    assert name != "metrics" or "motcua_metrics_database_ok 1.0" in body, "metrics could not be read"
+
+
 def measure(client, urls: dict[str, str], requests_n: int) -> dict:
     """p50/p95 in milliseconds of each page over ``requests_n`` requests (after a few to warm up)."""
-    out = {}
-    for name, url in urls.items():
-        for _ in range(min(3, requests_n)):
-            client.get(url).close()
-        timings = []
-        for _ in range(requests_n):
-            started = time.perf_counter()
-            reply = client.get(url)
-            body = reply.get_data(as_text=True)
-            timings.append((time.perf_counter() - started) * 1000)
-            assert reply.status_code == 200, (name, url, reply.status_code)
-            assert name != "metrics" or "motcua_metrics_database_ok 1.0" in body, "metrics could not be read"
-            reply.close()
-        out[name] = {"p50_ms": round(percentile(timings, 50), 2), "p95_ms": round(percentile(timings, 95), 2)}
-    return out
+    return measure_pages(client, urls, requests_n, _metrics_read)
 
 
 def sizes(url: str) -> dict[str, int]:

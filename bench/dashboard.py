@@ -26,7 +26,7 @@ import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, PgSchema, migrate_and_deploy, percentile  # noqa: E402
+from bench.common import ROOT, PgSchema, measure_pages, migrate_and_deploy  # noqa: E402
 
 FOLDERS = ("birth-registration", "certified-copy", "household-business", "criminal-record", "construction-permit")
 DAYS = (2, 2, 5, 14, 21)  # calendar days to the appointment, per procedure (their deadlines, roughly)
@@ -266,20 +266,7 @@ def choices(now: dt.datetime) -> dict[str, str]:
 
 def measure(client, urls: dict[str, str], requests_n: int) -> dict:
     """p50/p95 in milliseconds of each choice over ``requests_n`` requests (after a few to warm up)."""
-    out = {}
-    for name, url in urls.items():
-        for _ in range(min(3, requests_n)):
-            client.get(url).close()
-        timings = []
-        for _ in range(requests_n):
-            started = time.perf_counter()
-            reply = client.get(url)
-            reply.get_data()
-            timings.append((time.perf_counter() - started) * 1000)
-            assert reply.status_code == 200, (name, url, reply.status_code)
-            reply.close()
-        out[name] = {"p50_ms": round(percentile(timings, 50), 2), "p95_ms": round(percentile(timings, 95), 2)}
-    return out
+    return measure_pages(client, urls, requests_n)
 
 
 def main() -> None:

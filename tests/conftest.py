@@ -102,6 +102,17 @@ def axe_checked(page, folder: str, step: str) -> None:
     assert violations == [], f"{step}: {json.dumps(violations, ensure_ascii=False)}"
 
 
+def sign_in_officer(browser, url: str, name: str, password: str):
+    """A new desktop-sized browser context signed in to the officers' pages as ``name``; (context, page)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{url}/can-bo/")
+    page.get_by_label("Tên đăng nhập").fill(name)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()
+    return context, page
+
+
 @pytest.fixture(scope="module")
 def browser():
     """A headless Chromium driven by Playwright (Debian's Chromium; Playwright downloads nothing). Module-scoped:

@@ -9,7 +9,7 @@ import pytest
 from engine import accounts, db, instances, queries
 from engine.runtime import Actor
 from tests.bpmn_builder import end, linear, process, script, start, user_task
-from tests.conftest import axe_checked, deploy_files
+from tests.conftest import axe_checked, deploy_files, sign_in_officer
 
 V1 = process(linear(start(), script("chia", "ket_qua = 10 / so_chia"), user_task("xem", "staff"), end()),
              process_id="chia_so")
@@ -39,12 +39,7 @@ def running(factory):
 def test_an_analyst_fixes_a_deployment_retries_an_incident_and_migrates_instances(browser, live_server, factory,
                                                                                 running):
     failing, waiting = running
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/can-bo/")
-    page.get_by_label("Tên đăng nhập").fill("phan-tich-1")
-    page.get_by_label("Mật khẩu").fill("mat-khau-dai")
-    page.get_by_role("button", name="Đăng nhập").click()
+    context, page = sign_in_officer(browser, live_server.url, "phan-tich-1", "mat-khau-dai")
 
     page.goto(f"{live_server.url}/dieu-hanh/quy-trinh")
     page.set_input_files("#tep", files=[{"name": "chia.bpmn", "mimeType": "application/xml", "buffer": BROKEN}])

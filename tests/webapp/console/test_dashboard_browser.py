@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine import accounts, db
-from tests.conftest import axe_checked
+from tests.conftest import axe_checked, sign_in_officer
 from tests.engine.test_indicator_comparison import tree  # noqa: F401  (the fixture)
 from tests.engine.test_indicators766 import A, NOW, may  # noqa: F401  (the fixture)
 from webapp.console import dashboard_pages
@@ -18,12 +18,7 @@ def test_a_manager_opens_the_dashboard_and_drills_down(browser, live_server, fac
     monkeypatch.setattr(dashboard_pages, "PAGE", 1)
     with db.transaction(factory) as session:
         accounts.add(session, "quan-ly-1", "mat-khau-dai", groups=["manager"])
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/can-bo/")
-    page.get_by_label("Tên đăng nhập").fill("quan-ly-1")
-    page.get_by_label("Mật khẩu").fill("mat-khau-dai")
-    page.get_by_role("button", name="Đăng nhập").click()
+    context, page = sign_in_officer(browser, live_server.url, "quan-ly-1", "mat-khau-dai")
     page.get_by_role("link", name="Điều hành").first.click()
     page.get_by_role("link", name="Chỉ số Quyết định 766").click()
     assert "Tháng 6/2026" in page.content()  # the current month first
@@ -53,12 +48,7 @@ def test_a_manager_compares_the_agencies(browser, live_server, factory, may, tre
     monkeypatch.setattr(dashboard_pages, "_now", lambda: NOW)
     with db.transaction(factory) as session:
         accounts.add(session, "quan-ly-1", "mat-khau-dai", groups=["manager"])
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/can-bo/")
-    page.get_by_label("Tên đăng nhập").fill("quan-ly-1")
-    page.get_by_label("Mật khẩu").fill("mat-khau-dai")
-    page.get_by_role("button", name="Đăng nhập").click()
+    context, page = sign_in_officer(browser, live_server.url, "quan-ly-1", "mat-khau-dai")
     page.goto(f"{live_server.url}/dieu-hanh/chi-so-766?ky=2026-05")
     page.get_by_role("link", name="So sánh các cơ quan").click()
     assert "Chỉ số từng cơ quan, Tháng 5/2026" in page.content()

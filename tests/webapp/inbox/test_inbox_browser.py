@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import axe_checked
+from tests.conftest import axe_checked, sign_in_officer
 from tests.webapp.inbox.test_inbox_pages import desk  # noqa: F401  (the fixture)
 
 
@@ -17,12 +17,7 @@ def checked(page, step: str) -> None:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_officer_requests_a_supplement_in_the_browser(browser, live_server, desk):  # noqa: F811
     birth, record = desk
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/can-bo/")
-    page.get_by_label("Tên đăng nhập").fill("can-bo-1")
-    page.get_by_label("Mật khẩu").fill("mat-khau-1")
-    page.get_by_role("button", name="Đăng nhập").click()
+    context, page = sign_in_officer(browser, live_server.url, "can-bo-1", "mat-khau-1")
     assert birth in page.content() and record not in page.content()
     checked(page, "1-inbox")
     page.select_option("#nguoi_xu_ly", "nobody")

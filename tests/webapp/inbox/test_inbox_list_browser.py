@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import inbox
-from tests.conftest import axe_checked
+from tests.conftest import axe_checked, sign_in_officer
 from tests.webapp.inbox.test_inbox_list import desk  # noqa: F401  (the fixture)
 
 
@@ -13,12 +13,7 @@ from tests.webapp.inbox.test_inbox_list import desk  # noqa: F401  (the fixture)
 def test_an_officer_filters_pages_and_saves_a_filter_in_the_browser(browser, live_server, desk,  # noqa: F811
                                                                     monkeypatch):
     monkeypatch.setattr(inbox, "PAGE", 2)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/can-bo/")
-    page.get_by_label("Tên đăng nhập").fill("can-bo-1")
-    page.get_by_label("Mật khẩu").fill("mat-khau-1")
-    page.get_by_role("button", name="Đăng nhập").click()
+    context, page = sign_in_officer(browser, live_server.url, "can-bo-1", "mat-khau-1")
     assert "4 việc" in page.content() and desk[0] in page.content() and desk[2] not in page.content()
     page.get_by_role("link", name="Trang sau").click()
     assert desk[2] in page.content() and "trang 2" in page.content()

@@ -2,7 +2,6 @@
 completing with checks, and two officers on one task — one succeeds, the other reads a clear message."""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from engine import accounts, db, deployment, dossier_codes, instances, queries
 from engine.runtime import Actor, now
-from tests.conftest import FORMS, PROCESSES, axe_checked
+from tests.conftest import FORMS, PROCESSES, axe_checked, sign_in_officer
 from tests.engine.test_inbox import BIRTH
 from tests.workers.notify_support import smtp_server  # noqa: F401  (the fixture)
 from workers import document, notify, population_lookup
@@ -43,16 +43,6 @@ def run_workers(factory, settings) -> None:
         if not outcomes:
             return
     raise AssertionError("the workers never ran out of tasks")
-
-
-def sign_in_officer(browser, url, name, password):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN", bypass_csp=True)
-    page = context.new_page()
-    page.goto(f"{url}/can-bo/")
-    page.get_by_label("Tên đăng nhập").fill(name)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name="Đăng nhập").click()
-    return context, page
 
 
 def open_dossier(page, url, code):
