@@ -39,7 +39,8 @@ def test_heartbeats_keep_a_long_handler_s_lock(factory, operator):
         release.wait(20)
         return {"done": True}
 
-    runner = Runner(DatabaseClient(factory), {"count": slow}, "slow-worker", concurrency=1, lock_ms=1000)
+    # a 3 s lock is extended every second: two beats of slack on a busy machine
+    runner = Runner(DatabaseClient(factory), {"count": slow}, "slow-worker", concurrency=1, lock_ms=3000)
     thread = threading.Thread(target=runner.run)
     thread.start()
     try:
