@@ -76,7 +76,7 @@ def story(session: Session, code: str, owner_id: str) -> dict[str, Any]:
     out["result"] = _result_file(session, row, variables) if d.status == 10 else None
     receipt = variables.get("receipt_document")
     out["receipt"] = receipt.get("path") if isinstance(receipt, dict) and d.status not in (1, 3) else None
-    out["documents"] = issued_documents(variables)
+    out["documents"] = issued_documents({"dossier_documents": all_documents(session, d, variables)})
     return out
 
 
@@ -88,6 +88,31 @@ def issued_documents(variables: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"kind": doc["kind"], "title": doc.get("title") or doc["kind"], "path": doc["path"]}
             for doc in variables.get("dossier_documents") or []
             if isinstance(doc, dict) and doc.get("kind") in CITIZEN_DOCUMENTS and doc.get("path")]
+
+
+def linked_documents(session: Session, d: Dossier) -> list[Any]:
+    """The ``dossier_documents`` that the built-in apology process issued for the dossier (its Form 04): that
+    process runs under the dossier's code as business key and names the dossier's instance in
+    ``dossier_instance_id``; both must match."""
+    if not d.code:
+        return []
+    rows = session.scalars(select(ProcessInstance.variables).where(
+        ProcessInstance.business_key == d.code, ProcessInstance.process_key == dossiers.APOLOGY_PROCESS,
+        ProcessInstance.id != d.instance_id).order_by(ProcessInstance.started_at))
+    found: list[Any] = []
+    for text in rows:
+        variables = json.loads(text) if text else {}
+        issued = variables.get("dossier_documents")
+        if variables.get("dossier_instance_id") == d.instance_id and isinstance(issued, list):
+            found.extend(issued)
+    return found
+
+
+def all_documents(session: Session, d: Dossier | None, variables: dict[str, Any]) -> list[Any]:
+    """The documents issued for a dossier: its own instance's ``dossier_documents`` (``variables``), then the
+    linked ones (:func:`linked_documents`)."""
+    own = variables.get("dossier_documents")
+    return [*(own if isinstance(own, list) else []), *(linked_documents(session, d) if d is not None else [])]
 
 
 def _result_file(session: Session, row: ProcessInstance | None, variables: dict[str, Any]) -> str | None:

@@ -27,6 +27,8 @@ STATUSES = {1: "Mới đăng ký", 2: "Được tiếp nhận", 3: "Không đư�
             5: "Yêu cầu bổ sung giấy tờ", 6: "Yêu cầu thực hiện nghĩa vụ tài chính", 7: "Công dân yêu cầu rút hồ sơ",
             8: "Dừng xử lý", 9: "Đã xử lý xong", 10: "Đã trả kết quả"}
 DUE_SOON = "dossier_due_soon"
+# started by the scheduler for a dossier whose own process does not catch DUE_SOON (processes/dossier-apology)
+APOLOGY_PROCESS = "dossier_apology"
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 # Decision 766: processing ends (NgayKetThucXuLy) at the first of these; 6 asks the citizen to pay a fee
 END_STATUSES = frozenset({3, 7, 8, 9, 10})
@@ -141,12 +143,13 @@ def _resolve(dossier: Dossier, at: dt.datetime) -> None:
         dossier.resolved_days = (at - dossier.received_at).total_seconds() / 86400
 
 
-def extend(session: Session, instance_id: str, new_due: Any) -> None:
+def extend(session: Session, instance_id: str, new_due: Any) -> dt.datetime | None:
     """Record the new appointment an apology letter (Form 04) gives — once; a date means the close of that day.
-    The due moment itself stays: the dossier is still counted late against it."""
+    The due moment itself stays: the dossier is still counted late against it. Returns the new appointment, or
+    None when nothing changed (no such dossier, already extended, no date)."""
     dossier = session.get(Dossier, instance_id)
     if dossier is None or dossier.extended_due_at is not None or not new_due:
-        return
+        return None
     try:
         moment = dt.datetime.fromisoformat(str(new_due))
     except ValueError:
@@ -155,6 +158,19 @@ def extend(session: Session, instance_id: str, new_due: Any) -> None:
         close = max(end for _, end in calendar_functions.calendar().office_hours)
         moment = dt.datetime.combine(moment.date(), close, VIETNAM)
     dossier.extended_due_at = moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)
+    return dossier.extended_due_at
+
+
+def extend_named(session: Session, instance_id: Any, new_due: Any) -> dt.datetime | None:
+    """:func:`extend` the dossier of another instance — the one a process without a dossier of its own (the
+    built-in apology process) names in ``dossier_instance_id`` — if it exists and is still running. Its row is
+    locked first: that instance's own commands may be changing it at the same time."""
+    if not isinstance(instance_id, str) or not instance_id:
+        return None
+    dossier = session.get(Dossier, instance_id, with_for_update=True)
+    if dossier is None or dossier.finished_at is not None:
+        return None
+    return extend(session, instance_id, new_due)
 
 
 def deliver(session: Session, instance_id: str, at: dt.datetime) -> None:

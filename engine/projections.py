@@ -138,6 +138,8 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
             if loaded.status_reached and dossiers.set_status(session, row.id, *loaded.status_reached):
                 events.append(status_event(*loaded.status_reached))
                 dossier_notices.record(session, row.id, row.business_key, *loaded.status_reached)
+    elif loaded.parsed.extensions:
+        events.extend(_extend_named_dossier(session, loaded, activity_events, actor))
     if loaded.errors:
         events.extend(_open_incidents(session, loaded, at))
     rows.write(session)
@@ -253,19 +255,22 @@ def _insert_user_task(session: Session, loaded, task, at: dt.datetime, rows: _Ne
         form_key=spec.form_key, assignee=spec.assignee, candidate_groups=",".join(spec.candidate_groups),
         candidate_users=",".join(spec.candidate_users),
         priority=int(priority) if priority and str(priority).lstrip("-").isdigit() else DEFAULT_PRIORITY,
-        due_at=due, created_at=at, suspended=row.status == "suspended", agency=_dossier_agency(session, loaded))
+        due_at=due, created_at=at, suspended=row.status == "suspended", agency=_dossier_agency(session, loaded, task))
     for group in dict.fromkeys(spec.candidate_groups):
         rows.add(UserTaskCandidate, task_id=tid, kind="group", value=group)
     for user in dict.fromkeys(spec.candidate_users):
         rows.add(UserTaskCandidate, task_id=tid, kind="user", value=user)
 
 
-def _dossier_agency(session: Session, loaded) -> str | None:
+def _dossier_agency(session: Session, loaded, task) -> str | None:
     """The agency whose inbox a new task goes to: its dossier's. A new instance's dossier, received after this,
-    will be its procedure's agency; an instance without a deadline has no dossier."""
+    will be its procedure's agency. An instance without a deadline has no dossier; one working for another's
+    dossier (the built-in apology process) names it in ``dossier_instance_id`` and sends its tasks there."""
     procedure = loaded.parsed.procedure or {}
     if not procedure.get("deadline"):
-        return None
+        named = task.data.get("dossier_instance_id")
+        dossier = session.get(Dossier, named) if isinstance(named, str) and named else None
+        return dossier.agency if dossier is not None else None
     if loaded.is_new:
         return procedure.get("agency")
     dossier = session.get(Dossier, loaded.row.id)  # in the session already: runtime.load reads it with the lock
@@ -349,6 +354,29 @@ def _move_dossier_clock(session: Session, loaded, activity_events: list[dict[str
             dossiers.resume(session, loaded.row.id, moment)
     if loaded.row.status in ("completed", "terminated"):
         dossiers.finish(session, loaded.row.id, at)
+
+
+def _extend_named_dossier(session: Session, loaded, activity_events: list[dict[str, Any]],
+                          actor) -> list[dict[str, Any]]:
+    """In a process without a dossier of its own (the built-in apology process), a completed ``dossier_clock =
+    extend`` element gives its ``new_due_date`` to the dossier its ``dossier_instance_id`` names, if that one
+    exists and runs. The change goes into the history of that dossier's instance, and of this one (returned)."""
+    events = []
+    for event in activity_events:
+        task = event["task"]
+        if event["kind"] != "activity_completed" or element_id(task) not in loaded.parsed.extensions:
+            continue
+        target = task.data.get("dossier_instance_id")
+        moment = dossiers.extend_named(session, target, task.data.get("new_due_date"))
+        if moment is None:
+            continue
+        at = _stamp(task.last_state_change)
+        session.add(HistoryEvent(instance_id=target, at=at, kind="dossier_extended", user_id=actor.user_id,
+                                 details=json.dumps({"extendedDueAt": moment.isoformat(), "byInstanceId": loaded.row.id,
+                                                     "byProcess": loaded.row.process_key}, ensure_ascii=False)))
+        events.append({"kind": "dossier_extended", "task": task, "user_id": None,
+                       "details": {"extendedDueAt": moment.isoformat(), "dossierInstanceId": target}})
+    return events
 
 
 def write_events(session: Session, loaded, events: list[dict[str, Any]], actor) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import comments, queries, tracking_card
-from engine.citizen_dossiers import payments_of
+from engine.citizen_dossiers import all_documents, payments_of
 from engine.models import Account, Dossier, ExternalTask, HistoryEvent, UserTask
 from engine.office_models import Agency
 from engine.specs import SPECS
@@ -54,11 +54,11 @@ def _uploads(forms: list[dict], variables: dict[str, Any]) -> list[dict[str, Any
     return out
 
 
-def _documents(forms: list[dict], variables: dict[str, Any]) -> list[dict[str, Any]]:
+def _documents(forms: list[dict], variables: dict[str, Any], issued: list[Any]) -> list[dict[str, Any]]:
     """The files of the dossier: what the citizen uploaded (with the application and with a supplement) and what
-    the procedure issued (``dossier_documents``)."""
+    was issued for it (``issued``: :func:`engine.citizen_dossiers.all_documents`)."""
     out = [{**u, "filename": Path(u["path"]).name, "source": "citizen"} for u in _uploads(forms, variables)]
-    for doc in variables.get("dossier_documents") or []:
+    for doc in issued:
         if isinstance(doc, dict) and doc.get("path"):
             out.append({"key": doc.get("kind") or doc.get("filename"), "title": doc.get("title") or doc.get("filename"),
                         "filename": doc.get("filename") or Path(doc["path"]).name, "path": doc["path"],
@@ -95,7 +95,8 @@ def view(session: Session, task: UserTask, viewer: str | None = None) -> dict[st
             "history": [h for h in detail["history"] if h["kind"] in _STORY],
             "trackingCard": tracking_card.tracking_card(session, task.instance_id),
             "comments": comments.listing(session, task.instance_id),
-            "documents": _documents(_forms(session, detail["definitionId"]), variables),
+            "documents": _documents(_forms(session, detail["definitionId"]), variables,
+                                    all_documents(session, dossier, variables)),
             "signatures": variables.get("signatures") or [],
             "payments": payments_of(session, dossier, variables) if dossier is not None else [],
             "registryProfile": variables.get("registry_profile"),
@@ -107,7 +108,9 @@ def view(session: Session, task: UserTask, viewer: str | None = None) -> dict[st
 def document_path(session: Session, task: UserTask, key: str) -> str | None:
     """The stored file of one of the task's dossier documents, by its key (form field or document kind)."""
     detail = queries.instance_detail(session, task.instance_id)
-    docs = _documents(_forms(session, detail["definitionId"]), detail.get("variables") or {})
+    variables = detail.get("variables") or {}
+    issued = all_documents(session, session.get(Dossier, task.instance_id), variables)
+    docs = _documents(_forms(session, detail["definitionId"]), variables, issued)
     return next((d["path"] for d in docs if d["key"] == key), None)
 
 

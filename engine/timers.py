@@ -76,13 +76,17 @@ def claim_due_soon(session: Session, now: dt.datetime, limit: int = 50) -> list[
             or calendar.working_time_between(now, d.due_at) <= dt.timedelta(hours=d.warn_hours)]
 
 
-APOLOGY_PROCESS = "dossier_apology"
+APOLOGY_PROCESS = dossiers.APOLOGY_PROCESS
+# what the built-in apology process takes over from the dossier's instance: who to remind, who applied and where
+# the citizen hears from us (the addresses the status mails use, engine.dossier_notices)
+CARRIED = ("procedure_name", "notify_to", "notify_to_name", "applicant_name", "applicant_email", "zalo_user_id")
 
 
 def warn(session: Session, dossier: Dossier, now: dt.datetime, actor) -> bool:
     """Mark the dossier warned and raise the apology: the instance's own event subprocess catches
     ``dossier_due_soon`` if it has one; otherwise the built-in ``dossier_apology`` process (if deployed) starts
-    for it — officers reminded through ``notify``, the leader asked to sign Form 04. True if something was raised."""
+    for it — officers reminded, the leader's Form 04 rendered and sent to the citizen, the dossier's appointment
+    moved (:func:`apology_variables`). True if something was raised."""
     dossier.warned_at = now
     variables = {"dossier_due_at": dossier.due_at.isoformat(), "dossier_overdue": dossier.due_at <= now}
     if messages.waiting_instances(session, dossiers.DUE_SOON, instance_id=dossier.instance_id):
@@ -91,13 +95,22 @@ def warn(session: Session, dossier: Dossier, now: dt.datetime, actor) -> bool:
     if session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.key == APOLOGY_PROCESS).limit(1)) is None:
         return False
     instance = session.get(ProcessInstance, dossier.instance_id)
-    known = json.loads(instance.variables) if instance is not None else {}
-    extra = {k: known[k] for k in ("procedure_name", "notify_to", "notify_to_name", "applicant_name") if k in known}
-    instances.start(session, actor, APOLOGY_PROCESS, {**extra, **variables, "dossier_code": dossier.code or "",
-                                                      "dossier_instance_id": dossier.instance_id,
-                                                      "procedure_name": extra.get("procedure_name") or
-                                                      (dossier.procedure_code or "")}, dossier.code)
+    known = json.loads(instance.variables) if instance is not None and instance.variables else {}
+    instances.start(session, actor, APOLOGY_PROCESS, {**apology_variables(dossier, known), **variables}, dossier.code)
     return True
+
+
+def apology_variables(dossier: Dossier, known: dict) -> dict:
+    """The variables the built-in apology process starts with: the dossier's code and instance (whose dossier the
+    leader's new date extends), what its instance knows of :data:`CARRIED` — else what the dossier row knows (the
+    applicant's and the procedure's names) —, and the receipt and current appointment that Form 04 prints."""
+    carried = {k: known[k] for k in CARRIED if known.get(k) not in (None, "")}
+    fallback = {"applicant_name": dossier.applicant_name,
+                "procedure_name": dossier.procedure_name or dossier.procedure_code or ""}
+    return {**{k: v for k, v in fallback.items() if v is not None}, **carried,
+            "dossier_code": dossier.code or "", "dossier_instance_id": dossier.instance_id,
+            "received_at": dossier.received_at.isoformat(),
+            "appointment_at": (dossier.extended_due_at or dossier.due_at).isoformat()}
 
 
 def warn_due_soon(factory: sessionmaker[Session], now: dt.datetime | None = None) -> list[str]:

@@ -218,7 +218,9 @@ def test_without_its_own_handler_a_late_dossier_starts_the_built_in_apology_proc
     seen = []
     runner.run_once(factory, "w", {"notify": lambda v: seen.append(v) or {"notify_sent": False}})
     (variables,) = seen
-    assert variables["notify_template"] == "officer_reminder" and "applicant_email" not in variables  # never the citizen
+    # the citizen's address comes along for the apology mail; the reminder is addressed to the officers only
+    assert variables["notify_template"] == "officer_reminder" and variables["notify_audience"] == "officers"
+    assert variables["applicant_email"] == "dan@example.vn" and variables["dossier_instance_id"] == iid
     with db.transaction(factory) as s:
         (task,) = queries.user_tasks(s, instance_id=apology["id"])
     assert task["candidateGroups"] == ["lanh-dao"] and task["formKey"] == "apology-letter"
