@@ -16,7 +16,7 @@ from engine.office_models import Agency
 from engine.specs import SPECS
 
 _STORY = ("instance_started", "task_completed", "task_claimed", "task_unclaimed", "task_reassigned", "dossier_status",
-          "dossier_forwarded", "supplement_allowed", "message_received")
+          "dossier_forwarded", "supplement_allowed", "message_received", "dossier_extended")
 
 
 def _parsed(session: Session, definition_id: str):

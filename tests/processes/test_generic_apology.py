@@ -139,6 +139,7 @@ def test_a_late_dossier_without_its_own_apology_gets_form_04_the_mail_and_the_ne
         (review,) = queries.user_tasks(session, instance_id=original)
     page = desk.get(f"/can-bo/viec/{review['id']}").get_data(as_text=True)
     assert f"/can-bo/viec/{review['id']}/tai-lieu/mau-04" in page
+    assert "Hẹn lại ngày trả kết quả: 17:00 08/12/2026 — lanh-dao-1 ký phiếu xin lỗi" in page
     pdf = desk.get(f"/can-bo/viec/{review['id']}/tai-lieu/mau-04")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     pdf.close()
