@@ -134,7 +134,7 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
     if (loaded.parsed.procedure or {}).get("deadline"):
         loaded.status_reached = _status_reached(loaded, activity_events)
         if not loaded.is_new:  # a new instance's dossier is received after this (engine.instances.start)
-            _move_dossier_clock(session, loaded, activity_events, at)
+            events.extend(_move_dossier_clock(session, loaded, activity_events, at))
             if loaded.status_reached and dossiers.set_status(session, row.id, *loaded.status_reached):
                 events.append(status_event(*loaded.status_reached))
                 dossier_notices.record(session, row.id, row.business_key, *loaded.status_reached)
@@ -335,17 +335,22 @@ def status_event(status: int, at: dt.datetime) -> dict[str, Any]:
             "details": {"status": status, "label": dossiers.STATUSES.get(status), "at": at.isoformat()}}
 
 
-def _move_dossier_clock(session: Session, loaded, activity_events: list[dict[str, Any]], at: dt.datetime) -> None:
+def _move_dossier_clock(session: Session, loaded, activity_events: list[dict[str, Any]],
+                        at: dt.datetime) -> list[dict[str, Any]]:
     """Stop the dossier's clock while a ``dossier_clock = pause`` element is active, note the delivery of the
-    result, and end the clock with the instance."""
+    result and a new appointment (returned as history events), and end the clock with the instance."""
     pauses, deliveries = loaded.parsed.clock_pauses, loaded.parsed.deliveries
+    events = []
     for event in activity_events:
         element = element_id(event["task"])
         moment = _stamp(event["task"].last_state_change)
         if element in deliveries and event["kind"] == "activity_completed":
             dossiers.deliver(session, loaded.row.id, moment)
         if element in loaded.parsed.extensions and event["kind"] == "activity_completed":
-            dossiers.extend(session, loaded.row.id, event["task"].data.get("new_due_date"))
+            extended = dossiers.extend(session, loaded.row.id, event["task"].data.get("new_due_date"))
+            if extended is not None:
+                events.append({"kind": "dossier_extended", "task": event["task"], "user_id": None,
+                               "details": {"extendedDueAt": extended.isoformat()}})
         if element not in pauses:
             continue
         if event["kind"] == "activity_started":
@@ -354,6 +359,7 @@ def _move_dossier_clock(session: Session, loaded, activity_events: list[dict[str
             dossiers.resume(session, loaded.row.id, moment)
     if loaded.row.status in ("completed", "terminated"):
         dossiers.finish(session, loaded.row.id, at)
+    return events
 
 
 def _extend_named_dossier(session: Session, loaded, activity_events: list[dict[str, Any]],

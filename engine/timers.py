@@ -90,7 +90,9 @@ def warn(session: Session, dossier: Dossier, now: dt.datetime, actor) -> bool:
     dossier.warned_at = now
     variables = {"dossier_due_at": dossier.due_at.isoformat(), "dossier_overdue": dossier.due_at <= now}
     if messages.waiting_instances(session, dossiers.DUE_SOON, instance_id=dossier.instance_id):
-        messages.correlate(session, dossiers.DUE_SOON, actor, instance_id=dossier.instance_id, variables=variables)
+        moments = {k: v for k, v in apology_variables(dossier, {}).items() if k in ("received_at", "appointment_at")}
+        messages.correlate(session, dossiers.DUE_SOON, actor, instance_id=dossier.instance_id,
+                           variables={**moments, **variables})
         return True
     if session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.key == APOLOGY_PROCESS).limit(1)) is None:
         return False

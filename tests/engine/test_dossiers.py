@@ -113,7 +113,9 @@ LATE = process("\n".join([
     '<bpmn:startEvent id="due_soon" isInterrupting="false"><bpmn:messageEventDefinition messageRef="m_due"/>'
     '</bpmn:startEvent>'
     '<bpmn:userTask id="apology" name="Thư xin lỗi, hẹn lại ngày trả" camunda:candidateGroups="lanh-dao" '
-    'camunda:formKey="apology-letter"/><bpmn:endEvent id="late_end"/>'
+    'camunda:formKey="apology-letter"><bpmn:extensionElements><camunda:properties>'
+    '<camunda:property name="dossier_clock" value="extend"/></camunda:properties></bpmn:extensionElements>'
+    '</bpmn:userTask><bpmn:endEvent id="late_end"/>'
     '<bpmn:sequenceFlow id="g0" sourceRef="due_soon" targetRef="apology"/>'
     '<bpmn:sequenceFlow id="g1" sourceRef="apology" targetRef="late_end"/></bpmn:subProcess>']),
     process_id="late_p", extra='<bpmn:message id="m_due" name="dossier_due_soon"/>')
@@ -135,6 +137,9 @@ def test_a_dossier_about_to_be_late_asks_the_leader_for_the_apology_letter_once(
         detail = queries.instance_detail(s, iid)
     assert set(tasks) == {"review", "apology"} and tasks["apology"]["formKey"] == "apology-letter"
     assert detail["dossier"]["warnedAt"] and detail["variables"]["dossier_overdue"] is False
+    # what Form 04 prints: the receipt and the appointment the dossier is about to miss
+    assert detail["variables"]["received_at"] == at(2026, 11, 30, 9, 0).astimezone(dt.timezone.utc).isoformat()
+    assert detail["variables"]["appointment_at"] == detail["dossier"]["dueAt"]
     with db.transaction(factory) as s:
         from engine.errors import FormValidationFailed
         with pytest.raises(FormValidationFailed):
@@ -148,6 +153,10 @@ def test_a_dossier_about_to_be_late_asks_the_leader_for_the_apology_letter_once(
         assert queries.instance(s, iid)["status"] == "completed"
         from engine import messages
         assert messages.waiting_instances(s, "dossier_due_soon") == []
+        history = queries.instance_detail(s, iid)["history"]
+    (extended,) = [h for h in history if h["kind"] == "dossier_extended"]
+    assert extended["userId"] == operator.user_id
+    assert extended["details"]["extendedDueAt"] == at(2026, 12, 4, 17, 0).isoformat()
 
 
 def test_delivery_is_recorded_and_overdue_dossiers_are_listed(factory, operator):
