@@ -120,3 +120,18 @@ def measure_pages(client, urls: dict[str, str], requests_n: int, check=None) -> 
             reply.close()
         out[name] = {"p50_ms": round(percentile(timings, 50), 2), "p95_ms": round(percentile(timings, 95), 2)}
     return out
+
+
+def latency_table(results: dict[str, dict], heads: dict[str, str], small: str, without: str, migration: str,
+                  name_width: int = 20, cell_width: int = 26) -> tuple[dict[str, float], dict[str, float]]:
+    """Print p50/p95 per page (rows) and run (columns, named by ``heads``), then the p95 ratios of the large run to
+    the ``small`` one and of the run ``without`` the indexes of ``migration`` to the large one; return both."""
+    print(f"{'p50 / p95 ms':{name_width}}" + "".join(f"{heads[r]:>{cell_width}}" for r in results))
+    for page in results["large"]:
+        cells = (f"{results[r][page]['p50_ms']:.1f} / {results[r][page]['p95_ms']:.1f}" for r in results)
+        print(f"{page:{name_width}}" + "".join(f"{c:>{cell_width}}" for c in cells))
+    ratio = {p: round(results["large"][p]["p95_ms"] / results[small][p]["p95_ms"], 2) for p in results["large"]}
+    gain = {p: round(results[without][p]["p95_ms"] / results["large"][p]["p95_ms"], 2) for p in results["large"]}
+    print(f"p95 large / {small}: " + ", ".join(f"{p} {v}x" for p, v in ratio.items()))
+    print(f"p95 without / with the {migration} indexes: " + ", ".join(f"{p} {v}x" for p, v in gain.items()))
+    return ratio, gain

@@ -27,7 +27,7 @@ import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, PgSchema, measure_pages, migrate_and_deploy  # noqa: E402
+from bench.common import ROOT, PgSchema, latency_table, measure_pages, migrate_and_deploy  # noqa: E402
 
 HEAT, BACKLOG = "birth-registration", "criminal-record"
 # the birth registration's steps a finished dossier goes through: id, type, typical seconds there, an officer's step
@@ -289,15 +289,7 @@ def report(args, results: dict, seeded: float, baseline_rows: dict[str, int], ro
     """The table, the ratios, and the JSON line."""
     heads = {"baseline": f"baseline ({baseline_rows['history_event']} events)", "large": "large",
              "large_without_0021_indexes": "large, no 0021 indexes"}
-    print(f"{'p50 / p95 ms':20}" + "".join(f"{heads[r]:>30}" for r in results))
-    for page in results["large"]:
-        cells = (f"{results[r][page]['p50_ms']:.1f} / {results[r][page]['p95_ms']:.1f}" for r in results)
-        print(f"{page:20}" + "".join(f"{c:>30}" for c in cells))
-    ratio = {p: round(results["large"][p]["p95_ms"] / results["baseline"][p]["p95_ms"], 2) for p in results["large"]}
-    gain = {p: round(results["large_without_0021_indexes"][p]["p95_ms"] / results["large"][p]["p95_ms"], 2)
-            for p in results["large"]}
-    print("p95 large / baseline: " + ", ".join(f"{p} {v}x" for p, v in ratio.items()))
-    print("p95 without / with the 0021 indexes: " + ", ".join(f"{p} {v}x" for p, v in gain.items()))
+    ratio, gain = latency_table(results, heads, "baseline", "large_without_0021_indexes", "0021", 20, 30)
     print(json.dumps({"benchmark": "console", "instances": args.instances, "external_tasks": args.external_tasks,
                       "requests": args.requests, "baseline_rows": baseline_rows, "rows": rows,
                       "seed_seconds": seeded, **results, "p95_ratio_large_baseline": ratio,

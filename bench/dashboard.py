@@ -26,7 +26,7 @@ import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, PgSchema, measure_pages, migrate_and_deploy  # noqa: E402
+from bench.common import ROOT, PgSchema, latency_table, measure_pages, migrate_and_deploy  # noqa: E402
 
 FOLDERS = ("birth-registration", "certified-copy", "household-business", "criminal-record", "construction-permit")
 DAYS = (2, 2, 5, 14, 21)  # calendar days to the appointment, per procedure (their deadlines, roughly)
@@ -320,15 +320,7 @@ def sizes(url: str) -> dict[str, int]:
 def report(args, results: dict, seeded: float, built: float, rows: dict[str, int]) -> None:
     """The table, the ratios, and the JSON line."""
     heads = {"tiny": f"{TINY} dossiers", "large_without_0020_indexes": "large, no 0020 indexes", "large": "large"}
-    print(f"{'p50 / p95 ms':32}" + "".join(f"{heads[r]:>26}" for r in results))
-    for choice in results["large"]:
-        cells = (f"{results[r][choice]['p50_ms']:.1f} / {results[r][choice]['p95_ms']:.1f}" for r in results)
-        print(f"{choice:32}" + "".join(f"{c:>26}" for c in cells))
-    ratio = {c: round(results["large"][c]["p95_ms"] / results["tiny"][c]["p95_ms"], 2) for c in results["large"]}
-    gain = {c: round(results["large_without_0020_indexes"][c]["p95_ms"] / results["large"][c]["p95_ms"], 2)
-            for c in results["large"]}
-    print("p95 large / tiny: " + ", ".join(f"{c} {v}x" for c, v in ratio.items()))
-    print("p95 without / with the 0020 indexes: " + ", ".join(f"{c} {v}x" for c, v in gain.items()))
+    ratio, gain = latency_table(results, heads, "tiny", "large_without_0020_indexes", "0020", 32)
     print(json.dumps({"benchmark": "dashboard", "dossiers": args.dossiers, "requests": args.requests, "rows": rows,
                       "seed_seconds": seeded, "index_seconds": built, **results, "p95_ratio_large_tiny": ratio,
                       "p95_ratio_without_indexes": gain, "aim_p95_ms": AIM_P95_MS,

@@ -27,7 +27,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, PgSchema, migrate_and_deploy, percentile  # noqa: E402
+from bench.common import ROOT, PgSchema, latency_table, migrate_and_deploy, percentile  # noqa: E402
 
 FOLDERS = ("birth-registration", "criminal-record", "household-business", "construction-permit", "certified-copy")
 AGENCIES = ("000.00.00.H56", "000.00.16.H56", "000.00.05.H56", "000.00.12.H56", "000.00.21.H56", "000.00.23.H56",
@@ -364,15 +364,7 @@ def main() -> None:
 def report(args, results: dict, seeded: float) -> None:
     """The table, the ratios, and the JSON line."""
     heads = {"baseline": "baseline", "large": "large", "large_without_0016_indexes": "large, no 0016 indexes"}
-    print(f"{'p50 / p95 ms':18}" + "".join(f"{heads[r]:>26}" for r in results))
-    for page in results["large"]:
-        cells = (f"{results[r][page]['p50_ms']:.1f} / {results[r][page]['p95_ms']:.1f}" for r in results)
-        print(f"{page:18}" + "".join(f"{c:>26}" for c in cells))
-    ratio = {p: round(results["large"][p]["p95_ms"] / results["baseline"][p]["p95_ms"], 2) for p in results["large"]}
-    gain = {p: round(results["large_without_0016_indexes"][p]["p95_ms"] / results["large"][p]["p95_ms"], 2)
-            for p in results["large"]}
-    print("p95 large / baseline: " + ", ".join(f"{p} {v}x" for p, v in ratio.items()))
-    print("p95 without / with the 0016 indexes: " + ", ".join(f"{p} {v}x" for p, v in gain.items()))
+    ratio, gain = latency_table(results, heads, "baseline", "large_without_0016_indexes", "0016", 18)
     print(json.dumps({"benchmark": "inbox", "open_tasks": args.tasks, "finished_dossiers": args.dossiers,
                       "requests": args.requests, "seed_seconds": seeded, **results, "p95_ratio_large_baseline": ratio,
                       "p95_ratio_without_indexes": gain, "aim_p95_ms": AIM_P95_MS,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, dossier_notices, dossiers, projections, runtime
+from engine import audit, dossier_clock, dossier_notices, dossiers, projections, runtime
 from engine.errors import BadInput, InstanceNotActive, InvalidVariables, NotFound
 from engine.forms import validate_form
 from engine.models import ExternalTask, ProcessDefinition, UserTask
@@ -69,7 +69,7 @@ def start(session: Session, actor: Actor, key: str | None = None, variables: dic
         dossier = dossiers.receive(session, row.id, business_key, parsed.procedure, variables, row.started_at)
         if dossier is not None and loaded.status_reached:
             dossier.status, dossier.status_at = loaded.status_reached
-            projections.write_events(session, loaded, [projections.status_event(*loaded.status_reached)], actor)
+            projections.write_events(session, loaded, [dossier_clock.status_event(*loaded.status_reached)], actor)
         if dossier is not None:  # the citizen hears that the dossier was registered (or where it went at once)
             dossier_notices.record(session, row.id, business_key, dossier.status, dossier.status_at)
     return loaded

@@ -3,7 +3,8 @@
 The workflow's active tasks before and after the command are compared, so only what changed is written:
 new user tasks and external tasks are inserted, finished ones deleted, message subscriptions follow the
 waiting catch events, failed tasks open incidents, and every element entered or left becomes a history
-event. The next timer's due time goes on the instance row.
+event. The next timer's due time goes on the instance row; what the command did to its dossier comes from
+:mod:`engine.dossier_clock`.
 """
 from __future__ import annotations
 
@@ -22,32 +23,13 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from engine import dialect, dossier_notices, dossiers
+from engine import dialect, dossier_clock
 from engine.models import (Dossier, ExternalTask, HistoryEvent, Incident, MessageSubscription, UserTask,
                            UserTaskCandidate)
 from engine.serializer import dumps_variables
+from engine.task_elements import element_id, element_type, stamp
 
 DEFAULT_PRIORITY = 50
-
-
-def element_id(task) -> str | None:
-    """The analyst's id of the BPMN element a task runs, or None for SpiffWorkflow's own tasks."""
-    spec = task.task_spec
-    bpmn_id = getattr(spec, "bpmn_id", None)
-    if bpmn_id is None or spec.name.endswith(" [child]"):
-        return None
-    return bpmn_id
-
-
-def element_type(task) -> str:
-    """The kind of BPMN element, as a short name (``userTask``, ``exclusiveGateway``...)."""
-    name = type(task.task_spec).__name__
-    return {"ExternalTask": "serviceTask", "UserTask": "userTask", "PassThroughTask": "task"}.get(
-        name, name[:1].lower() + name[1:])
-
-
-def _stamp(ts: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc)
 
 
 def variables_of(wf: BpmnWorkflow, active: dict[UUID, int] | None = None) -> dict[str, Any]:
@@ -131,15 +113,7 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
     if row.status == "completed" and row.ended_at == at:
         events.append({"kind": "instance_completed", "task": None, "user_id": None, "details": None})
     _event_subprocess_subscriptions(session, loaded, at)
-    if (loaded.parsed.procedure or {}).get("deadline"):
-        loaded.status_reached = _status_reached(loaded, activity_events)
-        if not loaded.is_new:  # a new instance's dossier is received after this (engine.instances.start)
-            events.extend(_move_dossier_clock(session, loaded, activity_events, at))
-            if loaded.status_reached and dossiers.set_status(session, row.id, *loaded.status_reached):
-                events.append(status_event(*loaded.status_reached))
-                dossier_notices.record(session, row.id, row.business_key, *loaded.status_reached)
-    elif loaded.parsed.extensions:
-        events.extend(_extend_named_dossier(session, loaded, activity_events, actor))
+    events.extend(dossier_clock.apply(session, loaded, activity_events, actor, at))
     if loaded.errors:
         events.extend(_open_incidents(session, loaded, at))
     rows.write(session)
@@ -311,80 +285,6 @@ def _event_subprocess_subscriptions(session: Session, loaded, at: dt.datetime) -
         session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == row.id))
 
 
-def _status_reached(loaded, activity_events: list[dict[str, Any]]) -> tuple[int, dt.datetime] | None:
-    """The dossier status of the last element marked ``dossier_status`` that the token reached in this command
-    (an element is reached when it starts; an event that passes at once, when it completes)."""
-    statuses = loaded.parsed.statuses
-    if not statuses:
-        return None
-    started = {e["task"].id for e in activity_events if e["kind"] == "activity_started"}
-    reached = None
-    for event in activity_events:
-        task = event["task"]
-        if element_id(task) not in statuses:
-            continue
-        if event["kind"] == "activity_started" or (
-                event["kind"] == "activity_completed" and task.id not in started and task.id not in loaded.before):
-            reached = (statuses[element_id(task)], _stamp(task.last_state_change))
-    return reached
-
-
-def status_event(status: int, at: dt.datetime) -> dict[str, Any]:
-    """The history event of a dossier status change."""
-    return {"kind": "dossier_status", "task": None, "user_id": None,
-            "details": {"status": status, "label": dossiers.STATUSES.get(status), "at": at.isoformat()}}
-
-
-def _move_dossier_clock(session: Session, loaded, activity_events: list[dict[str, Any]],
-                        at: dt.datetime) -> list[dict[str, Any]]:
-    """Stop the dossier's clock while a ``dossier_clock = pause`` element is active, note the delivery of the
-    result and a new appointment (returned as history events), and end the clock with the instance."""
-    pauses, deliveries = loaded.parsed.clock_pauses, loaded.parsed.deliveries
-    events = []
-    for event in activity_events:
-        element = element_id(event["task"])
-        moment = _stamp(event["task"].last_state_change)
-        if element in deliveries and event["kind"] == "activity_completed":
-            dossiers.deliver(session, loaded.row.id, moment)
-        if element in loaded.parsed.extensions and event["kind"] == "activity_completed":
-            extended = dossiers.extend(session, loaded.row.id, event["task"].data.get("new_due_date"))
-            if extended is not None:
-                events.append({"kind": "dossier_extended", "task": event["task"], "user_id": None,
-                               "details": {"extendedDueAt": extended.isoformat()}})
-        if element not in pauses:
-            continue
-        if event["kind"] == "activity_started":
-            dossiers.pause(session, loaded.row.id, moment)
-        elif event["kind"] in ("activity_completed", "activity_cancelled"):
-            dossiers.resume(session, loaded.row.id, moment)
-    if loaded.row.status in ("completed", "terminated"):
-        dossiers.finish(session, loaded.row.id, at)
-    return events
-
-
-def _extend_named_dossier(session: Session, loaded, activity_events: list[dict[str, Any]],
-                          actor) -> list[dict[str, Any]]:
-    """In a process without a dossier of its own (the built-in apology process), a completed ``dossier_clock =
-    extend`` element gives its ``new_due_date`` to the dossier its ``dossier_instance_id`` names, if that one
-    exists and runs. The change goes into the history of that dossier's instance, and of this one (returned)."""
-    events = []
-    for event in activity_events:
-        task = event["task"]
-        if event["kind"] != "activity_completed" or element_id(task) not in loaded.parsed.extensions:
-            continue
-        target = task.data.get("dossier_instance_id")
-        moment = dossiers.extend_named(session, target, task.data.get("new_due_date"))
-        if moment is None:
-            continue
-        at = _stamp(task.last_state_change)
-        session.add(HistoryEvent(instance_id=target, at=at, kind="dossier_extended", user_id=actor.user_id,
-                                 details=json.dumps({"extendedDueAt": moment.isoformat(), "byInstanceId": loaded.row.id,
-                                                     "byProcess": loaded.row.process_key}, ensure_ascii=False)))
-        events.append({"kind": "dossier_extended", "task": task, "user_id": None,
-                       "details": {"extendedDueAt": moment.isoformat(), "dossierInstanceId": target}})
-    return events
-
-
 def write_events(session: Session, loaded, events: list[dict[str, Any]], actor) -> None:
     """Write history events of a loaded instance (its elements entered and left, its status changes...)."""
     row = loaded.row
@@ -394,7 +294,7 @@ def write_events(session: Session, loaded, events: list[dict[str, Any]], actor) 
         details = event["details"]
         rows.append(dict(
             instance_id=row.id,
-            at=_stamp(task.last_state_change) if task is not None and event["kind"].startswith("activity_")
+            at=stamp(task.last_state_change) if task is not None and event["kind"].startswith("activity_")
             else row.updated_at,
             kind=event["kind"],
             activity_id=element_id(task) if task is not None else None,
