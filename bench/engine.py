@@ -34,6 +34,7 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from bench.common import PgSchema  # noqa: E402
 from engine import db, deployment, dialect, external_tasks, instances, schema, user_tasks  # noqa: E402
 from engine.models import UserTask  # noqa: E402
+from sqlalchemy import bindparam, select  # noqa: E402
 from engine.runtime import Actor  # noqa: E402
 from engine.specs import SPECS  # noqa: E402
 
@@ -76,9 +77,12 @@ def baseline(n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
+_TASK_OF_INSTANCE = select(UserTask.id).where(UserTask.instance_id == bindparam("instance_id"))
+
+
 def _user_task(session, instance_id: str) -> str:
-    from sqlalchemy import select
-    return session.scalars(select(UserTask.id).where(UserTask.instance_id == instance_id)).one()
+    """The open user task of an instance (a client finds it before completing it)."""
+    return session.connection().execute(_TASK_OF_INSTANCE, {"instance_id": instance_id}).scalar_one()
 
 
 def motcua_instances(url: str, n: int, worker: str, clear: bool = True) -> None:

@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, dialect, runtime, sightings
@@ -54,23 +54,13 @@ def fetch_and_lock(session: Session, worker_id: str, topics: dict[str, int], max
     if not topics or max_tasks < 1:
         return []
     now = runtime.now()
-    order = (*((ExternalTask.priority.desc(),) if use_priority else ()), ExternalTask.created_at, ExternalTask.id)
-    # Choose the ids (a narrow sort), skip rows other workers hold, and lock and return them in one statement.
-    chosen = (select(ExternalTask.id)
-              .where(ExternalTask.topic.in_(list(topics)), ExternalTask.suspended.is_(False),
-                     or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0),
-                     or_(ExternalTask.lock_expires_at.is_(None), ExternalTask.lock_expires_at < now),
-                     or_(ExternalTask.retry_at.is_(None), ExternalTask.retry_at <= now))
-              .order_by(*order).limit(max_tasks).with_for_update(skip_locked=True))
-    expiry = {topic: now + dt.timedelta(milliseconds=ms) for topic, ms in topics.items()}
-    stmt = (update(ExternalTask).where(ExternalTask.id.in_(chosen.scalar_subquery()))
-            .values(worker_id=worker_id, lock_expires_at=case(expiry, value=ExternalTask.topic))
-            .returning(ExternalTask.id, ExternalTask.topic, ExternalTask.instance_id, ExternalTask.business_key,
-                       ExternalTask.activity_id, ExternalTask.process_key, ExternalTask.definition_id,
-                       ExternalTask.priority, ExternalTask.retries, ExternalTask.error_message,
-                       ExternalTask.variables, ExternalTask.created_at))
-    rows = session.execute(stmt, execution_options={"synchronize_session": False}).all()
+    topic_names = tuple(topics)
+    params = {"topics": list(topic_names), "now": now, "max_tasks": max_tasks, "worker_id": worker_id,
+              **{f"topic_{i}": t for i, t in enumerate(topic_names)},
+              **{f"expiry_{i}": now + dt.timedelta(milliseconds=topics[t]) for i, t in enumerate(topic_names)}}
+    rows = session.connection().execute(_fetch_statement(len(topic_names), use_priority), params).all()
     rows.sort(key=lambda r: ((-r.priority if use_priority else 0), r.created_at, r.id))
+    expiry = {t: params[f"expiry_{i}"] for i, t in enumerate(topic_names)}
     locked = [LockedTask(id=r.id, topic=r.topic, worker_id=worker_id, lock_expires_at=expiry[r.topic],
                          instance_id=r.instance_id, business_key=r.business_key, activity_id=r.activity_id,
                          process_key=r.process_key, definition_id=r.definition_id, priority=r.priority,
@@ -78,6 +68,36 @@ def fetch_and_lock(session: Session, worker_id: str, topics: dict[str, int], max
               for r in rows]
     sightings.seen(session, worker_id, topics, now)
     return locked
+
+
+_FETCH_STATEMENTS: dict[tuple[int, bool], Any] = {}
+
+
+def _fetch_statement(topic_count: int, use_priority: bool):
+    """The statement that locks tasks for a worker (built once per number of topics and order): choose the ids
+    (a narrow sort), skip rows other workers hold, and lock and return them in one statement."""
+    stmt = _FETCH_STATEMENTS.get((topic_count, use_priority))
+    if stmt is not None:
+        return stmt
+    task = ExternalTask.__table__.c
+    now = bindparam("now", type_=task.lock_expires_at.type)
+    order = (*((task.priority.desc(),) if use_priority else ()), task.created_at, task.id)
+    chosen = (select(task.id)
+              .where(task.topic.in_(bindparam("topics", expanding=True)), task.suspended.is_(False),
+                     or_(task.retries.is_(None), task.retries > 0),
+                     or_(task.lock_expires_at.is_(None), task.lock_expires_at < now),
+                     or_(task.retry_at.is_(None), task.retry_at <= now))
+              .order_by(*order).limit(bindparam("max_tasks")).with_for_update(skip_locked=True))
+    # each topic's lock expiry: the topic is matched against its parameter's position in the worker's list
+    expiry = case(*((task.topic == bindparam(f"topic_{i}"), bindparam(f"expiry_{i}", type_=task.lock_expires_at.type))
+                    for i in range(topic_count)))
+    stmt = (update(ExternalTask.__table__).where(task.id.in_(chosen.scalar_subquery()))
+            .values(worker_id=bindparam("worker_id"), lock_expires_at=expiry)
+            .returning(task.id, task.topic, task.instance_id, task.business_key, task.activity_id, task.process_key,
+                       task.definition_id, task.priority, task.retries, task.error_message, task.variables,
+                       task.created_at))
+    _FETCH_STATEMENTS[(topic_count, use_priority)] = stmt
+    return stmt
 
 
 def _check_lock(row: ExternalTask, task_id: str, worker_id: str) -> ExternalTask:

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -28,6 +28,7 @@ from engine.models import (Dossier, ExternalTask, HistoryEvent, Incident, Messag
                            UserTaskCandidate)
 from engine.serializer import dumps_variables
 from engine.task_elements import element_id, element_type, stamp
+from engine.write_batch import WriteBatch
 
 DEFAULT_PRIORITY = 50
 
@@ -85,14 +86,13 @@ def _messages_waiting(wf: BpmnWorkflow) -> dict[UUID, tuple[Any, list[str]]]:
     return waiting
 
 
-def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetime) -> None:
-    """Write every projection change that the command caused."""
+def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetime, batch: WriteBatch) -> None:
+    """Write every projection change that the command caused, with the instance row's update in ``batch``."""
     wf, row, before = loaded.wf, loaded.row, loaded.before
     new_ids = [tid for tid in after if tid not in before or before[tid] != after[tid]]
     gone_ids = [tid for tid in before if tid not in after or before[tid] != after[tid]]
-    _delete_gone(session, wf, gone_ids)
+    _delete_gone(session, wf, gone_ids, batch)
     messages = _messages_waiting(wf) if new_ids else {}
-    rows = _NewRows()
     events = loaded.events
     activity_events = _finished_events(wf, loaded)
     for tid in new_ids:
@@ -101,12 +101,12 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
         if tid not in before and element_id(task):
             activity_events.append({"kind": "activity_started", "task": task, "user_id": None, "details": None})
         if task.state == TaskState.READY and isinstance(spec, dialect.UserTask):
-            _insert_user_task(session, loaded, task, at, rows)
+            _insert_user_task(session, loaded, task, at, batch)
         elif task.state == TaskState.STARTED and isinstance(spec, dialect.ExternalTask):
-            _insert_external_task(loaded, task, at, rows)
+            _insert_external_task(loaded, task, at, batch)
         if task.state == TaskState.WAITING and tid in messages:
             for name in messages[tid][1]:
-                rows.add(MessageSubscription, task_id=str(tid), instance_id=row.id, message_name=name,
+                batch.insert(MessageSubscription, task_id=str(tid), instance_id=row.id, message_name=name,
                          business_key=row.business_key, activity_id=element_id(task) or spec.name, created_at=at)
     activity_events.sort(key=lambda e: e["task"].last_state_change)
     events = events + activity_events
@@ -116,34 +116,10 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
     events.extend(dossier_clock.apply(session, loaded, activity_events, actor, at))
     if loaded.errors:
         events.extend(_open_incidents(session, loaded, at))
-    rows.write(session)
-    write_events(session, loaded, events, actor)
+    write_events(session, loaded, events, actor, batch)
 
 
-class _NewRows:
-    """Projection rows to insert, written with one Core insert per table once the instance row is flushed: the
-    ORM's unit of work costs more Python than the insert itself, on every command."""
-
-    ORDER = (UserTask, UserTaskCandidate, ExternalTask, MessageSubscription)
-
-    def __init__(self) -> None:
-        self.by_model: dict[type, list[dict[str, Any]]] = {}
-
-    def add(self, model: type, **values: Any) -> None:
-        """Queue one row of ``model``."""
-        self.by_model.setdefault(model, []).append(values)
-
-    def write(self, session: Session) -> None:
-        """Insert the queued rows (parents before children)."""
-        if not self.by_model:
-            return
-        session.flush()
-        for model in self.ORDER:
-            if model in self.by_model:
-                session.execute(insert(model.__table__), self.by_model[model])
-
-
-def _delete_gone(session: Session, wf: BpmnWorkflow, gone_ids: list[UUID]) -> None:
+def _delete_gone(session: Session, wf: BpmnWorkflow, gone_ids: list[UUID], batch: WriteBatch) -> None:
     """Delete the projection rows of tasks that left their state (one statement per kind of row)."""
     by_table: dict[type, list[str]] = {}
     for tid in gone_ids:
@@ -160,10 +136,9 @@ def _delete_gone(session: Session, wf: BpmnWorkflow, gone_ids: list[UUID]) -> No
             continue
         by_table.setdefault(table, []).append(str(tid))
     for table, ids in by_table.items():
-        key = table.task_id if table is MessageSubscription else table.id
-        # a Core delete (the ORM's would search the session for the rows to synchronise, on every command);
-        # the task rows the command read are taken out of the session with them
-        session.execute(delete(table.__table__).where(key.in_(ids)))
+        # deleted with the batch (an ORM delete would search the session for the rows to synchronise, on every
+        # command); the task rows the command read are taken out of the session with them
+        batch.delete(table, ids)
         if table is not MessageSubscription:
             for tid in ids:
                 gone = session.identity_map.get(identity_key(table, tid))
@@ -213,7 +188,7 @@ def due_moment(value: Any, at: dt.datetime) -> dt.datetime | None:
     raise ValueError(f"a due date must be a date, a datetime or a duration, not {value!r}")
 
 
-def _insert_user_task(session: Session, loaded, task, at: dt.datetime, rows: _NewRows) -> None:
+def _insert_user_task(session: Session, loaded, task, at: dt.datetime, rows: WriteBatch) -> None:
     spec, row = task.task_spec, loaded.row
     try:
         due = due_moment(_evaluate(loaded, task, spec.due_date), at)
@@ -223,7 +198,7 @@ def _insert_user_task(session: Session, loaded, task, at: dt.datetime, rows: _Ne
                               "details": {"message": str(err)}})
     priority = spec.priority
     tid = str(task.id)
-    rows.add(
+    rows.insert(
         UserTask, id=tid, instance_id=row.id, definition_id=row.definition_id, process_key=row.process_key,
         business_key=row.business_key, activity_id=element_id(task), name=spec.bpmn_name, lane=spec.lane,
         form_key=spec.form_key, assignee=spec.assignee, candidate_groups=",".join(spec.candidate_groups),
@@ -231,9 +206,9 @@ def _insert_user_task(session: Session, loaded, task, at: dt.datetime, rows: _Ne
         priority=int(priority) if priority and str(priority).lstrip("-").isdigit() else DEFAULT_PRIORITY,
         due_at=due, created_at=at, suspended=row.status == "suspended", agency=_dossier_agency(session, loaded, task))
     for group in dict.fromkeys(spec.candidate_groups):
-        rows.add(UserTaskCandidate, task_id=tid, kind="group", value=group)
+        rows.insert(UserTaskCandidate, task_id=tid, kind="group", value=group)
     for user in dict.fromkeys(spec.candidate_users):
-        rows.add(UserTaskCandidate, task_id=tid, kind="user", value=user)
+        rows.insert(UserTaskCandidate, task_id=tid, kind="user", value=user)
 
 
 def _dossier_agency(session: Session, loaded, task) -> str | None:
@@ -251,10 +226,10 @@ def _dossier_agency(session: Session, loaded, task) -> str | None:
     return dossier.agency if dossier is not None else None
 
 
-def _insert_external_task(loaded, task, at: dt.datetime, rows: _NewRows) -> None:
+def _insert_external_task(loaded, task, at: dt.datetime, rows: WriteBatch) -> None:
     spec, row = task.task_spec, loaded.row
     priority = spec.priority
-    rows.add(
+    rows.insert(
         ExternalTask, id=str(task.id), instance_id=row.id, definition_id=row.definition_id, process_key=row.process_key,
         business_key=row.business_key, activity_id=element_id(task), activity_name=spec.bpmn_name,
         topic=spec.topic, priority=int(priority) if priority else 0,
@@ -285,8 +260,9 @@ def _event_subprocess_subscriptions(session: Session, loaded, at: dt.datetime) -
         session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == row.id))
 
 
-def write_events(session: Session, loaded, events: list[dict[str, Any]], actor) -> None:
-    """Write history events of a loaded instance (its elements entered and left, its status changes...)."""
+def write_events(session: Session, loaded, events: list[dict[str, Any]], actor, batch: WriteBatch | None = None) -> None:
+    """Write history events of a loaded instance (its elements entered and left, its status changes...), and send
+    ``batch`` with them (a batch of their own if none is given)."""
     row = loaded.row
     rows = []
     for event in events:
@@ -303,8 +279,7 @@ def write_events(session: Session, loaded, events: list[dict[str, Any]], actor) 
             task_id=str(task.id) if task is not None else None,
             user_id=event["user_id"] or (actor.user_id if not event["kind"].startswith("activity_") else None),
             details=json.dumps(details, ensure_ascii=False, default=str) if details is not None else None))
-    if rows:
-        session.flush()  # the instance row must exist before its history
-        # a Core executemany on the table (the ORM bulk insert would group rows by their non-null columns
-        # and add RETURNING to each group)
-        session.execute(insert(HistoryEvent.__table__), rows)
+    batch = batch if batch is not None else WriteBatch()
+    for values in rows:
+        batch.insert(HistoryEvent, **values)
+    batch.send(session)

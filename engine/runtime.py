@@ -22,15 +22,16 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session, contains_eager
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import projections
 from engine.errors import InstanceNotActive, NotFound, StaleVersion
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.serializer import StateSerializer
 from engine.specs import SCRIPT_ENGINE, SPECS, ParsedDefinition
+from engine.write_batch import WriteBatch
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 MAX_ERROR_ROUNDS = 50  # a workflow with many failing branches still ends its command
@@ -93,9 +94,7 @@ def load(session: Session, instance_id: str, expected_version: int | None = None
     """Lock and load an instance for a command."""
     # the dossier comes along (read, not locked) so that the projections find it in the session: one round
     # trip fewer per command
-    stmt = (select(ProcessInstance).outerjoin(ProcessInstance.dossier).options(contains_eager(ProcessInstance.dossier))
-            .where(ProcessInstance.id == instance_id).with_for_update(of=ProcessInstance))
-    row = session.scalars(stmt.execution_options(populate_existing=True)).first()
+    row = session.scalars(_lock_statement(None), {"id": instance_id}).first()
     if row is None:
         raise NotFound(f"no process instance {instance_id}")
     return loaded_from(session, row, expected_version)
@@ -104,13 +103,26 @@ def load(session: Session, instance_id: str, expected_version: int | None = None
 def lock_with_task(session: Session, task_model, task_id: str):
     """Lock the instance of a projected task and read the task (and the dossier) under that lock, in one
     statement; returns (instance row, task row), or (None, None) if there is no such task."""
-    stmt = (select(ProcessInstance, task_model)
-            .join(task_model, task_model.instance_id == ProcessInstance.id)
-            .outerjoin(ProcessInstance.dossier).options(contains_eager(ProcessInstance.dossier))
-            .where(task_model.id == task_id).with_for_update(of=ProcessInstance)
-            .execution_options(populate_existing=True))
-    found = session.execute(stmt).first()
+    found = session.execute(_lock_statement(task_model), {"id": task_id}).first()
     return (found[0], found[1]) if found is not None else (None, None)
+
+
+_LOCKS: dict = {}  # built once per kind (a statement built on every command costs more than sending it)
+
+
+def _lock_statement(task_model):
+    """SELECT the instance FOR UPDATE with its dossier, by instance id or (with ``task_model``) by task id."""
+    stmt = _LOCKS.get(task_model)
+    if stmt is None:
+        if task_model is None:
+            stmt = select(ProcessInstance).where(ProcessInstance.id == bindparam("id"))
+        else:
+            stmt = (select(ProcessInstance, task_model).join(task_model, task_model.instance_id == ProcessInstance.id)
+                    .where(task_model.id == bindparam("id")))
+        stmt = _LOCKS[task_model] = (
+            stmt.outerjoin(ProcessInstance.dossier).options(contains_eager(ProcessInstance.dossier))
+            .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
+    return stmt
 
 
 def loaded_from(session: Session, row: ProcessInstance, expected_version: int | None = None) -> Loaded:
@@ -176,21 +188,38 @@ def save(session: Session, loaded: Loaded, actor: Actor) -> None:
     row, wf = loaded.row, loaded.wf
     at = now()
     after = active_states(wf)
-    row.state = SERIALIZER.dumps(wf)
-    row.variables = projections.variables_json(wf, after)
-    row.updated_at = at
-    row.next_timer_at = projections.next_timer(wf)
-    row.open_incidents += len(loaded.errors)
+    values = {"state": SERIALIZER.dumps(wf), "variables": projections.variables_json(wf, after), "updated_at": at,
+              "next_timer_at": projections.next_timer(wf), "open_incidents": row.open_incidents + len(loaded.errors)}
     if wf.is_completed() and row.status == "active":
-        row.status = "completed"
-        row.ended_at = at
+        values.update(status="completed", ended_at=at)
+    batch = WriteBatch()
     if loaded.is_new:
+        for key, value in values.items():
+            setattr(row, key, value)
         session.add(row)
-    try:
-        session.flush()
-    except StaleDataError:
-        raise StaleVersion(f"instance {row.id} was changed by another command; try again") from None
-    projections.sync(session, loaded, after, actor, at)
+        session.flush()  # before the rows that refer to it (the ORM orders inserts by relationships, not keys)
+    else:
+        batch.update_instance(row.id, row.version_no, _row_changes(row, values))
+    projections.sync(session, loaded, after, actor, at, batch)
+
+
+_ROW_COLUMNS = frozenset(c.key for c in ProcessInstance.__table__.columns) - {"id", "version_no"}
+
+
+def _row_changes(row: ProcessInstance, values: dict[str, Any]) -> dict[str, Any]:
+    """What a save writes to an existing instance row: ``values``, whatever else the command set on the row
+    (suspend, terminate...) and the next version number. The row is left as if flushed: the write goes with
+    the command's other writes (engine.write_batch), not through the ORM's unit of work."""
+    values = dict(values)
+    state = inspect(row)
+    if state.modified:
+        for key in _ROW_COLUMNS - values.keys():
+            if state.attrs[key].history.has_changes():
+                values[key] = getattr(row, key)
+    values["version_no"] = row.version_no + 1
+    for key, value in values.items():
+        set_committed_value(row, key, value)
+    return values
 
 
 def new_instance_row(definition: ProcessDefinition, business_key: str | None, actor: Actor) -> ProcessInstance:
