@@ -4,7 +4,7 @@ from __future__ import annotations
 import keyword
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, dossier_clock, dossier_notices, dossiers, projections, runtime
@@ -29,6 +29,10 @@ def check_variables(variables: Any) -> dict[str, Any]:
     return variables
 
 
+_NEWEST_VERSION = (select(ProcessDefinition).where(ProcessDefinition.key == bindparam("key"))
+                   .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
 def find_definition(session: Session, key: str | None = None, definition_id: str | None = None) -> ProcessDefinition:
     """The definition with this id, or the newest version of this key."""
     if definition_id:
@@ -36,8 +40,7 @@ def find_definition(session: Session, key: str | None = None, definition_id: str
         if definition is None:
             raise NotFound(f"no process definition {definition_id}")
         return definition
-    definition = session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
-                                 .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    definition = session.scalars(_NEWEST_VERSION, {"key": key}).first()
     if definition is None:
         raise NotFound(f"no process definition with key '{key}': deploy it first")
     return definition

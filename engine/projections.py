@@ -112,10 +112,10 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
     events = events + activity_events
     if row.status == "completed" and row.ended_at == at:
         events.append({"kind": "instance_completed", "task": None, "user_id": None, "details": None})
-    _event_subprocess_subscriptions(session, loaded, at)
+    _event_subprocess_subscriptions(session, loaded, at, batch)
     events.extend(dossier_clock.apply(session, loaded, activity_events, actor, at))
     if loaded.errors:
-        events.extend(_open_incidents(session, loaded, at))
+        events.extend(_open_incidents(loaded, at, batch))
     write_events(session, loaded, events, actor, batch)
 
 
@@ -237,25 +237,24 @@ def _insert_external_task(loaded, task, at: dt.datetime, rows: WriteBatch) -> No
         retries=None, suspended=row.status == "suspended", created_at=at)
 
 
-def _open_incidents(session: Session, loaded, at: dt.datetime) -> list[dict[str, Any]]:
+def _open_incidents(loaded, at: dt.datetime, batch: WriteBatch) -> list[dict[str, Any]]:
     events = []
     for tid, message in loaded.errors.items():
         task = loaded.wf.get_task_from_id(tid)
-        session.add(Incident(id=str(uuid.uuid4()), instance_id=loaded.row.id, task_id=str(tid),
-                             activity_id=element_id(task) if task else None, kind="failedExpression",
-                             message=message, created_at=at))
+        batch.insert(Incident, id=str(uuid.uuid4()), instance_id=loaded.row.id, task_id=str(tid),
+                     activity_id=element_id(task) if task else None, kind="failedExpression", message=message,
+                     created_at=at)
         events.append({"kind": "incident_opened", "task": task, "user_id": None, "details": {"message": message}})
     return events
 
 
-def _event_subprocess_subscriptions(session: Session, loaded, at: dt.datetime) -> None:
+def _event_subprocess_subscriptions(session: Session, loaded, at: dt.datetime, batch: WriteBatch) -> None:
     """An instance listens for the messages that start its event subprocesses from its start to its end."""
     row = loaded.row
     if loaded.is_new and row.status == "active":
         for name, start_id in loaded.parsed.trigger_messages.items():
-            session.add(MessageSubscription(task_id=str(uuid.uuid5(uuid.UUID(row.id), name)), instance_id=row.id,
-                                            message_name=name, business_key=row.business_key, activity_id=start_id,
-                                            created_at=at))
+            batch.insert(MessageSubscription, task_id=str(uuid.uuid5(uuid.UUID(row.id), name)), instance_id=row.id,
+                         message_name=name, business_key=row.business_key, activity_id=start_id, created_at=at)
     elif loaded.parsed.trigger_messages and row.status in ("completed", "terminated"):
         session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == row.id))
 

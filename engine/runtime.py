@@ -23,7 +23,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, inspect, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import projections
@@ -194,16 +194,20 @@ def save(session: Session, loaded: Loaded, actor: Actor) -> None:
         values.update(status="completed", ended_at=at)
     batch = WriteBatch()
     if loaded.is_new:
+        values["version_no"] = 1  # the first save
         for key, value in values.items():
             setattr(row, key, value)
-        session.add(row)
-        session.flush()  # before the rows that refer to it (the ORM orders inserts by relationships, not keys)
+        batch.insert(ProcessInstance, **{key: getattr(row, key) for key in _ALL_COLUMNS})
     else:
         batch.update_instance(row.id, row.version_no, _row_changes(row, values))
     projections.sync(session, loaded, after, actor, at, batch)
+    if loaded.is_new:  # inserted with the batch: the session takes the row as if it had loaded it
+        make_transient_to_detached(row)
+        session.add(row)
 
 
-_ROW_COLUMNS = frozenset(c.key for c in ProcessInstance.__table__.columns) - {"id", "version_no"}
+_ALL_COLUMNS = tuple(c.key for c in ProcessInstance.__table__.columns)
+_ROW_COLUMNS = frozenset(_ALL_COLUMNS) - {"id", "version_no"}
 
 
 def _row_changes(row: ProcessInstance, values: dict[str, Any]) -> dict[str, Any]:
@@ -227,4 +231,5 @@ def new_instance_row(definition: ProcessDefinition, business_key: str | None, ac
     at = now()
     return ProcessInstance(id=str(uuid.uuid4()), definition_id=definition.id, process_key=definition.key,
                            business_key=business_key, status="active", state="", version_no=0, variables="{}",
-                           open_incidents=0, started_by=actor.user_id, started_at=at, updated_at=at)
+                           open_incidents=0, next_timer_at=None, started_by=actor.user_id, started_at=at,
+                           updated_at=at, ended_at=None, end_reason=None)

@@ -1,14 +1,17 @@
 """The rows one command writes besides its ORM objects, sent together at the end of its save.
 
-A command updates its instance row (checked against the version it read), deletes the projection rows of
-tasks that left their state and inserts those of tasks that entered one, and appends history events. Sent
+A command inserts its instance row or updates it (checked against the version it read), deletes the
+projection rows of tasks that left their state and inserts those of tasks that entered one, opens incidents
+and appends history events. Sent
 one by one, that is five or six statements and as many round trips on every command. On PostgreSQL the
 batch goes as one statement: each write a data-modifying ``WITH`` query, the rows of each insert passed as
-one array per column and unnested (PostgreSQL runs every sub-statement of a ``WITH`` exactly once and checks
+one JSON array (PostgreSQL runs every sub-statement of a ``WITH`` exactly once and checks
 foreign keys at the end of the statement). Elsewhere (SQLite) each write is its own prebuilt Core statement.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections import OrderedDict
 from typing import Any
 
@@ -17,10 +20,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from engine.errors import StaleVersion
-from engine.models import (ExternalTask, HistoryEvent, MessageSubscription, ProcessInstance, UserTask,
+from engine.models import (ExternalTask, HistoryEvent, Incident, MessageSubscription, ProcessInstance, UserTask,
                            UserTaskCandidate)
 
-INSERT_ORDER = (UserTask, UserTaskCandidate, ExternalTask, MessageSubscription, HistoryEvent)  # parents first
+INSERT_ORDER = (ProcessInstance, UserTask, UserTaskCandidate, ExternalTask, MessageSubscription, Incident,
+                HistoryEvent)  # parents first
 DELETE_KEYS = {UserTask: "id", ExternalTask: "id", MessageSubscription: "task_id"}
 _INSTANCES: Table = ProcessInstance.__table__
 _PG = postgresql.dialect()
@@ -61,7 +65,7 @@ class WriteBatch:
 
     def _fits_one_statement(self) -> bool:
         # a row deleted and inserted again by one command must see the delete (separate statements), and
-        # the rows of a table must all name the same columns (one array per column)
+        # the rows of a table must all name the same columns (one record type per table)
         for model, keys in self.deletes.items():
             rows = self.inserts.get(model)
             key = DELETE_KEYS[model]
@@ -126,48 +130,63 @@ def _send_postgresql(connection, batch: WriteBatch) -> None:
     for model in delete_models:
         params[f"d_{model.__tablename__}"] = batch.deletes[model]
     for model, columns in insert_shapes:
-        rows, table = batch.inserts[model], model.__table__
-        for column in columns:
-            params[f"i_{model.__tablename__}_{column}"] = [_bind(table.c[column], row[column]) for row in rows]
-    updated = connection.exec_driver_sql(sql, params).scalar_one()
-    if batch.instance is not None and updated != 1:
+        table = model.__table__
+        processors = [(column, _bind_processor(table.c[column])) for column in columns]
+        rows = [{column: process(row[column]) for column, process in processors} for row in batch.inserts[model]]
+        params[f"i_{model.__tablename__}"] = json.dumps(rows, ensure_ascii=False, default=_json_value)
+    result = connection.exec_driver_sql(sql, params)
+    if batch.instance is not None and result.rowcount != 1:
         raise StaleVersion(f"instance {batch.instance[0]} was changed by another command; try again")
 
 
 def _bind(column, value):
     """A value as the column's type would bind it (the ORM's and Core's processing, e.g. UTC timestamps)."""
+    return _bind_processor(column)(value)
+
+
+def _bind_processor(column):
     processor = _PROCESSORS.get(column)
     if processor is None:
         processor = _PROCESSORS[column] = column.type.bind_processor(_PG) or _unchanged
-    return processor(value)
+    return processor
 
 
 def _unchanged(value):
     return value
 
 
+def _json_value(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()  # timezone-aware (UTCDateTime refuses naive ones)
+    raise TypeError(f"{type(value).__name__} cannot be written in a batch")
+
+
 _PROCESSORS: dict = {}
 
 
 def _postgresql_statement(update_keys, delete_models, insert_shapes) -> str:
-    """The SQL of one batch shape, with psycopg's named placeholders."""
-    parts = []
-    if update_keys is not None:
-        assignments = ", ".join(f"{_quote(key)} = %(u_{key})s::{_pg_type(_INSTANCES.c[key])}" for key in update_keys)
-        parts.append(f"u AS (UPDATE process_instance SET {assignments} WHERE id = %(u__id)s "
-                     f"AND version_no = %(u__read_version)s RETURNING 1)")
+    """The SQL of one batch shape, with psycopg's named placeholders. The instance row's update, if any, is
+    the main statement (its row count tells whether the version still matched); otherwise the last write."""
+    writes = []
     for model in delete_models:
         name, key = model.__tablename__, DELETE_KEYS[model]
-        parts.append(f"d_{name} AS (DELETE FROM {name} WHERE {key} = ANY(%(d_{name})s::varchar[]))")
+        writes.append(f"DELETE FROM {name} WHERE {_quote(key)} = ANY(%(d_{name})s::varchar[])")
     for model, columns in insert_shapes:
         name, table = model.__tablename__, model.__table__
-        arrays = ", ".join(f"%(i_{name}_{c})s::{_pg_type(table.c[c])}[]" for c in columns)
         listed = ", ".join(_quote(c) for c in columns)
+        typed = ", ".join(f"{_quote(c)} {_pg_type(table.c[c])}" for c in columns)
         # WITH ORDINALITY and ORDER BY: rows go in (and history ids are drawn) in the order they were added
-        parts.append(f"i_{name} AS (INSERT INTO {name} ({listed}) SELECT {listed} FROM unnest({arrays}) "
-                     f"WITH ORDINALITY AS rows({listed}, row_number) ORDER BY row_number)")
-    counted = "(SELECT count(*) FROM u)" if update_keys is not None else "0"
-    return "WITH " + ",\n".join(parts) + f"\nSELECT {counted}"
+        writes.append(f"INSERT INTO {name} ({listed}) SELECT {listed} FROM ROWS FROM "
+                      f"(json_to_recordset(%(i_{name})s::json) AS ({typed})) WITH ORDINALITY AS rows({listed}, n) "
+                      f"ORDER BY n")
+    if update_keys is not None:
+        assignments = ", ".join(f"{_quote(key)} = %(u_{key})s::{_pg_type(_INSTANCES.c[key])}" for key in update_keys)
+        writes.append(f"UPDATE process_instance SET {assignments} WHERE id = %(u__id)s "
+                      f"AND version_no = %(u__read_version)s")
+    *before, main = writes
+    if not before:
+        return main
+    return "WITH " + ",\n".join(f"w{i} AS ({sql})" for i, sql in enumerate(before)) + "\n" + main
 
 
 def _quote(name: str) -> str:
