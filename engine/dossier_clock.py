@@ -15,7 +15,7 @@ from engine.task_elements import element_id, stamp
 
 
 def apply(session: Session, loaded, activity_events: list[dict[str, Any]], actor,
-          at: dt.datetime) -> list[dict[str, Any]]:
+          at: dt.datetime, batch=None) -> list[dict[str, Any]]:
     """The dossier changes of one command, as history events: for a procedure with a deadline its status and
     clock; for a process without a dossier of its own, the extension of the dossier it names."""
     row, events = loaded.row, []
@@ -25,7 +25,7 @@ def apply(session: Session, loaded, activity_events: list[dict[str, Any]], actor
             events.extend(move_clock(session, loaded, activity_events, at))
             if loaded.status_reached and dossiers.set_status(session, row.id, *loaded.status_reached):
                 events.append(status_event(*loaded.status_reached))
-                dossier_notices.record(session, row.id, row.business_key, *loaded.status_reached)
+                dossier_notices.record(session, row.id, row.business_key, *loaded.status_reached, batch=batch)
     elif loaded.parsed.extensions:
         events.extend(extend_named_dossier(session, loaded, activity_events, actor))
     return events

@@ -18,10 +18,14 @@ MAX_ATTEMPTS = 10
 
 
 def record(session: Session, instance_id: str, code: str | None, status: int, at: dt.datetime,
-           note: str | None = None) -> None:
+           note: str | None = None, batch=None) -> None:
     """A status change to announce (called where the status changes, in its transaction), or — with a ``note`` —
-    another change the citizen should hear of at the same status (e.g. forwarding to another agency)."""
-    session.add(DossierNotice(instance_id=instance_id, code=code, status=status, at=at, attempts=0, note=note))
+    another change the citizen should hear of at the same status (e.g. forwarding to another agency). Written
+    with the command's write batch if one is given (engine.write_batch)."""
+    if batch is not None:
+        batch.insert(DossierNotice, instance_id=instance_id, code=code, status=status, at=at, attempts=0, note=note)
+    else:
+        session.add(DossierNotice(instance_id=instance_id, code=code, status=status, at=at, attempts=0, note=note))
 
 
 def claim(session: Session, now: dt.datetime, limit: int = 20) -> list[DossierNotice]:

@@ -81,7 +81,8 @@ def _applicant(variables: dict[str, Any]) -> str | None:
 
 def receive(session: Session, instance_id: str, code: str | None, procedure: dict, variables: dict[str, Any],
             at: dt.datetime) -> Dossier | None:
-    """Open the dossier's clock for a new instance (nothing if the procedure has no deadline)."""
+    """The dossier of a new instance, its clock open (None if the procedure has no deadline); the caller writes
+    it (engine.instances.start, with the instance's write batch)."""
     if not procedure.get("deadline"):
         return None
     channel = variables.get("channel") if variables.get("channel") in ("online", "counter") else "online"
@@ -94,8 +95,7 @@ def receive(session: Session, instance_id: str, code: str | None, procedure: dic
                       warn_hours=float((procedure.get("deadline") or {}).get("warn_hours", 4)), status=1, status_at=at,
                       owner_id=_owner(variables), procedure_name=procedure.get("name"),
                       agency=procedure.get("agency"), applicant_name=_applicant(variables))
-    session.add(dossier)  # the instance's first tasks were projected with this agency (projections._dossier_agency)
-    return dossier
+    return dossier  # the instance's first tasks were projected with its agency (projections._dossier_agency)
 
 
 def pause(session: Session, instance_id: str, at: dt.datetime) -> None:

@@ -67,14 +67,18 @@ def start(session: Session, actor: Actor, key: str | None = None, variables: dic
     loaded.record("instance_started", user_id=actor.user_id,
                   **({"business_key": business_key} if business_key else {}))
     runtime.advance(loaded)
-    runtime.save(session, loaded, actor)
+    batch = runtime.save(session, loaded, actor, send=False)
     if parsed.procedure:
         dossier = dossiers.receive(session, row.id, business_key, parsed.procedure, variables, row.started_at)
+        if dossier is not None:
+            batch.insert_object(dossier)
         if dossier is not None and loaded.status_reached:
             dossier.status, dossier.status_at = loaded.status_reached
-            projections.write_events(session, loaded, [dossier_clock.status_event(*loaded.status_reached)], actor)
+            projections.write_events(session, loaded, [dossier_clock.status_event(*loaded.status_reached)], actor,
+                                     batch)
         if dossier is not None:  # the citizen hears that the dossier was registered (or where it went at once)
-            dossier_notices.record(session, row.id, business_key, dossier.status, dossier.status_at)
+            dossier_notices.record(session, row.id, business_key, dossier.status, dossier.status_at, batch=batch)
+    batch.send(session)
     return loaded
 
 

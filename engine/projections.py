@@ -87,7 +87,7 @@ def _messages_waiting(wf: BpmnWorkflow) -> dict[UUID, tuple[Any, list[str]]]:
 
 
 def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetime, batch: WriteBatch) -> None:
-    """Write every projection change that the command caused, with the instance row's update in ``batch``."""
+    """Add every projection change that the command caused to ``batch`` (which holds the instance row's write)."""
     wf, row, before = loaded.wf, loaded.row, loaded.before
     new_ids = [tid for tid in after if tid not in before or before[tid] != after[tid]]
     gone_ids = [tid for tid in before if tid not in after or before[tid] != after[tid]]
@@ -113,7 +113,7 @@ def sync(session: Session, loaded, after: dict[UUID, int], actor, at: dt.datetim
     if row.status == "completed" and row.ended_at == at:
         events.append({"kind": "instance_completed", "task": None, "user_id": None, "details": None})
     _event_subprocess_subscriptions(session, loaded, at, batch)
-    events.extend(dossier_clock.apply(session, loaded, activity_events, actor, at))
+    events.extend(dossier_clock.apply(session, loaded, activity_events, actor, at, batch))
     if loaded.errors:
         events.extend(_open_incidents(loaded, at, batch))
     write_events(session, loaded, events, actor, batch)
@@ -260,8 +260,8 @@ def _event_subprocess_subscriptions(session: Session, loaded, at: dt.datetime, b
 
 
 def write_events(session: Session, loaded, events: list[dict[str, Any]], actor, batch: WriteBatch | None = None) -> None:
-    """Write history events of a loaded instance (its elements entered and left, its status changes...), and send
-    ``batch`` with them (a batch of their own if none is given)."""
+    """Write history events of a loaded instance (its elements entered and left, its status changes...): add them
+    to ``batch``, or send them as a batch of their own."""
     row = loaded.row
     rows = []
     for event in events:
@@ -278,7 +278,9 @@ def write_events(session: Session, loaded, events: list[dict[str, Any]], actor, 
             task_id=str(task.id) if task is not None else None,
             user_id=event["user_id"] or (actor.user_id if not event["kind"].startswith("activity_") else None),
             details=json.dumps(details, ensure_ascii=False, default=str) if details is not None else None))
-    batch = batch if batch is not None else WriteBatch()
+    own = batch is None
+    batch = WriteBatch() if own else batch
     for values in rows:
         batch.insert(HistoryEvent, **values)
-    batch.send(session)
+    if own:
+        batch.send(session)

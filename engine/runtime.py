@@ -23,7 +23,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, inspect, select
-from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached
+from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import projections
@@ -183,8 +183,9 @@ def _error_text(err: Exception) -> str:
     return text
 
 
-def save(session: Session, loaded: Loaded, actor: Actor) -> None:
-    """Serialize the workflow and bring the projections in line with it."""
+def save(session: Session, loaded: Loaded, actor: Actor, send: bool = True) -> WriteBatch:
+    """Serialize the workflow and bring the projections in line with it: the writes are sent as one batch
+    (``send=False``: returned unsent, for the caller to add its own writes and send it)."""
     row, wf = loaded.row, loaded.wf
     at = now()
     after = active_states(wf)
@@ -197,17 +198,16 @@ def save(session: Session, loaded: Loaded, actor: Actor) -> None:
         values["version_no"] = 1  # the first save
         for key, value in values.items():
             setattr(row, key, value)
-        batch.insert(ProcessInstance, **{key: getattr(row, key) for key in _ALL_COLUMNS})
+        batch.insert_object(row)
     else:
         batch.update_instance(row.id, row.version_no, _row_changes(row, values))
     projections.sync(session, loaded, after, actor, at, batch)
-    if loaded.is_new:  # inserted with the batch: the session takes the row as if it had loaded it
-        make_transient_to_detached(row)
-        session.add(row)
+    if send:
+        batch.send(session)
+    return batch
 
 
-_ALL_COLUMNS = tuple(c.key for c in ProcessInstance.__table__.columns)
-_ROW_COLUMNS = frozenset(_ALL_COLUMNS) - {"id", "version_no"}
+_ROW_COLUMNS = frozenset(c.key for c in ProcessInstance.__table__.columns) - {"id", "version_no"}
 
 
 def _row_changes(row: ProcessInstance, values: dict[str, Any]) -> dict[str, Any]:

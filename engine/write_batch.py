@@ -1,48 +1,64 @@
-"""The rows one command writes besides its ORM objects, sent together at the end of its save.
+"""The rows one command writes, sent together at the end of its save.
 
 A command inserts its instance row or updates it (checked against the version it read), deletes the
-projection rows of tasks that left their state and inserts those of tasks that entered one, opens incidents
-and appends history events. Sent
-one by one, that is five or six statements and as many round trips on every command. On PostgreSQL the
-batch goes as one statement: each write a data-modifying ``WITH`` query, the rows of each insert passed as
-one JSON array (PostgreSQL runs every sub-statement of a ``WITH`` exactly once and checks
-foreign keys at the end of the statement). Elsewhere (SQLite) each write is its own prebuilt Core statement.
+projection rows of tasks that left their state and inserts those of tasks that entered one, opens incidents,
+appends history events and, for a dossier, receives it or moves its clock. Sent one by one through the ORM's
+unit of work, that is up to ten statements on every command, each with its own round trip and a good deal
+of Python. On PostgreSQL the batch goes as one statement: each write a data-modifying ``WITH`` query, the
+rows of each insert passed as one JSON array (PostgreSQL runs every sub-statement of a ``WITH`` exactly once
+and checks foreign keys at the end of the statement). Elsewhere (SQLite) each write is its own prebuilt Core
+statement. Objects inserted or updated through the batch stay in the session as if the ORM had flushed them.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, update
+from sqlalchemy import Table, bindparam, delete, inspect, insert, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.errors import StaleVersion
-from engine.models import (ExternalTask, HistoryEvent, Incident, MessageSubscription, ProcessInstance, UserTask,
-                           UserTaskCandidate)
+from engine.models import (Dossier, ExternalTask, HistoryEvent, Incident, MessageSubscription, ProcessInstance,
+                           UserTask, UserTaskCandidate)
+from engine.citizen_models import DossierNotice
 
-INSERT_ORDER = (ProcessInstance, UserTask, UserTaskCandidate, ExternalTask, MessageSubscription, Incident,
-                HistoryEvent)  # parents first
+INSERT_ORDER = (ProcessInstance, Dossier, DossierNotice, UserTask, UserTaskCandidate, ExternalTask,
+                MessageSubscription, Incident, HistoryEvent)  # parents first
 DELETE_KEYS = {UserTask: "id", ExternalTask: "id", MessageSubscription: "task_id"}
-_INSTANCES: Table = ProcessInstance.__table__
+UPDATED_OBJECTS = (Dossier,)  # changed objects of these kinds go with the batch instead of the ORM's flush
 _PG = postgresql.dialect()
 _PG_STATEMENTS: OrderedDict[tuple, str] = OrderedDict()
 _PG_STATEMENTS_KEPT = 512  # distinct shapes (which tables, which columns) seen; a few dozen in practice
 
 
+@dataclass
+class _Update:
+    model: type
+    key: dict[str, Any]  # primary key column -> value
+    values: dict[str, Any]
+    read_version: int | None = None  # checked: the row must still be at this version
+
+    def shape(self) -> tuple:
+        return self.model, tuple(self.key), tuple(sorted(self.values)), self.read_version is not None
+
+
 class WriteBatch:
-    """The instance row update, deletes and inserts of one command, in the order they must apply."""
+    """The inserts, updates and deletes of one command, in the order they must apply."""
 
     def __init__(self) -> None:
-        self.instance: tuple[str, int, dict[str, Any]] | None = None  # (id, version read, new values)
+        self.updates: list[_Update] = []
         self.deletes: dict[type, list[str]] = {}
         self.inserts: dict[type, list[dict[str, Any]]] = {}
+        self.new_objects: list[Any] = []
 
     def update_instance(self, instance_id: str, read_version: int, values: dict[str, Any]) -> None:
         """Write ``values`` (``version_no`` among them) to the instance row if it is still at ``read_version``."""
-        self.instance = (instance_id, read_version, values)
+        self.updates.insert(0, _Update(ProcessInstance, {"id": instance_id}, values, read_version))
 
     def delete(self, model: type, keys: list[str]) -> None:
         """Delete the rows of ``model`` (a user task, external task or message subscription) with these ids."""
@@ -52,9 +68,18 @@ class WriteBatch:
         """Insert one row of ``model``."""
         self.inserts.setdefault(model, []).append(values)
 
+    def insert_object(self, obj: Any) -> None:
+        """Insert a new ORM object (its primary key set) with the batch; the session then holds it as if it had
+        loaded it. Its values are read when the batch is sent."""
+        self.new_objects.append(obj)
+
     def send(self, session: Session) -> None:
-        """Apply the batch in the session's transaction (after flushing the session's pending objects)."""
-        if self.instance is None and not self.deletes and not self.inserts:
+        """Apply the batch in the session's transaction (after flushing the session's other pending objects)."""
+        for obj in self.new_objects:
+            self.insert(type(obj), **_new_values(obj))
+        for obj in [o for o in session.dirty if isinstance(o, UPDATED_OBJECTS)]:
+            self._update_object(obj)
+        if not self.updates and not self.deletes and not self.inserts:
             return
         session.flush()
         connection = session.connection()
@@ -62,10 +87,25 @@ class WriteBatch:
             _send_postgresql(connection, self)
         else:
             _send_each(connection, self)
+        for obj in self.new_objects:
+            make_transient_to_detached(obj)
+            session.add(obj)
+        self.new_objects = []
+
+    def _update_object(self, obj: Any) -> None:
+        state = inspect(obj)
+        values = {attr.key: getattr(obj, attr.key) for attr in state.attrs
+                  if attr.key in state.mapper.columns and attr.history.has_changes()}
+        if not values:
+            return
+        key = {column.key: getattr(obj, column.key) for column in state.mapper.primary_key}
+        self.updates.append(_Update(type(obj), key, values))
+        for name, value in values.items():
+            set_committed_value(obj, name, value)
 
     def _fits_one_statement(self) -> bool:
-        # a row deleted and inserted again by one command must see the delete (separate statements), and
-        # the rows of a table must all name the same columns (one record type per table)
+        # a row deleted and inserted again by one command must see the delete (separate statements); the rows
+        # of a table must all name the same columns (one record type per table); a table is updated once
         for model, keys in self.deletes.items():
             rows = self.inserts.get(model)
             key = DELETE_KEYS[model]
@@ -75,7 +115,23 @@ class WriteBatch:
             first = rows[0].keys()
             if any(row.keys() != first for row in rows):
                 return False
-        return True
+        return len({u.model for u in self.updates}) == len(self.updates)
+
+
+def _new_values(obj: Any) -> dict[str, Any]:
+    """Every column of a new object: what it was given, else the column's default (set on the object too, so
+    that nothing is left for the session to load again)."""
+    values = {}
+    for column in obj.__table__.columns:
+        if column.key in obj.__dict__:
+            values[column.key] = obj.__dict__[column.key]
+            continue
+        default = column.default
+        if default is not None and not default.is_scalar:
+            raise ValueError(f"{column} has a computed default: give it a value before the batch inserts it")
+        values[column.key] = default.arg if default is not None else None
+        setattr(obj, column.key, values[column.key])
+    return values
 
 
 # --- one statement each (SQLite, and the rare batch that cannot be one statement) ---------------------------
@@ -83,29 +139,34 @@ class WriteBatch:
 _INSERTS = {model: insert(model.__table__) for model in INSERT_ORDER}
 _DELETES = {model: delete(model.__table__).where(model.__table__.c[key].in_(bindparam("keys", expanding=True)))
             for model, key in DELETE_KEYS.items()}
-_UPDATES: dict[tuple[str, ...], Any] = {}
+_UPDATES: dict[tuple, Any] = {}
 
 
-def _instance_update(keys: tuple[str, ...]):
-    stmt = _UPDATES.get(keys)
+def _update_statement(shape: tuple):
+    stmt = _UPDATES.get(shape)
     if stmt is None:
-        stmt = _UPDATES[keys] = (
-            update(_INSTANCES)
-            .where(_INSTANCES.c.id == bindparam("_id"), _INSTANCES.c.version_no == bindparam("_read_version"))
-            .values({key: bindparam(key) for key in keys}))
+        model, key_columns, columns, versioned = shape
+        table: Table = model.__table__
+        where = [table.c[k] == bindparam(f"_key_{k}") for k in key_columns]
+        if versioned:
+            where.append(table.c.version_no == bindparam("_read_version"))
+        stmt = _UPDATES[shape] = update(table).where(*where).values({c: bindparam(c) for c in columns})
     return stmt
 
 
 def _send_each(connection, batch: WriteBatch) -> None:
-    if batch.instance is not None:
-        instance_id, read_version, values = batch.instance
-        result = connection.execute(_instance_update(tuple(sorted(values))),
-                                    {**values, "_id": instance_id, "_read_version": read_version})
-        if result.rowcount != 1:
-            raise StaleVersion(f"instance {instance_id} was changed by another command; try again")
+    for model in INSERT_ORDER[:3]:  # rows the updates and the other inserts may refer to
+        if model in batch.inserts:
+            connection.execute(_INSERTS[model], batch.inserts[model])
+    for change in batch.updates:
+        params = {**change.values, **{f"_key_{k}": v for k, v in change.key.items()},
+                  "_read_version": change.read_version}
+        result = connection.execute(_update_statement(change.shape()), params)
+        if change.read_version is not None and result.rowcount != 1:
+            raise StaleVersion(f"instance {change.key['id']} was changed by another command; try again")
     for model, keys in batch.deletes.items():
         connection.execute(_DELETES[model], {"keys": keys})
-    for model in INSERT_ORDER:
+    for model in INSERT_ORDER[3:]:
         if model in batch.inserts:
             connection.execute(_INSERTS[model], batch.inserts[model])
 
@@ -113,20 +174,21 @@ def _send_each(connection, batch: WriteBatch) -> None:
 # --- one statement (PostgreSQL) -----------------------------------------------------------------------------
 
 def _send_postgresql(connection, batch: WriteBatch) -> None:
-    update_keys = tuple(sorted(batch.instance[2])) if batch.instance is not None else None
+    update_shapes = tuple(change.shape() for change in batch.updates)
     delete_models = tuple(m for m in DELETE_KEYS if batch.deletes.get(m))
     insert_shapes = tuple((m, tuple(batch.inserts[m][0])) for m in INSERT_ORDER if batch.inserts.get(m))
-    shape = (update_keys, delete_models, insert_shapes)
+    shape = (update_shapes, delete_models, insert_shapes)
     sql = _PG_STATEMENTS.get(shape)
     if sql is None:
         sql = _PG_STATEMENTS[shape] = _postgresql_statement(*shape)
         if len(_PG_STATEMENTS) > _PG_STATEMENTS_KEPT:
             _PG_STATEMENTS.popitem(last=False)
     params: dict[str, Any] = {}
-    if batch.instance is not None:
-        instance_id, read_version, values = batch.instance
-        params.update({f"u_{key}": _bind(_INSTANCES.c[key], value) for key, value in values.items()},
-                      u__id=instance_id, u__read_version=read_version)
+    for i, change in enumerate(batch.updates):
+        table = change.model.__table__
+        params.update({f"u{i}_{k}": _bind(table.c[k], v) for k, v in (*change.values.items(), *change.key.items())})
+        if change.read_version is not None:
+            params[f"u{i}__read_version"] = change.read_version
     for model in delete_models:
         params[f"d_{model.__tablename__}"] = batch.deletes[model]
     for model, columns in insert_shapes:
@@ -135,8 +197,9 @@ def _send_postgresql(connection, batch: WriteBatch) -> None:
         rows = [{column: process(row[column]) for column, process in processors} for row in batch.inserts[model]]
         params[f"i_{model.__tablename__}"] = json.dumps(rows, ensure_ascii=False, default=_json_value)
     result = connection.exec_driver_sql(sql, params)
-    if batch.instance is not None and result.rowcount != 1:
-        raise StaleVersion(f"instance {batch.instance[0]} was changed by another command; try again")
+    versioned = batch.updates[0] if batch.updates and batch.updates[0].read_version is not None else None
+    if versioned is not None and result.rowcount != 1:
+        raise StaleVersion(f"instance {versioned.key['id']} was changed by another command; try again")
 
 
 def _bind(column, value):
@@ -164,9 +227,9 @@ def _json_value(value):
 _PROCESSORS: dict = {}
 
 
-def _postgresql_statement(update_keys, delete_models, insert_shapes) -> str:
-    """The SQL of one batch shape, with psycopg's named placeholders. The instance row's update, if any, is
-    the main statement (its row count tells whether the version still matched); otherwise the last write."""
+def _postgresql_statement(update_shapes, delete_models, insert_shapes) -> str:
+    """The SQL of one batch shape, with psycopg's named placeholders. A checked update (the instance row's) is
+    the main statement, its row count telling whether the version still matched; otherwise the last write."""
     writes = []
     for model in delete_models:
         name, key = model.__tablename__, DELETE_KEYS[model]
@@ -179,10 +242,18 @@ def _postgresql_statement(update_keys, delete_models, insert_shapes) -> str:
         writes.append(f"INSERT INTO {name} ({listed}) SELECT {listed} FROM ROWS FROM "
                       f"(json_to_recordset(%(i_{name})s::json) AS ({typed})) WITH ORDINALITY AS rows({listed}, n) "
                       f"ORDER BY n")
-    if update_keys is not None:
-        assignments = ", ".join(f"{_quote(key)} = %(u_{key})s::{_pg_type(_INSTANCES.c[key])}" for key in update_keys)
-        writes.append(f"UPDATE process_instance SET {assignments} WHERE id = %(u__id)s "
-                      f"AND version_no = %(u__read_version)s")
+    checked = None
+    for i, (model, key_columns, columns, versioned) in enumerate(update_shapes):
+        table = model.__table__
+        assignments = ", ".join(f"{_quote(c)} = %(u{i}_{c})s::{_pg_type(table.c[c])}" for c in columns)
+        where = " AND ".join(f"{_quote(k)} = %(u{i}_{k})s" for k in key_columns)
+        if versioned:
+            where += f" AND version_no = %(u{i}__read_version)s"
+            checked = f"UPDATE {model.__tablename__} SET {assignments} WHERE {where}"
+        else:
+            writes.append(f"UPDATE {model.__tablename__} SET {assignments} WHERE {where}")
+    if checked is not None:
+        writes.append(checked)
     *before, main = writes
     if not before:
         return main
