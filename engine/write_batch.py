@@ -77,6 +77,8 @@ class WriteBatch:
         """Apply the batch in the session's transaction (after flushing the session's other pending objects)."""
         for obj in self.new_objects:
             self.insert(type(obj), **_new_values(obj))
+        for model, rows in self.inserts.items():
+            _same_columns(model, rows)
         for obj in [o for o in session.dirty if isinstance(o, UPDATED_OBJECTS)]:
             self._update_object(obj)
         if not self.updates and not self.deletes and not self.inserts:
@@ -104,18 +106,33 @@ class WriteBatch:
             set_committed_value(obj, name, value)
 
     def _fits_one_statement(self) -> bool:
-        # a row deleted and inserted again by one command must see the delete (separate statements); the rows
-        # of a table must all name the same columns (one record type per table); a table is updated once
+        # a row deleted and inserted again by one command must see the delete (separate statements); a table
+        # is updated once
         for model, keys in self.deletes.items():
             rows = self.inserts.get(model)
             key = DELETE_KEYS[model]
             if rows and any(row.get(key) in keys for row in rows):
                 return False
-        for rows in self.inserts.values():
-            first = rows[0].keys()
-            if any(row.keys() != first for row in rows):
-                return False
         return len({u.model for u in self.updates}) == len(self.updates)
+
+
+def _same_columns(model: type, rows: list[dict[str, Any]]) -> None:
+    """Give every row of a table the columns any of them names (a multi-row insert has one column list): a
+    column a row leaves out gets its default, as it would alone."""
+    first = rows[0].keys()
+    if all(row.keys() == first for row in rows):
+        return
+    names = {name for row in rows for name in row}
+    for row in rows:
+        for name in names - row.keys():
+            row[name] = _default(model.__table__.c[name])
+
+
+def _default(column) -> Any:
+    default = column.default
+    if default is not None and not default.is_scalar:
+        raise ValueError(f"{column} has a computed default: give it a value before the batch inserts it")
+    return default.arg if default is not None else None
 
 
 def _new_values(obj: Any) -> dict[str, Any]:
@@ -126,10 +143,7 @@ def _new_values(obj: Any) -> dict[str, Any]:
         if column.key in obj.__dict__:
             values[column.key] = obj.__dict__[column.key]
             continue
-        default = column.default
-        if default is not None and not default.is_scalar:
-            raise ValueError(f"{column} has a computed default: give it a value before the batch inserts it")
-        values[column.key] = default.arg if default is not None else None
+        values[column.key] = _default(column)
         setattr(obj, column.key, values[column.key])
     return values
 
