@@ -29,7 +29,7 @@ def check_variables(variables: Any) -> dict[str, Any]:
     return variables
 
 
-_NEWEST_VERSION = (select(ProcessDefinition).where(ProcessDefinition.key == bindparam("key"))
+_NEWEST_VERSION = (select(ProcessDefinition.id).where(ProcessDefinition.key == bindparam("key"))
                    .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
@@ -40,10 +40,10 @@ def find_definition(session: Session, key: str | None = None, definition_id: str
         if definition is None:
             raise NotFound(f"no process definition {definition_id}")
         return definition
-    definition = session.scalars(_NEWEST_VERSION, {"key": key}).first()
-    if definition is None:
+    newest = session.connection().execute(_NEWEST_VERSION, {"key": key}).scalar()
+    if newest is None:
         raise NotFound(f"no process definition with key '{key}': deploy it first")
-    return definition
+    return SPECS.definition(session, newest)  # a definition never changes: read once per process
 
 
 def start(session: Session, actor: Actor, key: str | None = None, variables: dict[str, Any] | None = None,
