@@ -29,7 +29,8 @@ def check_variables(variables: Any) -> dict[str, Any]:
     return variables
 
 
-_NEWEST_VERSION = (select(ProcessDefinition.id).where(ProcessDefinition.key == bindparam("key"))
+_NEWEST_VERSION = (select(ProcessDefinition.id, ProcessDefinition.sha256)
+                   .where(ProcessDefinition.key == bindparam("key"))
                    .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
@@ -40,10 +41,10 @@ def find_definition(session: Session, key: str | None = None, definition_id: str
         if definition is None:
             raise NotFound(f"no process definition {definition_id}")
         return definition
-    newest = session.connection().execute(_NEWEST_VERSION, {"key": key}).scalar()
+    newest = session.connection().execute(_NEWEST_VERSION, {"key": key}).first()
     if newest is None:
         raise NotFound(f"no process definition with key '{key}': deploy it first")
-    return SPECS.definition(session, newest)  # a definition never changes: read once per process
+    return SPECS.definition(session, newest.id, newest.sha256)  # a definition never changes: read once per process
 
 
 def start(session: Session, actor: Actor, key: str | None = None, variables: dict[str, Any] | None = None,

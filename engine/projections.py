@@ -4,7 +4,7 @@ The workflow's active tasks before and after the command are compared, so only w
 new user tasks and external tasks are inserted, finished ones deleted, message subscriptions follow the
 waiting catch events, failed tasks open incidents, and every element entered or left becomes a history
 event. The next timer's due time goes on the instance row; what the command did to its dossier comes from
-:mod:`engine.dossier_clock`.
+:mod:`engine.dossier_clock`. Every row goes into the command's write batch (:mod:`engine.write_batch`).
 """
 from __future__ import annotations
 
@@ -188,7 +188,7 @@ def due_moment(value: Any, at: dt.datetime) -> dt.datetime | None:
     raise ValueError(f"a due date must be a date, a datetime or a duration, not {value!r}")
 
 
-def _insert_user_task(session: Session, loaded, task, at: dt.datetime, rows: WriteBatch) -> None:
+def _insert_user_task(session: Session, loaded, task, at: dt.datetime, batch: WriteBatch) -> None:
     spec, row = task.task_spec, loaded.row
     try:
         due = due_moment(_evaluate(loaded, task, spec.due_date), at)
@@ -198,7 +198,7 @@ def _insert_user_task(session: Session, loaded, task, at: dt.datetime, rows: Wri
                               "details": {"message": str(err)}})
     priority = spec.priority
     tid = str(task.id)
-    rows.insert(
+    batch.insert(
         UserTask, id=tid, instance_id=row.id, definition_id=row.definition_id, process_key=row.process_key,
         business_key=row.business_key, activity_id=element_id(task), name=spec.bpmn_name, lane=spec.lane,
         form_key=spec.form_key, assignee=spec.assignee, candidate_groups=",".join(spec.candidate_groups),
@@ -206,9 +206,9 @@ def _insert_user_task(session: Session, loaded, task, at: dt.datetime, rows: Wri
         priority=int(priority) if priority and str(priority).lstrip("-").isdigit() else DEFAULT_PRIORITY,
         due_at=due, created_at=at, suspended=row.status == "suspended", agency=_dossier_agency(session, loaded, task))
     for group in dict.fromkeys(spec.candidate_groups):
-        rows.insert(UserTaskCandidate, task_id=tid, kind="group", value=group)
+        batch.insert(UserTaskCandidate, task_id=tid, kind="group", value=group)
     for user in dict.fromkeys(spec.candidate_users):
-        rows.insert(UserTaskCandidate, task_id=tid, kind="user", value=user)
+        batch.insert(UserTaskCandidate, task_id=tid, kind="user", value=user)
 
 
 def _dossier_agency(session: Session, loaded, task) -> str | None:
@@ -226,10 +226,10 @@ def _dossier_agency(session: Session, loaded, task) -> str | None:
     return dossier.agency if dossier is not None else None
 
 
-def _insert_external_task(loaded, task, at: dt.datetime, rows: WriteBatch) -> None:
+def _insert_external_task(loaded, task, at: dt.datetime, batch: WriteBatch) -> None:
     spec, row = task.task_spec, loaded.row
     priority = spec.priority
-    rows.insert(
+    batch.insert(
         ExternalTask, id=str(task.id), instance_id=row.id, definition_id=row.definition_id, process_key=row.process_key,
         business_key=row.business_key, activity_id=element_id(task), activity_name=spec.bpmn_name,
         topic=spec.topic, priority=int(priority) if priority else 0,
@@ -259,7 +259,8 @@ def _event_subprocess_subscriptions(session: Session, loaded, at: dt.datetime, b
         session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == row.id))
 
 
-def write_events(session: Session, loaded, events: list[dict[str, Any]], actor, batch: WriteBatch | None = None) -> None:
+def write_events(session: Session, loaded, events: list[dict[str, Any]], actor,
+                 batch: WriteBatch | None = None) -> None:
     """Write history events of a loaded instance (its elements entered and left, its status changes...): add them
     to ``batch``, or send them as a batch of their own."""
     row = loaded.row

@@ -184,16 +184,17 @@ class SpecCache:
         procedures = {r.name: r.content for r in resources if r.kind == "procedure"}
         return parse_definition(definition.key, bpmn, dmn, forms, procedures)
 
-    def definition(self, session: Session, definition_id: str) -> ProcessDefinition:
-        """A stored definition by id; definitions never change, so each is read once per process."""
+    def definition(self, session: Session, definition_id: str, sha256: str | None = None) -> ProcessDefinition:
+        """A stored definition by id; definitions never change, so each is read once per process. With the
+        ``sha256`` the database has for it, a cached one of another content (another database) is read again."""
         definition = self._definitions.get(definition_id)
-        if definition is None:
+        if definition is None or (sha256 is not None and definition.sha256 != sha256):
             definition = session.get(ProcessDefinition, definition_id)
             if definition is None:
                 raise NotFound(f"no process definition {definition_id}")
             session.expunge(definition)
             with self._lock:
-                definition = self._definitions.setdefault(definition_id, definition)
+                self._definitions[definition_id] = definition
         return definition
 
     def clear(self) -> None:

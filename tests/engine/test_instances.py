@@ -160,3 +160,23 @@ def test_bad_start_requests(factory, sample, operator):
             instances.start(s, operator, "sample_residence", {"__class__": 1})
         with pytest.raises(InvalidVariables):
             instances.start(s, operator, "sample_residence", ["not", "a", "dict"])
+
+
+def test_the_same_key_and_version_in_another_database_starts_that_databases_diagram(tmp_path, operator):
+    """Definitions are cached per process by id ("key:version"); two databases (a test run, a reset demo)
+    may hold different diagrams under one id, and a start must run the one its database holds."""
+    from engine import schema
+    from tests.bpmn_builder import end, linear, process, start, user_task
+    from tests.conftest import deploy_files
+    runs = []
+    for name, element in (("a", "first"), ("b", "second")):
+        engine = db.make_engine(f"sqlite:///{tmp_path}/{name}.db")
+        schema.upgrade(engine)
+        factory = db.make_session_factory(engine)
+        deploy_files(factory, [("p.bpmn", process(linear(start(), user_task(element), end())))])
+        with db.transaction(factory) as s:
+            iid = instances.start(s, operator, "p").row.id
+        with db.transaction(factory) as s:
+            runs.append([t["taskDefinitionKey"] for t in queries.instance_detail(s, iid)["userTasks"]])
+        engine.dispose()
+    assert runs == [["first"], ["second"]]
