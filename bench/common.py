@@ -135,3 +135,75 @@ def latency_table(results: dict[str, dict], heads: dict[str, str], small: str, w
     print(f"p95 large / {small}: " + ", ".join(f"{p} {v}x" for p, v in ratio.items()))
     print(f"p95 without / with the {migration} indexes: " + ", ".join(f"{p} {v}x" for p, v in gain.items()))
     return ratio, gain
+
+
+def analyze(url: str) -> None:
+    """Fresh planner statistics and visibility map after a bulk load (autovacuum would take its time; index-only
+    scans need the visibility map)."""
+    import sqlalchemy as sa
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(sa.text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
+def drop_indexes(url: str, names) -> None:
+    """Drop these indexes (a migration's, to show what they are for)."""
+    import sqlalchemy as sa
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        for name in names:
+            c.execute(sa.text(f'DROP INDEX IF EXISTS "{name}"'))
+    engine.dispose()
+
+
+def signed_in_client(url: str, var_dir: Path, user: str, password: str, **settings):
+    """The web app on the database and Flask's test client signed in as ``user`` through the sign-in form (and,
+    as every test client, from 127.0.0.1); ``settings`` override the configuration's defaults."""
+    import dataclasses
+    import re
+
+    from engine import db
+    from engine.config import load_settings
+    from webapp.app import create_app
+    config = dataclasses.replace(load_settings({}), database_url=url, var_dir=var_dir, **settings)
+    client = create_app(config, db.make_session_factory(db.make_engine(url))).test_client()
+    form = client.get("/can-bo/dang-nhap").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    reply = client.post("/can-bo/dang-nhap", data={"csrf_token": token, "ten": user, "mat_khau": password})
+    assert reply.status_code == 302, f"sign-in of {user} failed"
+    return client
+
+
+def close_client(client) -> None:
+    """Close the database engines of a test client's app (its own and /metrics')."""
+    extensions = client.application.extensions
+    extensions["motcua"].engine.dispose()
+    if "motcua_monitor" in extensions:
+        extensions["motcua_monitor"].dispose()
+
+
+def aim_fields(results: dict[str, dict], ratio, gain, aim_ms: float, small: str = "baseline") -> dict:
+    """The JSON line's verdict fields of a page benchmark: the ratios (large run to the ``small`` one, and
+    without the indexes to with them) and whether every large-run p95 is under the aim."""
+    return {f"p95_ratio_large_{small}": ratio, "p95_ratio_without_indexes": gain, "aim_p95_ms": aim_ms,
+            "aim_met": all(v["p95_ms"] < aim_ms for v in results["large"].values())}
+
+
+def page_bench_arguments(doc: str, sizes: dict[str, tuple[int, int, str]], requests: tuple[int, int, str]):
+    """The options of a page benchmark: each size (``--name``: large default, quick value, help), ``--requests``
+    (default, quick value, help) and ``--quick``, a small run for tests that takes the quick values."""
+    import argparse
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, (default, _, text) in sizes.items():
+        parser.add_argument(f"--{name}", type=int, default=default, help=text)
+    parser.add_argument("--requests", type=int, default=requests[0], help=requests[2])
+    quick = ", ".join(f"{v[1]:,} {k.replace('-', ' ')}" for k, v in sizes.items())
+    parser.add_argument("--quick", action="store_true", help=f"a small run for tests ({quick}, {requests[1]} requests)")
+    args = parser.parse_args()
+    if args.quick:
+        for name, (_, small, _) in sizes.items():
+            dest = name.replace("-", "_")
+            setattr(args, dest, min(getattr(args, dest), small))
+        args.requests = requests[1]
+    return args

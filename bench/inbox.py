@@ -16,7 +16,6 @@ ratios; the last line is one JSON object. Aim: p95 under 100 ms at full size. ``
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import re
@@ -27,7 +26,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, PgSchema, latency_table, migrate_and_deploy, percentile  # noqa: E402
+from bench.common import (ROOT, PgSchema, aim_fields, analyze, close_client, drop_indexes, latency_table,  # noqa: E402
+                          migrate_and_deploy, page_bench_arguments, percentile, signed_in_client)
 
 FOLDERS = ("birth-registration", "criminal-record", "household-business", "construction-permit", "certified-copy")
 AGENCIES = ("000.00.00.H56", "000.00.16.H56", "000.00.05.H56", "000.00.12.H56", "000.00.21.H56", "000.00.23.H56",
@@ -235,34 +235,12 @@ def seed_finished(url: str, m: int) -> None:
     engine.dispose()
 
 
-def analyze(url: str) -> None:
-    """Fresh planner statistics after the bulk load (autovacuum would take its time)."""
-    import sqlalchemy as sa
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
-        c.execute(sa.text("VACUUM ANALYZE"))
-    engine.dispose()
 
 
 INDEXES_0016 = ("ix_user_task_agency_due", "ix_user_task_agency_procedure", "ix_user_task_agency_code",
                 "ix_dossier_open_agency_status", "ix_dossier_open_agency_received_at")
 
 
-def signed_in_client(url: str, var_dir: Path):
-    """The web app on the database and Flask's test client signed in as the bench officer."""
-    import dataclasses
-
-    from engine import db
-    from engine.config import load_settings
-    from webapp.app import create_app
-    settings = dataclasses.replace(load_settings({}), database_url=url, var_dir=var_dir)
-    app = create_app(settings, db.make_session_factory(db.make_engine(url)))
-    client = app.test_client()
-    form = client.get("/can-bo/dang-nhap").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    reply = client.post("/can-bo/dang-nhap", data={"csrf_token": token, "ten": OFFICER, "mat_khau": PASSWORD})
-    assert reply.status_code == 302, "sign-in failed"
-    return client  # its app's engine: client.application.extensions["motcua"].engine
 
 
 def _visible_tasks(url: str, limit: int = 300) -> tuple[list[str], list[str]]:
@@ -315,26 +293,13 @@ def measure(client, pages: dict[str, list[str]], requests_n: int) -> dict:
     return out
 
 
-def drop_indexes(url: str) -> None:
-    """Drop migration 0016's indexes (to show what they are for)."""
-    import sqlalchemy as sa
-    engine = sa.create_engine(url)
-    with engine.begin() as c:
-        for name in INDEXES_0016:
-            c.execute(sa.text(f'DROP INDEX "{name}"'))
-    engine.dispose()
-    analyze(url)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=100_000, help="open user tasks in the large run")
-    parser.add_argument("--dossiers", type=int, default=1_000_000, help="finished dossiers in the large run")
-    parser.add_argument("--requests", type=int, default=300, help="requests per kind of page and run")
-    parser.add_argument("--quick", action="store_true", help="a small run for tests (2,000 tasks, 5,000 dossiers)")
-    args = parser.parse_args()
-    if args.quick:
-        args.tasks, args.dossiers, args.requests = min(args.tasks, 2_000), min(args.dossiers, 5_000), 10
+    args = page_bench_arguments(__doc__, {
+        "tasks": (100_000, 2_000, "open user tasks in the large run"),
+        "dossiers": (1_000_000, 5_000, "finished dossiers in the large run")},
+        (300, 10, "requests per kind of page and run"))
     import tempfile
     pg = PgSchema()
     try:
@@ -343,7 +308,7 @@ def main() -> None:
             migrate_and_deploy(pg.url, collect_files([ROOT / "processes" / folder]))
         seed_real(pg.url, 1 if args.quick else 2)
         with tempfile.TemporaryDirectory() as var_dir:
-            client = signed_in_client(pg.url, Path(var_dir))
+            client = signed_in_client(pg.url, Path(var_dir), OFFICER, PASSWORD)
             results = {"baseline": measure(client, page_set(client, pg.url, 60), args.requests)}
             started = time.perf_counter()
             seed_open(pg.url, args.tasks)
@@ -353,9 +318,10 @@ def main() -> None:
             print(f"seeded {args.tasks} open tasks and {args.dossiers} finished dossiers in {seeded} s", flush=True)
             pages = page_set(client, pg.url, 60)
             results["large"] = measure(client, pages, args.requests)
-            drop_indexes(pg.url)
+            drop_indexes(pg.url, INDEXES_0016)
+            analyze(pg.url)
             results["large_without_0016_indexes"] = measure(client, pages, max(args.requests // 6, 10))
-            client.application.extensions["motcua"].engine.dispose()
+            close_client(client)
         report(args, results, seeded)
     finally:
         pg.drop()
@@ -366,9 +332,8 @@ def report(args, results: dict, seeded: float) -> None:
     heads = {"baseline": "baseline", "large": "large", "large_without_0016_indexes": "large, no 0016 indexes"}
     ratio, gain = latency_table(results, heads, "baseline", "large_without_0016_indexes", "0016", 18)
     print(json.dumps({"benchmark": "inbox", "open_tasks": args.tasks, "finished_dossiers": args.dossiers,
-                      "requests": args.requests, "seed_seconds": seeded, **results, "p95_ratio_large_baseline": ratio,
-                      "p95_ratio_without_indexes": gain, "aim_p95_ms": AIM_P95_MS,
-                      "aim_met": all(v["p95_ms"] < AIM_P95_MS for v in results["large"].values())}))
+                      "requests": args.requests, "seed_seconds": seeded, **results,
+                      **aim_fields(results, ratio, gain, AIM_P95_MS)}))
 
 
 if __name__ == "__main__":

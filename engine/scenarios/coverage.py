@@ -18,6 +18,7 @@ from lxml import etree
 
 from engine import dialect
 from engine.lint import FLOW_NODES
+from engine.task_elements import element_id
 
 B = f"{{{dialect.BPMN_NS}}}"
 # a waiting catch event has not happened yet (a boundary event waits as long as its task runs)
@@ -67,18 +68,10 @@ def diagram_elements(bpmn: bytes, process_key: str) -> DiagramElements:
     return found
 
 
-def _element(task) -> str | None:
-    spec = task.task_spec
-    bpmn_id = getattr(spec, "bpmn_id", None)
-    if bpmn_id is None or spec.name.endswith(" [child]"):
-        return None
-    return bpmn_id
-
-
 def _source_element(task) -> str | None:
     parent = task.parent
     while parent is not None:
-        element = _element(parent)
+        element = element_id(parent)
         if element is not None:
             return element
         parent = parent.parent
@@ -92,9 +85,9 @@ def reached_in(workflow, elements: DiagramElements) -> tuple[set[str], set[str]]
         tasks.extend(sub.get_tasks())
     nodes: set[str] = set()
     flows: set[str] = set()
-    completed = {_element(t) for t in tasks if t.state == TaskState.COMPLETED} - {None}
+    completed = {element_id(t) for t in tasks if t.state == TaskState.COMPLETED} - {None}
     for task in tasks:
-        element = _element(task)
+        element = element_id(task)
         if element is None or element not in elements.nodes or not task.state & REACHED_STATES:
             continue
         nodes.add(element)
@@ -114,8 +107,8 @@ def timer_catches(workflow) -> list[str]:
         spec = task.task_spec
         definition = getattr(spec, "event_definition", None)
         if (isinstance(definition, TimerEventDefinition) and isinstance(spec, IntermediateCatchEvent)
-                and not isinstance(task.parent.task_spec, EventBasedGateway) and _element(task)):
-            found.append(_element(task))
+                and not isinstance(task.parent.task_spec, EventBasedGateway) and element_id(task)):
+            found.append(element_id(task))
     return found
 
 
