@@ -7,7 +7,10 @@ Three ways in one run, then motcua again with two processes:
 * motcua on SQLite and motcua on PostgreSQL — each step a committed engine command (start, lock the
   external task, complete it, complete the review, complete the approval).
 
-Prints a table and, last, one JSON line. Usage: ``python bench/engine.py [-n 300] [--no-pg]``.
+The three one-process configurations run interleaved (see ``one_process``), so the ratios compare runs made
+under the same machine conditions.
+
+Prints a table and, last, one JSON line. Usage: ``python bench/engine.py [-n 300] [--rounds 6] [--no-pg]``.
 """
 from __future__ import annotations
 
@@ -43,8 +46,9 @@ APPLICATION = {"citizen_id": "001099012345", "full_name": "Nguyễn Văn An", "p
 OPERATOR = Actor("bench", operator=True)
 
 
-def baseline(n: int) -> float:
-    """SpiffWorkflow alone: instances per second with a JSON round trip after every step."""
+def make_baseline():
+    """SpiffWorkflow alone, parsed once: a function running n instances with a JSON round trip after every
+    step."""
     parser = CamundaParser()
     root = dialect.parse_xml((PROCEDURE / "process.bpmn").read_bytes())
     dialect.prepare(root)  # only quotes the Camunda-style "P3D" timer, which plain SpiffWorkflow cannot read
@@ -64,17 +68,17 @@ def baseline(n: int) -> float:
         wf.do_engine_steps()
         return round_trip(wf)
 
-    t0 = time.perf_counter()
-    for _ in range(n):
-        wf = BpmnWorkflow(spec, subs)
-        wf.get_next_task(spec_name="Start").data.update(APPLICATION)
-        wf.do_engine_steps()
-        wf = round_trip(wf)
-        wf = step(wf, "Task_lookup", {"registry_found": True})
-        wf = step(wf, "Task_review", {"review_decision": "accept"})
-        wf = step(wf, "Task_approve", {"approved": True})
-        assert wf.is_completed()
-    return n / (time.perf_counter() - t0)
+    def run(n: int) -> None:
+        for _ in range(n):
+            wf = BpmnWorkflow(spec, subs)
+            wf.get_next_task(spec_name="Start").data.update(APPLICATION)
+            wf.do_engine_steps()
+            wf = round_trip(wf)
+            wf = step(wf, "Task_lookup", {"registry_found": True})
+            wf = step(wf, "Task_review", {"review_decision": "accept"})
+            wf = step(wf, "Task_approve", {"approved": True})
+            assert wf.is_completed()
+    return run
 
 
 _TASK_OF_INSTANCE = select(UserTask.id).where(UserTask.instance_id == bindparam("instance_id"))
@@ -138,19 +142,35 @@ def _child(url: str, n: int, worker: str, ready, go, done) -> None:
     done.put(time.perf_counter())
 
 
+def one_process(runs: dict, n: int, rounds: int) -> dict[str, float]:
+    """Instances per second of each one-process configuration (name → function running k instances), measured
+    interleaved: ``rounds`` rounds, each running every configuration on its share of n in turn, the order
+    rotated every round. This machine's speed drifts by a third from one minute to the next; interleaving puts
+    the baseline and motcua under the same drift, so their ratio holds even when the absolute figures move.
+    """
+    shares = [n // rounds + (1 if r < n % rounds else 0) for r in range(rounds)]
+    elapsed = dict.fromkeys(runs, 0.0)
+    names = list(runs)
+    for r, share in enumerate(shares):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            t0 = time.perf_counter()
+            runs[name](share)
+            elapsed[name] += time.perf_counter() - t0
+    return {name: n / elapsed[name] for name in names}
+
+
+def motcua_runner(url: str):
+    """A warmed-up one-process motcua configuration: a function running k instances on ``url``."""
+    motcua_instances(url, WARM_UP, "warm-up", clear=False)  # parse, cache and prepare outside the timing
+    return lambda k: motcua_instances(url, k, "w0", clear=False)
+
+
 def motcua(url: str, n: int, processes: int) -> float:
-    """Instances per second with ``processes`` processes sharing n instances.
+    """Instances per second with ``processes`` (two or more) processes sharing n instances.
 
     Each process starts, imports and parses the procedure before the clock starts (as a long-running worker
     or server would have), so the figure is the throughput of the commands, not of process start-up.
     """
-    if processes == 1:
-        motcua_instances(url, WARM_UP, "warm-up", clear=False)  # parse, cache and prepare outside the timing
-        t0 = time.perf_counter()
-        motcua_instances(url, n, "w0", clear=False)
-        rate = n / (time.perf_counter() - t0)
-        _dispose(url)
-        return rate
     ctx = multiprocessing.get_context("spawn")
     ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     children = [ctx.Process(target=_child, args=(url, n // processes, f"w{i}", ready, go, done))
@@ -167,29 +187,39 @@ def motcua(url: str, n: int, processes: int) -> float:
     return (n // processes * processes) / (max(ends) - t0)
 
 
+_ORDER = ["baseline_spiff_json", "motcua_sqlite_1p", "motcua_sqlite_2p", "motcua_postgresql_1p",
+          "motcua_postgresql_2p"]
+
+
 def main() -> None:
     """Run every configuration and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=300, help="instances per configuration")
     ap.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    ap.add_argument("--rounds", type=int, default=6, help="interleaved rounds of the one-process runs")
     args = ap.parse_args()
-    results: dict[str, float] = {"baseline_spiff_json": baseline(args.n)}
+    schemas = [] if args.no_pg else [PgSchema(), PgSchema()]
     with tempfile.TemporaryDirectory() as tmp:
-        for procs in (1, 2):
-            url = f"sqlite:///{tmp}/bench{procs}.db"
-            prepare(url)
-            results[f"motcua_sqlite_{procs}p"] = motcua(url, args.n, procs)
-    if not args.no_pg:
-        for procs in (1, 2):
-            pg = PgSchema()
-            try:
-                prepare(pg.url)
-                results[f"motcua_postgresql_{procs}p"] = motcua(pg.url, args.n, procs)
-            finally:
+        # per database kind: one database for the one-process run, another for the two-process run
+        databases = {"sqlite": (f"sqlite:///{tmp}/bench1.db", f"sqlite:///{tmp}/bench2.db")}
+        if schemas:
+            databases["postgresql"] = (schemas[0].url, schemas[1].url)
+        try:
+            for url in (url for pair in databases.values() for url in pair):
+                prepare(url)
+            runs = {"baseline_spiff_json": make_baseline()}
+            runs.update({f"motcua_{kind}_1p": motcua_runner(one) for kind, (one, _) in databases.items()})
+            results = one_process(runs, args.n, args.rounds)
+            for kind, (one, two) in databases.items():
+                _dispose(one)
+                results[f"motcua_{kind}_2p"] = motcua(two, args.n, 2)
+        finally:
+            for pg in schemas:
                 pg.drop()
+    results = {name: results[name] for name in sorted(results, key=_ORDER.index)}
     base = results["baseline_spiff_json"]
     print(f"Sample procedure to completion, {args.n} instances each, persisted after every step "
-          f"({os.cpu_count()} CPUs)")
+          f"({os.cpu_count()} CPUs; one-process runs interleaved in {args.rounds} rounds)")
     print(f"{'configuration':<28}{'instances/s':>14}{'vs baseline':>14}")
     for name, rate in results.items():
         print(f"{name:<28}{rate:>14.1f}{rate / base:>13.2f}x")
