@@ -133,10 +133,10 @@ def complete(session: Session, task_id: str, worker_id: str, variables: dict[str
              local_variables: dict[str, Any] | None = None) -> Loaded:
     """Complete a locked task with the worker's result variables."""
     variables = check_variables(variables)
-    check_variables(local_variables)
+    local_variables = check_variables(local_variables)
     loaded, task = _load_started(session, task_id, worker_id)
     task.data.update(variables)
-    task.data.update(local_variables or {})
+    task.data.update(local_variables)
     task.complete()
     loaded.record("external_task_completed", task, user_id=worker_id)
     runtime.advance(loaded)

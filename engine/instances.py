@@ -1,6 +1,7 @@
 """Commands on process instances: start, suspend, resume, terminate."""
 from __future__ import annotations
 
+import copy
 import keyword
 from typing import Any
 
@@ -17,7 +18,7 @@ from engine.specs import SPECS
 
 
 def check_variables(variables: Any) -> dict[str, Any]:
-    """Refuse variables that expressions could not use or that would bloat the state."""
+    """Refuse variables that expressions could not use; return a copy of the others."""
     if variables is None:
         return {}
     if not isinstance(variables, dict):
@@ -26,7 +27,7 @@ def check_variables(variables: Any) -> dict[str, Any]:
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name):
             raise InvalidVariables(f"'{name}' is not a usable variable name: use letters, digits and '_', "
                                    "starting with a letter")
-    return variables
+    return copy.deepcopy(variables)  # the workflow keeps its own copy: a caller changing its dict later changes nothing
 
 
 _NEWEST_VERSION = (select(ProcessDefinition.id, ProcessDefinition.sha256)

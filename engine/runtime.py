@@ -4,7 +4,8 @@ Every command follows the same steps (DESIGN.md, "The engine"):
 
 1. lock the instance row (``SELECT ... FOR UPDATE``; on SQLite the transaction already holds the write
    lock) — :func:`load`;
-2. take the parsed spec from the cache, deserialize the state and attach the sandbox — :func:`load`;
+2. take the parsed spec from the cache, deserialize the state and attach the sandbox — :func:`load` (or take
+   the workflow the last save of this version left in memory: engine.workflow_cache);
 3. apply the command, then :func:`advance` (``do_engine_steps``, with errors turned into incidents);
 4. serialize the state by reference and bring the projections in line — :func:`save`;
 5. the caller commits.
@@ -31,6 +32,7 @@ from engine.errors import InstanceNotActive, NotFound, StaleVersion
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.serializer import StateSerializer
 from engine.specs import SCRIPT_ENGINE, SPECS, ParsedDefinition
+from engine.workflow_cache import WORKFLOWS
 from engine.write_batch import WriteBatch
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -131,8 +133,10 @@ def loaded_from(session: Session, row: ProcessInstance, expected_version: int | 
         raise StaleVersion(f"instance {row.id} changed since version {expected_version} "
                            f"(it is at version {row.version_no}); reload it and try again")
     parsed = SPECS.get(session, SPECS.definition(session, row.definition_id))
-    wf = SERIALIZER.loads(row.state, parsed.spec, parsed.subprocess_specs)
-    wf.script_engine = SCRIPT_ENGINE  # not serialized: without this the unsafe default engine comes back
+    wf = WORKFLOWS.take(session, row.id, row.version_no, row.definition_id)
+    if wf is None:
+        wf = SERIALIZER.loads(row.state, parsed.spec, parsed.subprocess_specs)
+        wf.script_engine = SCRIPT_ENGINE  # not serialized: without this the unsafe default engine comes back
     finished = {t.id: (t.state, t.last_state_change) for t in wf.get_tasks(state=TaskState.FINISHED_MASK)}
     return Loaded(row=row, parsed=parsed, wf=wf, before=active_states(wf), finished_before=finished)
 
@@ -202,6 +206,7 @@ def save(session: Session, loaded: Loaded, actor: Actor, send: bool = True) -> W
     else:
         batch.update_instance(row.id, row.version_no, _row_changes(row, values))
     projections.sync(session, loaded, after, actor, at, batch)
+    batch.after_send.append(lambda: WORKFLOWS.keep_if_committed(session, row.id, row.version_no, row.definition_id, wf))
     if send:
         batch.send(session)
     return batch

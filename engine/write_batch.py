@@ -15,7 +15,7 @@ import datetime as dt
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Table, bindparam, delete, inspect, insert, update
 from sqlalchemy.dialects import postgresql
@@ -55,6 +55,7 @@ class WriteBatch:
         self.deletes: dict[type, list[str]] = {}
         self.inserts: dict[type, list[dict[str, Any]]] = {}
         self.new_objects: list[Any] = []
+        self.after_send: list[Callable[[], None]] = []  # called once the batch has been applied
 
     def update_instance(self, instance_id: str, read_version: int, values: dict[str, Any]) -> None:
         """Write ``values`` (``version_no`` among them) to the instance row if it is still at ``read_version``."""
@@ -82,6 +83,7 @@ class WriteBatch:
         for obj in [o for o in session.dirty if isinstance(o, UPDATED_OBJECTS)]:
             self._update_object(obj)
         if not self.updates and not self.deletes and not self.inserts:
+            self._sent()
             return
         session.flush()
         connection = session.connection()
@@ -93,6 +95,12 @@ class WriteBatch:
             make_transient_to_detached(obj)
             session.add(obj)
         self.new_objects = []
+        self._sent()
+
+    def _sent(self) -> None:
+        callbacks, self.after_send = self.after_send, []
+        for callback in callbacks:
+            callback()
 
     def _update_object(self, obj: Any) -> None:
         state = inspect(obj)
