@@ -7,6 +7,7 @@ busy timeout; on PostgreSQL instance rows are locked with ``SELECT ... FOR UPDAT
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +59,19 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit if the block succeeds, roll back if it raises."""
     with factory.begin() as session:
         yield session
+
+
+_NAMES: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def database_name(session: Session) -> str:
+    """The URL of the session's database, as a string: the key of what a process keeps per database (rendering
+    a URL, which hashing one does, costs more than a short query's round trip, so each engine's is kept)."""
+    engine = session.get_bind().engine
+    name = _NAMES.get(engine)
+    if name is None:
+        name = _NAMES[engine] = engine.url.render_as_string()
+    return name
 
 
 def is_postgresql(session: Session) -> bool:

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from engine.db import database_name
 from engine.models import WorkerSeen
 
 WRITE_EVERY = dt.timedelta(seconds=10)
@@ -19,7 +20,7 @@ def seen(session: Session, worker_id: str, topics, now: dt.datetime) -> None:
     """Note that a worker asked for these topics; written at most every ``WRITE_EVERY`` per worker and topic,
     so polling does not turn into a write per request."""
     due = []
-    database = str(session.get_bind().url)
+    database = database_name(session)
     with _lock:
         for topic in topics:
             last = _last_written.get((database, worker_id, topic))

@@ -30,6 +30,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from engine.db import database_name
+
 KEPT = 512  # workflows kept per process (the most recently saved); a dossier's workflow is a few tens of kB
 _PENDING = "motcua.workflow_cache.pending"  # session.info: saved in the open transaction, kept if it commits
 
@@ -45,7 +47,7 @@ class WorkflowCache:
     def take(self, session: Session, instance_id: str, version_no: int, definition_id: str) -> BpmnWorkflow | None:
         """The workflow saved as this version of the instance, removed from the cache; None if there is none."""
         with self._lock:
-            entry = self._entries.pop((_database(session), instance_id), None)
+            entry = self._entries.pop((database_name(session), instance_id), None)
         if entry is None or entry[0] != version_no or entry[1] != definition_id:
             return None
         return entry[2]
@@ -56,7 +58,7 @@ class WorkflowCache:
         if self.kept <= 0 or not reads_back_exactly(wf):
             return
         pending = session.info.setdefault(_PENDING, {})
-        pending[(_database(session), instance_id)] = (version_no, definition_id, wf)
+        pending[(database_name(session), instance_id)] = (version_no, definition_id, wf)
 
     def clear(self) -> None:
         """Forget every workflow."""
@@ -76,10 +78,6 @@ class WorkflowCache:
 
 
 WORKFLOWS = WorkflowCache()
-
-
-def _database(session: Session):
-    return session.get_bind().engine.url
 
 
 @event.listens_for(Session, "after_commit")
@@ -103,7 +101,8 @@ def _ended(session: Session, transaction) -> None:
         session.info.pop(_PENDING, None)
 
 
-_SCALARS = (str, int, float, bool, type(None), dt.date, decimal.Decimal, dt.timedelta, UUID)
+_FLAT = frozenset({str, int, bool, type(None)})
+_SCALARS = frozenset({*_FLAT, dt.date, decimal.Decimal, dt.timedelta, UUID})
 
 
 def reads_back_exactly(wf: BpmnWorkflow) -> bool:
@@ -126,12 +125,15 @@ def _plain(value: Any, seen: set[int]) -> bool:
         if id(value) in seen:
             return False
         seen.add(id(value))
-        return all(type(k) is str and _plain(v, seen) for k, v in value.items())
+        for key, item in value.items():  # (the common values checked inline: this runs on every save)
+            if type(key) is not str or (type(item) not in _FLAT and not _plain(item, seen)):
+                return False
+        return True
     if kind is list:
         if id(value) in seen:
             return False
         seen.add(id(value))
-        return all(_plain(v, seen) for v in value)
+        return all(type(item) in _FLAT or _plain(item, seen) for item in value)
     if kind is float:
         return math.isfinite(value)  # NaN and infinities are stored as null
     if kind is dt.datetime:
