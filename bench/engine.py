@@ -10,7 +10,7 @@ Three ways in one run, then motcua again with two processes:
 The three one-process configurations run interleaved (see ``one_process``), so the ratios compare runs made
 under the same machine conditions.
 
-Prints a table and, last, one JSON line. Usage: ``python bench/engine.py [-n 300] [--rounds 6] [--no-pg]``.
+Prints a table and, last, one JSON line. Usage: ``python bench/engine.py [-n 300] [--rounds 6] [--no-pg] [--quick]``.
 """
 from __future__ import annotations
 
@@ -197,7 +197,10 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=300, help="instances per configuration")
     ap.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
     ap.add_argument("--rounds", type=int, default=6, help="interleaved rounds of the one-process runs")
+    ap.add_argument("--quick", action="store_true", help="6 instances in 2 rounds: checks that it runs")
     args = ap.parse_args()
+    if args.quick:
+        args.n, args.rounds = 6, 2
     schemas = [] if args.no_pg else [PgSchema(), PgSchema()]
     with tempfile.TemporaryDirectory() as tmp:
         # per database kind: one database for the one-process run, another for the two-process run
