@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import dialect
+from engine.db import database_name
 from engine.errors import NotFound
 from engine.models import DeploymentResource, ProcessDefinition
 from engine.sandbox import SandboxEngine
@@ -160,7 +161,7 @@ class SpecCache:
 
     def __init__(self) -> None:
         self._items: dict[tuple[str, str], ParsedDefinition] = {}
-        self._definitions: dict[str, ProcessDefinition] = {}
+        self._definitions: dict[tuple[str, str], ProcessDefinition] = {}  # by database and id
         self._lock = threading.Lock()
 
     def get(self, session: Session, definition: ProcessDefinition) -> ParsedDefinition:
@@ -185,16 +186,18 @@ class SpecCache:
         return parse_definition(definition.key, bpmn, dmn, forms, procedures)
 
     def definition(self, session: Session, definition_id: str, sha256: str | None = None) -> ProcessDefinition:
-        """A stored definition by id; definitions never change, so each is read once per process. With the
-        ``sha256`` the database has for it, a cached one of another content (another database) is read again."""
-        definition = self._definitions.get(definition_id)
+        """A stored definition by id; definitions never change, so each is read once per process and database
+        (two databases may hold different diagrams under one id). With the ``sha256`` the database has for it,
+        a cached one of another content is read again."""
+        cache_key = (database_name(session), definition_id)
+        definition = self._definitions.get(cache_key)
         if definition is None or (sha256 is not None and definition.sha256 != sha256):
             definition = session.get(ProcessDefinition, definition_id)
             if definition is None:
                 raise NotFound(f"no process definition {definition_id}")
             session.expunge(definition)
             with self._lock:
-                self._definitions[definition_id] = definition
+                self._definitions[cache_key] = definition
         return definition
 
     def clear(self) -> None:

@@ -180,3 +180,27 @@ def test_the_same_key_and_version_in_another_database_starts_that_databases_diag
             runs.append([t["taskDefinitionKey"] for t in queries.instance_detail(s, iid)["userTasks"]])
         engine.dispose()
     assert runs == [["first"], ["second"]]
+
+
+def test_an_instance_loads_with_its_own_databases_diagram(tmp_path, operator):
+    """Loading an instance takes its definition from the per-process cache too: keyed by database and id, an
+    instance of the second database is not read against the first database's diagram."""
+    from engine import runtime, schema
+    from engine.workflow_cache import WORKFLOWS
+    from tests.bpmn_builder import end, linear, process, start, user_task
+    from tests.conftest import deploy_files
+    started = []
+    for name, element in (("a", "first"), ("b", "second")):
+        engine = db.make_engine(f"sqlite:///{tmp_path}/{name}.db")
+        schema.upgrade(engine)
+        factory = db.make_session_factory(engine)
+        deploy_files(factory, [("p.bpmn", process(linear(start(), user_task(element), end())))])
+        with db.transaction(factory) as s:
+            started.append((engine, factory, instances.start(s, operator, "p").row.id))
+    WORKFLOWS.clear()  # each load reads the state back against the diagram its definition names
+    ready = []
+    for engine, factory, iid in started:
+        with db.transaction(factory) as s:
+            ready.append([t.task_spec.name for t in runtime.load(s, iid).wf.get_tasks(state=runtime.TaskState.READY)])
+        engine.dispose()
+    assert ready == [["first"], ["second"]]
