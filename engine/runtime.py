@@ -36,6 +36,7 @@ from engine.workflow_cache import WORKFLOWS
 from engine.write_batch import WriteBatch
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+ENDED = frozenset({"completed", "terminated"})
 MAX_ERROR_ROUNDS = 50  # a workflow with many failing branches still ends its command
 SERIALIZER = StateSerializer()
 
@@ -206,7 +207,9 @@ def save(session: Session, loaded: Loaded, actor: Actor, send: bool = True) -> W
     else:
         batch.update_instance(row.id, row.version_no, _row_changes(row, values))
     projections.sync(session, loaded, after, actor, at, batch)
-    batch.after_send.append(lambda: WORKFLOWS.keep_if_committed(session, row.id, row.version_no, row.definition_id, wf))
+    if row.status not in ENDED:  # no command runs on an ended instance: nothing to keep it for
+        batch.after_send.append(lambda: WORKFLOWS.keep_if_committed(session, row.id, row.version_no,
+                                                                    row.definition_id, wf))
     if send:
         batch.send(session)
     return batch

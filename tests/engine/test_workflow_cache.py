@@ -66,6 +66,7 @@ def test_the_next_command_takes_the_workflow_the_last_save_wrote(factory, operat
     with db.transaction(factory) as s:
         row = s.get(ProcessInstance, iid)
         assert row.status == "completed" and json.loads(row.variables)["approved"] is True
+    assert not _kept(factory, iid)  # an ended instance's workflow is not kept
 
 
 def test_a_command_rolled_back_leaves_no_changed_workflow_behind(factory, operator, deserialized):
