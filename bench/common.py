@@ -24,7 +24,8 @@ class PgSchema:
         self.admin = sa.create_engine(PG_URL)
         with self.admin.begin() as c:
             c.execute(sa.text(f'CREATE SCHEMA "{self.name}"'))
-        self.url = f"{PG_URL}?options=-csearch_path%3D{self.name}"
+        sep = "&" if "?" in PG_URL else "?"  # the URL may name a socket folder: ...@/test?host=/var/run/postgresql
+        self.url = f"{PG_URL}{sep}options=-csearch_path%3D{self.name}"
 
     def drop(self) -> None:
         """Drop it."""
