@@ -162,31 +162,10 @@ def test_bad_start_requests(factory, sample, operator):
             instances.start(s, operator, "sample_residence", ["not", "a", "dict"])
 
 
-def test_the_same_key_and_version_in_another_database_starts_that_databases_diagram(tmp_path, operator):
-    """Definitions are cached per process by id ("key:version"); two databases (a test run, a reset demo)
-    may hold different diagrams under one id, and a start must run the one its database holds."""
+def _two_databases_one_id(tmp_path, operator) -> list:
+    """Two SQLite databases, each with a diagram deployed as "p:1" (a user task "first" in one, "second" in the
+    other) and an instance of it started: (engine, session factory, instance id) of each."""
     from engine import schema
-    from tests.bpmn_builder import end, linear, process, start, user_task
-    from tests.conftest import deploy_files
-    runs = []
-    for name, element in (("a", "first"), ("b", "second")):
-        engine = db.make_engine(f"sqlite:///{tmp_path}/{name}.db")
-        schema.upgrade(engine)
-        factory = db.make_session_factory(engine)
-        deploy_files(factory, [("p.bpmn", process(linear(start(), user_task(element), end())))])
-        with db.transaction(factory) as s:
-            iid = instances.start(s, operator, "p").row.id
-        with db.transaction(factory) as s:
-            runs.append([t["taskDefinitionKey"] for t in queries.instance_detail(s, iid)["userTasks"]])
-        engine.dispose()
-    assert runs == [["first"], ["second"]]
-
-
-def test_an_instance_loads_with_its_own_databases_diagram(tmp_path, operator):
-    """Loading an instance takes its definition from the per-process cache too: keyed by database and id, an
-    instance of the second database is not read against the first database's diagram."""
-    from engine import runtime, schema
-    from engine.workflow_cache import WORKFLOWS
     from tests.bpmn_builder import end, linear, process, start, user_task
     from tests.conftest import deploy_files
     started = []
@@ -197,6 +176,25 @@ def test_an_instance_loads_with_its_own_databases_diagram(tmp_path, operator):
         deploy_files(factory, [("p.bpmn", process(linear(start(), user_task(element), end())))])
         with db.transaction(factory) as s:
             started.append((engine, factory, instances.start(s, operator, "p").row.id))
+    return started
+
+
+def test_the_same_key_and_version_in_another_database_starts_that_databases_diagram(tmp_path, operator):
+    """Definitions are cached per process by id ("key:version"); two databases (a test run, a reset demo)
+    may hold different diagrams under one id, and a start must run the one its database holds."""
+    runs = []
+    for engine, factory, iid in _two_databases_one_id(tmp_path, operator):
+        with db.transaction(factory) as s:
+            runs.append([t["taskDefinitionKey"] for t in queries.instance_detail(s, iid)["userTasks"]])
+        engine.dispose()
+    assert runs == [["first"], ["second"]]
+
+
+def test_an_instance_loads_with_its_own_databases_diagram(tmp_path, operator):
+    """Loading an instance takes its definition from the per-process cache too: keyed by database and id, an
+    instance of the second database is not read against the first database's diagram."""
+    from engine.workflow_cache import WORKFLOWS
+    started = _two_databases_one_id(tmp_path, operator)
     WORKFLOWS.clear()  # each load reads the state back against the diagram its definition names
     ready = []
     for engine, factory, iid in started:
