@@ -29,6 +29,9 @@ def make_engine(url: str, echo: bool = False, **kwargs) -> Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_recycle", 1800)  # no pre-ping: it would cost a round trip per transaction
+    if parsed.get_driver_name() == "psycopg":
+        from engine.pg_cursor import LeanDescriptionCursor
+        kwargs["connect_args"] = {"cursor_factory": LeanDescriptionCursor, **kwargs.get("connect_args", {})}
     return create_engine(url, echo=echo, **kwargs)
 
 
