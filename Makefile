@@ -32,6 +32,7 @@ test: $(STAMP) $(JS_STAMP)
 ## Benchmarks (not tests): each prints a table and, last, one JSON line.
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/engine_floor.py
 	$(BIN)/python bench/rest.py
 	$(BIN)/python bench/workers.py
 	$(BIN)/python bench/timers.py
