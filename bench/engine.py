@@ -46,9 +46,10 @@ APPLICATION = {"citizen_id": "001099012345", "full_name": "Nguyễn Văn An", "p
 OPERATOR = Actor("bench", operator=True)
 
 
-def make_baseline():
+def make_baseline(read_back: bool = True):
     """SpiffWorkflow alone, parsed once: a function running n instances with a JSON round trip after every
-    step."""
+    step (``read_back=False``: the state serialized after every step but never read back, as an engine that
+    keeps its workflows in memory between commands still writes it)."""
     parser = CamundaParser()
     root = dialect.parse_xml((PROCEDURE / "process.bpmn").read_bytes())
     dialect.prepare(root)  # only quotes the Camunda-style "P3D" timer, which plain SpiffWorkflow cannot read
@@ -59,7 +60,8 @@ def make_baseline():
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
     def round_trip(wf):
-        return serializer.deserialize_json(serializer.serialize_json(wf))
+        state = serializer.serialize_json(wf)
+        return serializer.deserialize_json(state) if read_back else wf
 
     def step(wf, spec_name, data):
         task = next(t for t in wf.get_tasks(state=TaskState.READY | TaskState.STARTED) if t.task_spec.name == spec_name)
