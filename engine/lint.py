@@ -48,6 +48,7 @@ REFUSED = {
 }
 FORM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _DMN_DECISION_TAGS = tuple(f"{{{ns}}}decision" for ns in dialect.DMN_NAMESPACES)
+_DMN_DEFINITIONS_TAGS = frozenset(f"{{{ns}}}definitions" for ns in dialect.DMN_NAMESPACES)
 
 
 def local(el: etree._Element) -> str:
@@ -236,7 +237,20 @@ def decisions_in(name: str, data: bytes) -> tuple[set[str], list[Problem]]:
         root = dialect.parse_xml(data)
     except dialect.XmlRefused as err:
         return set(), [Problem(name, str(err), line=err.line)]
-    return {el.get("id") for el in root.iter(*_DMN_DECISION_TAGS)}, []
+    if root.tag not in _DMN_DEFINITIONS_TAGS:
+        return set(), [Problem(name, "this is not a DMN file (its root element is not dmn:definitions in a DMN 1.1, "
+                                     "1.2 or 1.3 namespace); export the decision table from Camunda Modeler",
+                               line=root.sourceline)]
+    decisions = list(root.iter(*_DMN_DECISION_TAGS))
+    if not decisions:
+        return set(), [Problem(name, "the DMN file has no decision", line=root.sourceline)]
+    for decision in decisions:
+        if not decision.get("id"):
+            return set(), [Problem(name, "a decision has no id", line=decision.sourceline)]
+        if len(decision.findall(f"{{{etree.QName(decision).namespace}}}decisionTable")) != 1:
+            return set(), [Problem(name, f"the decision '{decision.get('id')}' cannot be evaluated: motcua runs "
+                                         "decisions made of one decision table", line=decision.sourceline)]
+    return {el.get("id") for el in decisions}, []
 
 
 def check_with_spiff(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes], keys: list[str],

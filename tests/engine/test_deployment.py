@@ -186,3 +186,18 @@ def test_collect_files_reads_procedure_folders():
     assert "sample-residence/process.bpmn" in files and "sample-residence/procedure.toml" in files
     with pytest.raises(BadInput):
         deployment.collect_files([Path("/no/such/folder")])
+
+
+@pytest.mark.parametrize("dmn, words", [
+    (b"<definitions/>", "not a DMN file"),
+    (b'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x"/>',
+     "no decision"),
+    (b'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x">'
+     b'<decision id="fee" name="Fee"/></definitions>', "cannot be evaluated"),
+])
+def test_a_dmn_file_that_cannot_be_used_is_a_problem_not_a_crash(factory, dmn, words):
+    problems = refused(factory, [("process.bpmn", process(linear(start(), user_task("T"), end()))), ("fee.dmn", dmn)])
+    assert [p.file for p in problems] == ["fee.dmn"]
+    assert words in problems[0].message
+    with factory() as session:
+        assert queries.definitions(session) == []
