@@ -117,7 +117,8 @@ def resume(session: Session, instance_id: str, at: dt.datetime) -> None:
         dossier.due_at = dossier.due_at + (at - dossier.paused_at)
     else:
         paused = calendar.working_time_between(dossier.paused_at, at)
-        dossier.due_at = calendar.add_working_hours(dossier.due_at, paused.total_seconds() / 3600)
+        if paused > dt.timedelta(0):  # adding nothing would move a due moment at a close (17:00) to the next opening
+            dossier.due_at = calendar.add_working_hours(dossier.due_at, paused.total_seconds() / 3600)
     dossier.pauses = json.dumps(json.loads(dossier.pauses) + [{"from": dossier.paused_at.isoformat(),
                                                                "to": at.isoformat()}])
     dossier.paused_at = None

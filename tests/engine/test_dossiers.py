@@ -68,6 +68,21 @@ def test_a_supplement_pause_spanning_the_national_day_holiday(factory, operator,
     assert clock["finishedAt"] is not None and clock["overdue"] is False
 
 
+def test_a_pause_outside_office_hours_leaves_the_due_moment_where_it_was(factory, operator):
+    # due at a close (17:00): a supplement asked and answered on a Saturday night uses no working time, so the
+    # appointment on the citizen's slip stands (adding no time must not roll 17:00 on to the next opening)
+    deploy_files(factory, [("supp.bpmn", SUPPLEMENT), ("procedure.toml", procedure(online=2))])
+    with time_machine.travel(at(2026, 11, 26, 20, 0), tick=False):  # Thursday evening: counts from Friday 07:00
+        with db.transaction(factory) as s:
+            iid = instances.start(s, operator, "supp", {}, "H-3").row.id
+    due = at(2026, 11, 30, 17, 0).astimezone(dt.timezone.utc).isoformat()
+    assert dossier(factory, iid)["dueAt"] == due
+    walk(factory, operator, iid, at(2026, 11, 28, 3, 0), "check")
+    walk(factory, operator, iid, at(2026, 11, 28, 3, 5), "supplement")
+    clock = dossier(factory, iid)
+    assert len(clock["pauses"]) == 1 and clock["dueAt"] == due
+
+
 def test_received_after_the_cut_off_counts_from_the_next_working_morning(factory, operator):
     deploy_files(factory, [("supp.bpmn", SUPPLEMENT), ("procedure.toml", procedure(online=3, cutoff="15:00"))])
     with time_machine.travel(at(2026, 11, 27, 15, 30), tick=False):
