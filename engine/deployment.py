@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from engine import audit, lint, schedules
 from engine.errors import BadInput, DeploymentRefused, Problem
 from engine.models import Deployment, DeploymentResource, ProcessDefinition
+from engine.specs import SPECS
 
 PROCEDURE_FILE = "procedure.toml"
 
@@ -147,6 +148,20 @@ def check(files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path], extr
     return problems, roots, dmn, forms, keys
 
 
+def _catalogue_entry_dropped(session: Session, latest: ProcessDefinition | None, key: str,
+                             files: list[tuple[str, bytes]], resource_name: str) -> Problem | None:
+    """The problem when a new version of a procedure that has a catalogue entry comes without one: citizens could
+    no longer apply for it and its new dossiers would have no deadline."""
+    if latest is None or not SPECS.get(session, latest).procedure:
+        return None
+    for name, data in files:
+        if _kind(name, data) == "procedure" and tomllib.loads(data.decode("utf-8")).get("process_key") == key:
+            return None
+    return Problem(resource_name, f"version {latest.version} of '{key}' was deployed with its catalogue entry "
+                                  f"({PROCEDURE_FILE}: name, agency, deadline); deploy the new version together with "
+                                  f"it, or citizens could no longer apply and new dossiers would have no deadline")
+
+
 def check_procedure(name: str, data: bytes) -> list[Problem]:
     """Problems in a catalogue entry (``procedure.toml``) that would stop its dossiers' clocks."""
     try:
@@ -214,6 +229,11 @@ def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path | S
                 result.definitions.append(DeployedDefinition(latest.id, key, latest.version, latest.name, False))
             else:
                 new_defs.append((key, resource_name, digest, process.get("name")))
+                lost = _catalogue_entry_dropped(session, latest, key, files, resource_name)
+                if lost is not None:
+                    problems.append(lost)
+    if [p for p in problems if p.severity == "error"]:
+        raise DeploymentRefused(problems)
     if not new_defs:
         return result
     deployment = Deployment(id=str(uuid.uuid4()), name=name or ", ".join(sorted({k for k, *_ in new_defs})),

@@ -201,3 +201,25 @@ def test_a_dmn_file_that_cannot_be_used_is_a_problem_not_a_crash(factory, dmn, w
     assert words in problems[0].message
     with factory() as session:
         assert queries.definitions(session) == []
+
+
+def test_a_new_version_without_the_catalogue_entry_of_the_last_is_refused(factory, operator):
+    bpmn = process(linear(start(), user_task("T"), end()), process_id="proc")
+    entry = b'code = "T.9"\nname = "Th\xe1\xbb\xad"\nprocess_key = "proc"\nlevel = "toan-trinh"\n' \
+            b'deadline = { unit = "working_days", online = 2 }\n'
+    deploy_files(factory, [("proc.bpmn", bpmn), ("procedure.toml", entry)])
+    problems = refused(factory, [("proc.bpmn", bpmn.replace(b'name="Task T"', b'name="Task T2"'))])
+    assert [p.file for p in problems] == ["proc.bpmn"]
+    assert "procedure.toml" in problems[0].message and "version 1 of 'proc'" in problems[0].message
+    with factory() as session:
+        assert [d["version"] for d in queries.definitions(session, "proc")] == [1]
+    again = deploy_files(factory, [("proc.bpmn", bpmn.replace(b'name="Task T"', b'name="Task T2"')),
+                                   ("procedure.toml", entry)])
+    assert [d.version for d in again.definitions] == [2]
+
+
+def test_a_process_without_a_catalogue_entry_deploys_new_versions_alone(factory):
+    bpmn = process(linear(start(), user_task("T"), end()), process_id="plain")
+    deploy_files(factory, [("plain.bpmn", bpmn)])
+    again = deploy_files(factory, [("plain.bpmn", bpmn.replace(b'name="Task T"', b'name="Task T2"'))])
+    assert [d.version for d in again.definitions] == [2]
