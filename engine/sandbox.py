@@ -16,29 +16,15 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import calendar_functions
+from engine import sandbox_limits as limits
+from engine.sandbox_limits import SandboxViolation
 from engine.errors import ExpressionRefused
-
-MAX_EXPONENT = 10_000           # largest integer exponent of **
-MAX_INT_BITS = 100_000          # largest integer a * or ** may produce, in bits
-MAX_SEQUENCE = 1_000_000        # longest string or list a * may produce
-MAX_RANGE = 1_000_000           # longest range()
-MAX_ITERATIONS = 1_000_000      # loop steps (comprehensions) one evaluation may take
-
-
-class SandboxViolation(Exception):
-    """An expression went beyond what the sandbox allows while running."""
-
-
-def _bounded_range(*args: int) -> range:
-    r = range(*args)
-    if len(r) > MAX_RANGE:
-        raise SandboxViolation(f"range of {len(r):,} numbers is larger than the sandbox allows ({MAX_RANGE:,})")
-    return r
-
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
@@ -47,8 +33,8 @@ def _now() -> dt.datetime:
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "enumerate": enumerate,
     "float": float, "int": int, "len": len, "list": list, "max": max, "min": min,
-    "range": _bounded_range, "reversed": reversed, "round": round, "set": set, "sorted": sorted,
-    "str": str, "sum": sum, "tuple": tuple, "zip": zip,
+    "range": limits.bounded_range, "reversed": reversed, "round": round, "set": set, "sorted": sorted,
+    "str": limits.bounded_str, "sum": limits.bounded_sum, "tuple": tuple, "zip": zip,
     "now": _now,
     "today": lambda: _now().date(),
     "days": lambda n: dt.timedelta(days=n),
@@ -95,9 +81,6 @@ _DESCRIBE = {
     ast.NamedExpr: "':=' assignments", ast.Starred: "'*' unpacking", ast.LShift: "'<<'",
     ast.RShift: "'>>'", ast.MatMult: "'@'", ast.BitXor: "'^'", ast.Invert: "'~'",
 }
-
-_GUARDS = ("__sandbox_pow", "__sandbox_mul", "__sandbox_mod", "__sandbox_iter")
-
 
 class _Checker(ast.NodeVisitor):
     """Walks a parsed expression and raises :class:`ExpressionRefused` at the first thing not allowed."""
@@ -155,14 +138,14 @@ class _Guard(ast.NodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
-        guard = {ast.Pow: "__sandbox_pow", ast.Mult: "__sandbox_mul", ast.Mod: "__sandbox_mod"}.get(type(node.op))
+        guard = limits.BINARY_GUARDS.get(type(node.op).__name__)
         if guard is None:
             return node
         return ast.copy_location(ast.Call(ast.Name(guard, ast.Load()), [node.left, node.right], []), node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
         self.generic_visit(node)
-        guard = {ast.Pow: "__sandbox_pow", ast.Mult: "__sandbox_mul", ast.Mod: "__sandbox_mod"}.get(type(node.op))
+        guard = limits.BINARY_GUARDS.get(type(node.op).__name__)
         if guard is None:
             return node
         target = node.target
@@ -170,46 +153,18 @@ class _Guard(ast.NodeTransformer):
         call = ast.Call(ast.Name(guard, ast.Load()), [load, node.value], [])
         return ast.copy_location(ast.Assign([target], call), node)
 
-    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+    def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        node.iter = ast.copy_location(ast.Call(ast.Name("__sandbox_iter", ast.Load()), [node.iter], []), node.iter)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "join" and len(node.args) == 1 and not node.keywords:
+            return ast.copy_location(ast.Call(ast.Name(limits.JOIN_GUARD, ast.Load()), [func.value, *node.args], []),
+                                     node)
         return node
 
-
-def _pow(a: Any, b: Any) -> Any:
-    if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
-        if b > MAX_EXPONENT or (b > 0 and abs(a) > 1 and abs(a).bit_length() * b > MAX_INT_BITS):
-            raise SandboxViolation(f"the power {a} ** {b} is larger than the sandbox allows")
-    return a ** b
-
-
-def _mul(a: Any, b: Any) -> Any:
-    for seq, n in ((a, b), (b, a)):
-        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int):
-            if len(seq) * n > MAX_SEQUENCE:
-                raise SandboxViolation(f"repeating a sequence {n:,} times is larger than the sandbox allows")
-    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
-        raise SandboxViolation("the product is larger than the sandbox allows")
-    return a * b
-
-
-def _mod(a: Any, b: Any) -> Any:
-    if isinstance(a, (str, bytes)):
-        raise SandboxViolation("'%' formatting of strings is not allowed; use an f-string")
-    return a % b
-
-
-def _make_iter_guard() -> Callable[[Iterable[Any]], Iterable[Any]]:
-    budget = [MAX_ITERATIONS]
-
-    def guarded(iterable: Iterable[Any]) -> Iterable[Any]:
-        for item in iterable:
-            budget[0] -= 1
-            if budget[0] < 0:
-                raise SandboxViolation(f"the expression took more than the {MAX_ITERATIONS:,} loop steps the sandbox allows")
-            yield item
-
-    return guarded
+    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+        self.generic_visit(node)
+        node.iter = ast.copy_location(ast.Call(ast.Name(limits.ITER_GUARD, ast.Load()), [node.iter], []), node.iter)
+        return node
 
 
 def _parse(source: str, script: bool) -> ast.AST:
@@ -253,8 +208,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         namespace.update(external_context or {})
         namespace.update(context)
         # The guards go last so that no variable can replace them.
-        namespace.update({"__builtins__": {}, "__sandbox_pow": _pow, "__sandbox_mul": _mul,
-                          "__sandbox_mod": _mod, "__sandbox_iter": _make_iter_guard()})
+        namespace.update({"__builtins__": {}, **limits.guard_functions()})
         return namespace
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
@@ -267,7 +221,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         code = _compile(script, True, self.allowed_calls)
         namespace = self._namespace(context, external_context)
         exec(code, namespace)  # noqa: S102 - checked and guarded
-        hidden = set(self.globals) | set(external_context or {}) | set(_GUARDS) | {"__builtins__"}
+        # the functions are dropped as callables; a variable named like one of them (days, sum) is the task's own
+        hidden = (set(external_context or {}) - set(context)) | set(limits.GUARDS) | {"__builtins__"}
         result = {k: v for k, v in namespace.items() if k not in hidden and not callable(v)}
         context.clear()
         context.update(result)
@@ -283,6 +238,16 @@ class SandboxEngine(PythonScriptEngine):
 
     def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None):
         super().__init__(environment=SandboxEnvironment(helpers))
+
+    def create_task_exec_exception(self, task, script, err):
+        """The incident a failing script raises. SpiffWorkflow's own version appends the error's first argument as
+        text and itself fails on ``KeyError(0)`` or an ``OverflowError``'s (code, text), so the script's error
+        would escape as a server error and leave the instance stuck instead of opening an incident."""
+        if isinstance(err, SpiffWorkflowException):
+            return super().create_task_exec_exception(task, script, err)
+        line_number, error_line = self.get_error_line_number_and_content(script, err)
+        return WorkflowTaskException(f"{type(err).__name__}: {err}", task=task, exception=err,
+                                     line_number=line_number, error_line=error_line)
 
     def validate(self, expression: str) -> None:
         """Check an expression without running it. Text that is not Python at all raises ``SyntaxError``, as

@@ -20,7 +20,25 @@ HOSTILE = [
     ("f'{x:>99999999}'", "format specification"),
 ]
 RUNAWAY = ["10**10**10", "sum(range(10**12))", "'x' * 10**9", "[1] * 10**8",
-           "len([x for x in range(10**6) for y in range(10**6)])", "'%0999999999d' % 1"]
+           "len([x for x in range(10**6) for y in range(10**6)])", "'%0999999999d' % 1",
+           # what a tester ran for seconds to minutes, or to gigabytes, before these were bounded
+           "sum([[1]] * 200000, [])", "str([[0] * 1000000] * 1000)", "('a' * 1000).join(['b' * 1000] * 1000000)",
+           "('a' * 600000) + ('b' * 600000)", "len(str({i: [0] * 100 for i in range(20000)}))"]
+
+
+def test_doubling_a_variable_in_a_script_stops_at_the_sandbox_limit():
+    with pytest.raises(sandbox.SandboxViolation, match="longer than the sandbox allows"):
+        sandbox.SandboxEnvironment().execute("a = 'x' * 1000\na = a + a\na = a + a\na = a + a\na = a + a\n"
+                                             "a = a + a\na = a + a\na = a + a\na = a + a\na = a + a\na = a + a\n"
+                                             "a += a", {})
+
+
+def test_the_bounded_functions_still_do_their_everyday_work():
+    env = sandbox.SandboxEnvironment()
+    assert env.evaluate("sum([8000, 2500]) + sum([0.5, 0.25])", {}) == 10500.75
+    assert env.evaluate("', '.join(giay_to) + '.'", {"giay_to": ["CCCD", "Tờ khai"]}) == "CCCD, Tờ khai."
+    assert env.evaluate("str(so_ban_sao) + ' bản'", {"so_ban_sao": 3}) == "3 bản"
+    assert env.evaluate("[1, 2] + [3]", {}) == [1, 2, 3]
 
 
 @pytest.mark.parametrize("expression, reason", HOSTILE)
