@@ -128,7 +128,7 @@ def check(files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path], extr
             problems.extend(check_procedure(name, data))
     decisions: set[str] = set()
     for name, data in dmn.items():
-        found, dmn_problems = lint.decisions_in(name, data)
+        found, dmn_problems = lint.decisions_in(name, data, extra_functions)
         decisions |= found
         problems.extend(dmn_problems)
     roots = {}

@@ -28,6 +28,8 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from SpiffWorkflow.util.task import TaskState
 
+from engine.timer_events import TimerEvents
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/",
@@ -106,6 +108,11 @@ def prepare(root: etree._Element) -> dict[str, str]:
             for timer in start.findall(f"{{{BPMN_NS}}}timerEventDefinition"):
                 start.remove(timer)
     return {new: old for old, new in renamed.items()}
+
+
+def is_iso_literal(text: str) -> bool:
+    """Whether a timer or due-date text is a bare ISO 8601 literal (P3D, 2026-12-31T17:00) rather than an expression."""
+    return bool(_ISO_LITERAL.match(text.strip()))
 
 
 def due_date_expression(text: str | None) -> str | None:
@@ -214,7 +221,8 @@ class MessageEventDefinition(CamundaMessageEventDefinition):
 
 
 class _MessageEvents:
-    """Mixed into Camunda's event parsers so message events get :class:`MessageEventDefinition`."""
+    """Mixed into Camunda's event parsers so message events get :class:`MessageEventDefinition` (and, with
+    :class:`engine.timer_events.TimerEvents`, timers whose bad values become incidents)."""
 
     def parse_message_event(self, message_event):
         parsed = super().parse_message_event(message_event)
@@ -224,7 +232,7 @@ class _MessageEvents:
 
 def _with_messages(tag: str):
     parser, spec = CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag(tag)]
-    return type(f"Motcua{parser.__name__}", (_MessageEvents, parser), {}), spec
+    return type(f"Motcua{parser.__name__}", (_MessageEvents, TimerEvents, parser), {}), spec
 
 
 class MotcuaParser(CamundaParser):

@@ -137,7 +137,7 @@ def complete(session: Session, task_id: str, worker_id: str, variables: dict[str
     loaded, task = _load_started(session, task_id, worker_id)
     task.data.update(variables)
     task.data.update(local_variables)
-    task.complete()
+    runtime.finish_task(loaded, task)
     loaded.record("external_task_completed", task, user_id=worker_id)
     runtime.advance(loaded)
     runtime.save(session, loaded, Actor(worker_id, operator=True))

@@ -6,6 +6,7 @@ the checks that can explain the usual mistakes better.
 """
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -15,7 +16,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine import dialect, sandbox, specs
+from engine import dialect, sandbox, specs, timer_events
 from engine.errors import ExpressionRefused, Problem
 
 B = f"{{{dialect.BPMN_NS}}}"
@@ -46,6 +47,7 @@ REFUSED = {
     "linkEventDefinition": "link events are not run by motcua; connect the flows directly",
     "conditionalEventDefinition": "conditional events are not run by motcua; use a gateway or a timer",
 }
+MAX_PRIORITY = 2**63 - 1  # external_task.priority is a 64-bit integer, as Camunda's long
 FORM_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _DMN_DECISION_TAGS = tuple(f"{{{ns}}}decision" for ns in dialect.DMN_NAMESPACES)
 _DMN_DEFINITIONS_TAGS = frozenset(f"{{{ns}}}definitions" for ns in dialect.DMN_NAMESPACES)
@@ -130,8 +132,12 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
         text = (el.text or "").strip()
         if not text:
             problems.append(_problem(name, el, "the timer has no value: give a date, a duration (PT5M) or a cycle"))
+        elif dialect.is_iso_literal(text):
+            wrong = timer_events.literal_problem(tag, text)
+            if wrong:
+                problems.append(_problem(name, el, wrong))
         else:
-            problems.extend(_check_expression(name, el, dialect.due_date_expression(text), False, extra_functions))
+            problems.extend(_check_expression(name, el, text, False, extra_functions))
     return problems
 
 
@@ -171,8 +177,9 @@ def _check_service_task(name: str, el: etree._Element) -> list[Problem]:
         return [_problem(name, el, "a service task needs Implementation 'External' and a topic (camunda:type="
                                    "\"external\" camunda:topic=\"...\"), so that a worker can do it")]
     priority = el.get(f"{C}taskPriority")
-    if priority and not priority.strip().lstrip("-").isdigit():
-        return [_problem(name, el, f"the task priority '{priority}' must be a whole number")]
+    if priority and not (priority.strip().lstrip("-").isdigit() and abs(int(priority)) <= MAX_PRIORITY):
+        return [_problem(name, el, f"the task priority '{priority}' must be a whole number between "
+                                   f"-{MAX_PRIORITY:,} and {MAX_PRIORITY:,}")]
     return []
 
 
@@ -231,8 +238,9 @@ def check_form(name: str, data: bytes) -> list[Problem]:
     return []
 
 
-def decisions_in(name: str, data: bytes) -> tuple[set[str], list[Problem]]:
-    """The decision ids a DMN file defines, or the reason it cannot be read."""
+def decisions_in(name: str, data: bytes, extra_functions: set[str] = frozenset()) -> tuple[set[str], list[Problem]]:
+    """The decision ids a DMN file defines, or the reason it cannot be read or run (an expression in it that the
+    sandbox refuses)."""
     try:
         root = dialect.parse_xml(data)
     except dialect.XmlRefused as err:
@@ -250,7 +258,30 @@ def decisions_in(name: str, data: bytes) -> tuple[set[str], list[Problem]]:
         if len(decision.findall(f"{{{etree.QName(decision).namespace}}}decisionTable")) != 1:
             return set(), [Problem(name, f"the decision '{decision.get('id')}' cannot be evaluated: motcua runs "
                                          "decisions made of one decision table", line=decision.sourceline)]
-    return {el.get("id") for el in decisions}, []
+    return {el.get("id") for el in decisions}, _dmn_expression_problems(name, root, extra_functions)
+
+
+def _dmn_expression_problems(name: str, root: etree._Element, extra_functions: set[str]) -> list[Problem]:
+    """The input expressions, output entries and input entries written as expressions that the sandbox refuses
+    (an input entry such as ``< 18`` is a test on the input, not an expression, and is not checked here)."""
+    problems: list[Problem] = []
+    ns = etree.QName(root).namespace
+    for tag in ("inputExpression", "outputEntry", "inputEntry"):
+        for text_el in root.iter(f"{{{ns}}}{tag}"):
+            text_node = text_el.find(f"{{{ns}}}text")
+            text = (text_node.text or "").strip() if text_node is not None else ""
+            if not text or text == "-" or (tag == "inputEntry" and not _parses(text)):
+                continue
+            problems.extend(_check_expression(name, text_el, text, False, extra_functions))
+    return problems
+
+
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return False
+    return True
 
 
 def check_with_spiff(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes], keys: list[str],

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -161,20 +160,28 @@ def advance(loaded: Loaded) -> None:
         try:
             wf.do_engine_steps()
             return
-        except WorkflowTaskException as err:
-            task = err.task
-            if task is None or task.id in loaded.errors:
-                raise
-            loaded.errors[task.id] = _error_text(err)
-            if task.state != TaskState.ERROR:
-                task.error()
         except WorkflowException as err:
-            task = getattr(err, "task", None)
-            if task is None or task.id in loaded.errors:
-                raise
-            loaded.errors[task.id] = _error_text(err)
-            if task.state != TaskState.ERROR:
-                task.error()
+            _fail_task(loaded, err)
+
+
+def finish_task(loaded: Loaded, task) -> None:
+    """Complete a user task (run it) or a started external task (complete it); what that sets off at once — a
+    catch event computing its timer, say — and fails opens an incident on that element, as in :func:`advance`."""
+    try:
+        task.complete() if task.state == TaskState.STARTED else task.run()
+    except WorkflowException as err:
+        _fail_task(loaded, err)
+
+
+def _fail_task(loaded: Loaded, err: WorkflowException) -> None:
+    """Put the task an error is about in the ERROR state, its message kept for the incident; an error about no
+    task, or about a task that failed already in this command, is raised again."""
+    task = getattr(err, "task", None)
+    if task is None or task.id in loaded.errors:
+        raise err
+    loaded.errors[task.id] = _error_text(err)
+    if task.state != TaskState.ERROR:
+        task.error()
 
 
 def _error_text(err: Exception) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import calendar_functions, db, dossiers, instances, messages, runtime, schedules
-from engine.errors import MotcuaError
+from engine.errors import Conflict
 from engine.models import Dossier, ExternalTask, ProcessDefinition, ProcessInstance
 from engine.runtime import Actor
 
@@ -32,12 +32,14 @@ def _claim_due(session: Session, now: dt.datetime) -> ProcessInstance | None:
     return session.scalars(stmt).first()
 
 
-def fire_one(session: Session, now: dt.datetime | None = None) -> str | None:
+def fire_one(session: Session, now: dt.datetime | None = None, claimed: list[str] | None = None) -> str | None:
     """Fire the due timers of one due instance (claimed so no other scheduler takes it); return its id,
-    or None when nothing is due."""
+    or None when nothing is due. The id is added to ``claimed`` as soon as it is claimed."""
     row = _claim_due(session, now or runtime.now())
     if row is None:
         return None
+    if claimed is not None:
+        claimed.append(row.id)
     loaded = runtime.loaded_from(session, row)
     loaded.wf.refresh_timers()
     runtime.advance(loaded)
@@ -48,20 +50,38 @@ def fire_one(session: Session, now: dt.datetime | None = None) -> str | None:
     return row.id
 
 
+SET_ASIDE = dt.timedelta(minutes=5)  # how long an instance whose timers could not be fired waits before a new try
+
+
 def fire_due(factory: sessionmaker[Session], now: dt.datetime | None = None, limit: int = 1000) -> list[str]:
-    """Fire every due timer, one instance per transaction; return the instances fired."""
+    """Fire every due timer, one instance per transaction; return the instances fired.
+
+    An instance that cannot be fired for a reason other than a concurrent change (a bug, a broken row) is set aside
+    for :data:`SET_ASIDE` and logged with its id, so that it does not stop every other timer behind it."""
     fired: list[str] = []
     while len(fired) < limit:
+        claimed: list[str] = []
         try:
             with db.transaction(factory) as session:
-                instance_id = fire_one(session, now)
-        except MotcuaError as err:  # e.g. a concurrent command changed it: the next round retries it
+                instance_id = fire_one(session, now, claimed)
+        except Conflict as err:  # a concurrent command changed it: the next round retries it
             log.warning("firing a timer failed: %s", err.message)
             break
+        except Exception:  # noqa: BLE001 - whatever it was, the other instances' timers still fire
+            if not claimed:
+                raise
+            log.exception("firing the timers of instance %s failed; it is set aside for %s", claimed[0], SET_ASIDE)
+            with db.transaction(factory) as session:
+                _set_aside(session, claimed[0], (now or runtime.now()) + SET_ASIDE)
+            continue
         if instance_id is None:
             break
         fired.append(instance_id)
     return fired
+
+
+def _set_aside(session: Session, instance_id: str, until: dt.datetime) -> None:
+    session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id).values(next_timer_at=until))
 
 
 def claim_due_soon(session: Session, now: dt.datetime, limit: int = 50) -> list[Dossier]:

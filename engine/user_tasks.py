@@ -126,7 +126,7 @@ def complete(session: Session, task_id: str, actor: Actor, variables: dict[str, 
         if dossier_actions.requests_supplement(form, variables):
             dossier_actions.count_supplement_request(session, loaded.row.id)
     task.data.update(variables)
-    task.run()
+    runtime.finish_task(loaded, task)
     loaded.record("task_completed", task, user_id=actor.user_id, due=row.due_at.isoformat() if row.due_at else None)
     runtime.advance(loaded)
     runtime.save(session, loaded, actor)

@@ -52,6 +52,8 @@ IO = '<bpmn:extensionElements><camunda:inputOutput>{}</camunda:inputOutput></bpm
     ('<bpmn:serviceTask id="el" camunda:type="external" camunda:topic="notify">'
      + IO.format('<camunda:outputParameter name="x">y</camunda:outputParameter>') + '</bpmn:serviceTask>',
      "output parameters are not run"),
+    ('<bpmn:serviceTask id="el" camunda:type="external" camunda:topic="notify" '
+     'camunda:taskPriority="99999999999999999999"/>', "between -9,223,372,036,854,775,807 and"),
 ])
 def test_extension_values_motcua_cannot_use_are_refused(factory, xml, words):
     body = "\n".join([start()[1], xml, end()[1], flow("f1", "start", "el"), flow("f2", "el", "end")])
@@ -223,3 +225,22 @@ def test_a_process_without_a_catalogue_entry_deploys_new_versions_alone(factory)
     deploy_files(factory, [("plain.bpmn", bpmn)])
     again = deploy_files(factory, [("plain.bpmn", bpmn.replace(b'name="Task T"', b'name="Task T2"'))])
     assert [d.version for d in again.definitions] == [2]
+
+
+@pytest.mark.parametrize("tag, text", [("outputEntry", "__import__('os').system('id')"),
+                                       ("inputEntry", "().__class__.__bases__"),
+                                       ("inputExpression", "10 ** 10 ** 10 if True else open('x')")])
+def test_an_expression_in_a_dmn_table_that_the_sandbox_refuses_is_refused_at_deploy(factory, tag, text):
+    entries = {"inputExpression": "so_ban_sao", "inputEntry": "&lt;= 0", "outputEntry": "0"}
+    entries[tag] = text.replace("<", "&lt;")
+    dmn = ('<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x">'
+           '<decision id="fee" name="Fee"><decisionTable id="t">'
+           f'<input id="i"><inputExpression id="ie"><text>{entries["inputExpression"]}</text></inputExpression></input>'
+           '<output id="o" name="fee"/>'
+           f'<rule id="r"><inputEntry id="en"><text>{entries["inputEntry"]}</text></inputEntry>'
+           f'<outputEntry id="out"><text>{entries["outputEntry"]}</text></outputEntry></rule>'
+           '</decisionTable></decision></definitions>').encode()
+    problems = refused(factory, [("process.bpmn", process(linear(start(), user_task("T"), end()))), ("fee.dmn", dmn)])
+    assert [(p.file, p.element_id) for p in problems] == [("fee.dmn", {"outputEntry": "out", "inputEntry": "en",
+                                                                        "inputExpression": "ie"}[tag])]
+    assert "is refused" in problems[0].message

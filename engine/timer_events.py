@@ -1,0 +1,99 @@
+"""Timer event definitions whose bad values become incidents on their element, not server errors.
+
+SpiffWorkflow evaluates a timer's expression when the timer starts waiting and parses the result as an ISO 8601
+date, duration or cycle; a value it cannot parse (``31/12/2026`` from a form, ``2026-13-45``) raises a plain
+``ValueError`` that escapes ``do_engine_steps`` with no task attached. Here such errors are raised as
+SpiffWorkflow's ``WorkflowTaskException`` on the waiting task, which :func:`engine.runtime.advance` turns into an
+incident like any failing expression. A cycle whose interval is not positive (``R/PT0S``) would fire without end
+inside one command, so it is refused the same way.
+"""
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
+                                                               DurationTimerEventDefinition,
+                                                               TimeDateEventDefinition)
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+
+def _as_incident(task, kind: str, err: Exception) -> WorkflowTaskException:
+    # SpiffWorkflow refreshes every timer it has registered, whatever its state: unregistered, the failed timer
+    # stays failed instead of failing again on the next refresh
+    task.workflow.top_workflow.event_manager.remove_task(task)
+    value = task._get_internal_data("event_value")
+    shown = f" {value!r}" if value is not None else ""
+    return WorkflowTaskException(f"the timer's {kind}{shown} cannot be used: {err} (write an ISO 8601 {kind}, "
+                                 "e.g. 2026-12-31T17:00:00+07:00, P3D or R3/PT1H)", task=task, exception=err)
+
+
+class TimeDate(TimeDateEventDefinition):
+    """A timer at a date and time."""
+
+    def has_fired(self, my_task):
+        try:
+            return super().has_fired(my_task)
+        except SpiffWorkflowException:
+            raise
+        except Exception as err:  # noqa: BLE001 - whatever the value was, it becomes the element's incident
+            raise _as_incident(my_task, "date", err) from err
+
+
+class Duration(DurationTimerEventDefinition):
+    """A timer after a duration."""
+
+    def has_fired(self, my_task):
+        try:
+            return super().has_fired(my_task)
+        except SpiffWorkflowException:
+            raise
+        except Exception as err:  # noqa: BLE001
+            raise _as_incident(my_task, "duration", err) from err
+
+
+class Cycle(CycleTimerEventDefinition):
+    """A repeating timer; its interval must be positive."""
+
+    def cycle_complete(self, my_task):
+        try:
+            ready = super().cycle_complete(my_task)
+        except SpiffWorkflowException:
+            raise
+        except Exception as err:  # noqa: BLE001
+            raise _as_incident(my_task, "cycle", err) from err
+        value = my_task._get_internal_data("event_value")
+        if isinstance(value, dict) and value.get("cycles") not in (0, 1) and not value.get("duration", 0) > 0:
+            raise _as_incident(my_task, "cycle", ValueError("its interval must be longer than zero"))
+        return ready
+
+
+_MOTCUA_TIMERS = {TimeDateEventDefinition: TimeDate, DurationTimerEventDefinition: Duration,
+                  CycleTimerEventDefinition: Cycle}
+
+
+class TimerEvents:
+    """Mixed into the event parsers so timer events get the classes above."""
+
+    def parse_timer_event(self, event):
+        parsed = super().parse_timer_event(event)
+        motcua_class = _MOTCUA_TIMERS.get(type(parsed))
+        if motcua_class is None:
+            return parsed
+        return motcua_class(parsed.name, parsed.expression, description=parsed.description)
+
+
+def literal_problem(tag: str, text: str) -> str | None:
+    """Why a timer's literal value (``timeDate``, ``timeDuration`` or ``timeCycle`` text that is an ISO 8601
+    literal, not an expression) cannot be run, or None."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as Timer
+    try:
+        if tag == "timeDate":
+            Timer.parse_time_or_duration(text)
+        elif tag == "timeDuration":
+            Timer.parse_iso_duration(text)
+        else:
+            cycles, _start, interval = Timer.parse_iso_recurring_interval(text)
+            if cycles not in (0, 1) and not interval.total_seconds() > 0:
+                return f"the cycle '{text}' repeats with no interval: give it a positive duration, e.g. R3/PT1H"
+    except Exception as err:  # noqa: BLE001 - SpiffWorkflow raises plain exceptions for bad ISO 8601
+        return f"'{text}' is not an ISO 8601 {tag[4:].lower()} ({err}); e.g. 2026-12-31T17:00:00+07:00, P3D, R3/PT1H"
+    return None
