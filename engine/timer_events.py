@@ -10,9 +10,7 @@ inside one command, so it is refused the same way.
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
-                                                               DurationTimerEventDefinition,
-                                                               TimeDateEventDefinition)
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 
@@ -26,7 +24,9 @@ def _as_incident(task, kind: str, err: Exception) -> WorkflowTaskException:
                                  "e.g. 2026-12-31T17:00:00+07:00, P3D or R3/PT1H)", task=task, exception=err)
 
 
-class TimeDate(TimeDateEventDefinition):
+# Named as SpiffWorkflow's: an event-based gateway keeps the events it has seen in the state, stored by class
+# name, so states written before and after these classes existed both come back as them (engine.serializer).
+class TimeDateEventDefinition(spiff_timer.TimeDateEventDefinition):
     """A timer at a date and time."""
 
     def has_fired(self, my_task):
@@ -38,7 +38,7 @@ class TimeDate(TimeDateEventDefinition):
             raise _as_incident(my_task, "date", err) from err
 
 
-class Duration(DurationTimerEventDefinition):
+class DurationTimerEventDefinition(spiff_timer.DurationTimerEventDefinition):
     """A timer after a duration."""
 
     def has_fired(self, my_task):
@@ -50,7 +50,7 @@ class Duration(DurationTimerEventDefinition):
             raise _as_incident(my_task, "duration", err) from err
 
 
-class Cycle(CycleTimerEventDefinition):
+class CycleTimerEventDefinition(spiff_timer.CycleTimerEventDefinition):
     """A repeating timer; its interval must be positive."""
 
     def cycle_complete(self, my_task):
@@ -66,8 +66,10 @@ class Cycle(CycleTimerEventDefinition):
         return ready
 
 
-_MOTCUA_TIMERS = {TimeDateEventDefinition: TimeDate, DurationTimerEventDefinition: Duration,
-                  CycleTimerEventDefinition: Cycle}
+TIMER_CLASSES = {spiff_timer.TimeDateEventDefinition: TimeDateEventDefinition,
+                 spiff_timer.DurationTimerEventDefinition: DurationTimerEventDefinition,
+                 spiff_timer.CycleTimerEventDefinition: CycleTimerEventDefinition}
+"""SpiffWorkflow's timer classes and motcua's, which the parser makes instead."""
 
 
 class TimerEvents:
@@ -75,7 +77,7 @@ class TimerEvents:
 
     def parse_timer_event(self, event):
         parsed = super().parse_timer_event(event)
-        motcua_class = _MOTCUA_TIMERS.get(type(parsed))
+        motcua_class = TIMER_CLASSES.get(type(parsed))
         if motcua_class is None:
             return parsed
         return motcua_class(parsed.name, parsed.expression, description=parsed.description)
@@ -84,7 +86,7 @@ class TimerEvents:
 def literal_problem(tag: str, text: str) -> str | None:
     """Why a timer's literal value (``timeDate``, ``timeDuration`` or ``timeCycle`` text that is an ISO 8601
     literal, not an expression) cannot be run, or None."""
-    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as Timer
+    Timer = spiff_timer.TimerEventDefinition
     try:
         if tag == "timeDate":
             Timer.parse_time_or_duration(text)
