@@ -77,6 +77,7 @@ def story(session: Session, code: str, owner_id: str) -> dict[str, Any]:
     receipt = variables.get("receipt_document")
     out["receipt"] = receipt.get("path") if isinstance(receipt, dict) and d.status not in (1, 3) else None
     out["documents"] = issued_documents({"dossier_documents": all_documents(session, d, variables)})
+    out["mayWithdraw"] = may_withdraw(session, d)
     return out
 
 
@@ -171,3 +172,31 @@ def answer(session: Session, code: str, owner_id: str, variables: dict[str, Any]
     if task is None:
         raise NotFound("the dossier does not wait for the citizen")
     user_tasks.complete(session, task["id"], Actor(owner_id, frozenset({CITIZEN_GROUP})), variables)
+
+
+WITHDRAWN = "dossier_withdrawn"  # the message a procedure's withdrawal event subprocess starts on
+WITHDRAW_REASON_MAX = 500
+
+
+def may_withdraw(session: Session, d: Dossier) -> bool:
+    """Whether the citizen may still withdraw the dossier: it is not finished, has no result yet (status below 9)
+    and its procedure listens for the withdrawal."""
+    from engine import messages
+    return (d.finished_at is None and (d.status or 0) < 9
+            and bool(messages.waiting_instances(session, WITHDRAWN, instance_id=d.instance_id)))
+
+
+def withdraw(session: Session, code: str, owner_id: str, reason: str | None = None) -> None:
+    """Withdraw the owner's dossier (Decree 61: a citizen may withdraw before the result): the procedure's
+    withdrawal path runs, the citizen is told and the dossier ends with status 7. :class:`Conflict` when it can no
+    longer be withdrawn."""
+    from engine import messages
+    from engine.errors import BadInput, Conflict
+    d = owned_dossier(session, code, owner_id)
+    reason = (reason or "").strip()
+    if len(reason) > WITHDRAW_REASON_MAX:
+        raise BadInput(f"the reason is longer than {WITHDRAW_REASON_MAX} characters")
+    if not may_withdraw(session, d):
+        raise Conflict("the dossier can no longer be withdrawn")
+    messages.correlate(session, WITHDRAWN, Actor(owner_id, frozenset({CITIZEN_GROUP})), instance_id=d.instance_id,
+                       variables={"ly_do_rut_ho_so": reason} if reason else {})
