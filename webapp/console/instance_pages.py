@@ -8,7 +8,7 @@ import json
 
 from flask import abort, flash, redirect, request, url_for
 
-from engine import catalogue, console_queries, incidents, instances, queries
+from engine import catalogue, console_queries, incidents, indicator_periods, instances, queries
 from engine.dossiers import STATUSES
 from engine.errors import BadInput, Conflict, NotFound
 from webapp import reasons
@@ -21,15 +21,21 @@ FILTERS = ("ma", "quy_trinh", "phien_ban", "trang_thai", "co_quan", "tu_ngay", "
 
 
 def _day(errors: dict, field: str, value: str | None, next_day: bool = False) -> dt.datetime | None:
-    """A dd/mm/yyyy or yyyy-mm-dd day as the start (or the end) of that day in Vietnam time."""
+    """A dd/mm/yyyy or yyyy-mm-dd day as the start (or the end) of that day in Vietnam time; a year the Decision
+    766 dashboard would refuse (outside 2000-2100) is refused here too, with the same message."""
     if not value:
         return None
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
             day = dt.datetime.strptime(value.strip(), pattern).replace(tzinfo=VIETNAM)
-            return day + dt.timedelta(days=1) if next_day else day
         except ValueError:
             continue
+        try:
+            indicator_periods.check_year(day.year)
+        except BadInput as err:
+            errors[field] = err.message
+            return None
+        return day + dt.timedelta(days=1) if next_day else day
     errors[field] = "Ngày theo dạng ngày/tháng/năm, ví dụ 27/11/2026"
     return None
 

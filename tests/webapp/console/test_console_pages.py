@@ -115,3 +115,11 @@ def test_a_version_and_an_instance_are_shown_on_their_diagram(analyst, factory, 
     assert analyst.get("/dieu-hanh/quy-trinh/khong-co:1").status_code == 404
     page = analyst.get(f"/dieu-hanh/ho-so/{iid}").get_data(as_text=True)
     assert "Đường đi của hồ sơ" in page and "<svg" in page
+
+
+@pytest.mark.parametrize("query, year", [("tu_ngay=01/01/0001", 1), ("den_ngay=31/12/9999", 9999),
+                                         ("tu_ngay=0001-01-01", 1)])
+def test_a_search_day_out_of_range_is_a_message_not_a_crash(analyst, query, year):
+    found = analyst.get(f"/dieu-hanh/ho-so?{query}")
+    assert found.status_code == 400
+    assert f"Năm {year} nằm ngoài khoảng 2000-2100" in found.get_data(as_text=True)  # as the dashboard says
