@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import comments, queries, tracking_card
+from engine import comments, queries, tracking_card, user_tasks
 from engine.citizen_dossiers import all_documents, payments_of
 from engine.models import Account, Dossier, ExternalTask, HistoryEvent, UserTask
 from engine.office_models import Agency
@@ -101,6 +101,7 @@ def view(session: Session, task: UserTask, viewer: str | None = None) -> dict[st
             "payments": payments_of(session, dossier, variables) if dossier is not None else [],
             "registryProfile": variables.get("registry_profile"),
             "colleagues": colleagues(session, task, agency, task.assignee, viewer),
+            "assigneeDisabled": user_tasks.assignee_disabled(session, task),
             "agencies": [(a.code, a.name) for a in session.scalars(
                 select(Agency).where(Agency.disabled.is_(False), Agency.code != (agency or "")).order_by(Agency.code))]}
 

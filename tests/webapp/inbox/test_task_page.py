@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from engine import accounts, db, dossier_codes, external_tasks, instances, queries, user_tasks
+from engine.models import Account
 from engine.office_models import Agency
 from engine.runtime import Actor
 from tests.engine.test_inbox import BIRTH, VN
@@ -156,3 +157,33 @@ def test_documents_are_served_only_from_where_files_are_kept(app, office, factor
     assert client.get(f"/can-bo/viec/{tid}/tai-lieu/khong-co").status_code == 404
     other = signed_in(app, "tu-phap-1", "mat-khau-3")
     assert other.get(f"/can-bo/viec/{tid}/tai-lieu/mau-02").status_code == 404
+
+
+def test_disabling_an_officer_gives_their_claimed_task_back_to_the_group(app, office, factory):
+    birth, _ = office
+    with db.transaction(factory) as session:
+        accounts.add(session, "quan-tri", "mat-khau-quan-tri", groups=["admin"])
+    holder, colleague, admin = (signed_in(app, "can-bo-1", "mat-khau-1"), signed_in(app, "can-bo-2", "mat-khau-2"),
+                                signed_in(app, "quan-tri", "mat-khau-quan-tri"))
+    tid = task_id(holder, birth)
+    assert post(holder, tid, "nhan").status_code == 302
+    page = "/quan-tri/tai-khoan/can-bo-1"
+    assert admin.post(page + "/khoa", data={"csrf_token": csrf(admin, page),
+                                            "ly_do_khoa": "Cán bộ nghỉ hưu"}).status_code == 302
+    html = colleague.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+    assert "Chưa ai nhận việc này." in html
+    assert "trả lại nhóm vì tài khoản can-bo-1 đã bị khoá (quan-tri: Cán bộ nghỉ hưu)" in html
+    assert post(colleague, tid, "nhan").status_code == 302
+
+
+def test_a_colleague_gives_back_a_task_still_held_by_a_disabled_officer(app, office, factory):
+    birth, _ = office
+    holder, colleague = signed_in(app, "can-bo-1", "mat-khau-1"), signed_in(app, "can-bo-2", "mat-khau-2")
+    tid = task_id(holder, birth)
+    assert post(holder, tid, "nhan").status_code == 302
+    with db.transaction(factory) as session:  # disabled before its claims were released on disabling
+        session.get(Account, "can-bo-1").disabled = True
+    html = colleague.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+    assert "tài khoản đã bị khoá" in html and "Trả lại cho nhóm" in html
+    assert post(colleague, tid, "tra-lai").status_code == 302
+    assert "Chưa ai nhận việc này." in colleague.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
