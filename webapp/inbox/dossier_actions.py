@@ -35,7 +35,7 @@ def reassign(task_id: str):
     try:
         user_tasks.reassign(db_session(), row.id, g.officer.actor(), request.form.get("nguoi_nhan", ""),
                             request.form.get("ly_do_chuyen", ""))
-    except Conflict as err:
+    except (Conflict, Forbidden) as err:  # a colleague holds the task: say who, as for claim and complete
         db_session().rollback()
         return conflict_page(err.message, task_id)
     except BadInput as err:

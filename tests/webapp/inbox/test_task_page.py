@@ -95,6 +95,19 @@ def test_handing_the_task_to_a_colleague_needs_a_reason(app, office, factory):
     assert "Chuyển người xử lý: Đi họp cả ngày" in page
 
 
+def test_handing_on_a_task_a_colleague_holds_is_a_conflict_saying_who(app, office):
+    birth, _ = office
+    holder, other = signed_in(app, "can-bo-1", "mat-khau-1"), signed_in(app, "can-bo-2", "mat-khau-2")
+    tid = task_id(holder, birth)
+    token = csrf(other, f"/can-bo/viec/{tid}")  # the page as it was before can-bo-1 took the task
+    post(holder, tid, "nhan")
+    refused = other.post(f"/can-bo/viec/{tid}/chuyen-nguoi", data={"csrf_token": token, "nguoi_nhan": "lanh-dao-1",
+                                                                    "ly_do_chuyen": "Đi họp cả ngày"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Việc này đã thay đổi" in html
+    assert "nhận bởi <strong>can-bo-1</strong>" in html
+
+
 def test_forwarding_hands_the_dossier_to_the_other_agency(app, office):
     birth, _ = office
     ours, theirs = signed_in(app, "can-bo-1", "mat-khau-1"), signed_in(app, "tu-phap-1", "mat-khau-3")
