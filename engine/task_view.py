@@ -3,6 +3,7 @@ documents with their signature checks, the payments, the registry profile, the h
 comments — and who the task could be handed to (colleagues in its groups, other agencies)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,21 @@ def current_state(session: Session, task_id: str, agency: str | None) -> dict[st
                                                .order_by(UserTask.created_at))]
     waiting += [t.activity_name or t.topic for t in session.scalars(
         select(ExternalTask).where(ExternalTask.instance_id == event.instance_id).order_by(ExternalTask.created_at))]
-    return {"step": event.activity_name, "what": _OUTCOMES[event.kind], "by": event.user_id, "at": event.at,
+    what, by, reason = _OUTCOMES[event.kind], event.user_id, None
+    if event.kind == "activity_cancelled":  # the engine's note has no user: who ended the instance, if someone did
+        what, by, reason = _cancelled_by(session, event)
+    return {"step": event.activity_name, "what": what, "by": by, "at": event.at, "reason": reason,
             "dossierCode": dossier.code if dossier else None, "status": dossier.status if dossier else None,
             "waitingAt": waiting}
+
+
+def _cancelled_by(session: Session, event: HistoryEvent) -> tuple[str, str | None, str | None]:
+    """(what happened, by whom, why) for a task cancelled: by an operator's termination of the instance (its
+    ``instance_terminated`` event, written by the same command), or by the process itself (no one to name)."""
+    ended = session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == event.instance_id,
+                                                       HistoryEvent.kind == "instance_terminated")
+                            .order_by(HistoryEvent.id.desc()).limit(1)).first()
+    if ended is None:
+        return "huỷ", None, None
+    details = json.loads(ended.details) if ended.details else {}
+    return "huỷ vì hồ sơ bị kết thúc", ended.user_id, details.get("reason")

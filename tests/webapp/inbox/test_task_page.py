@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 import time_machine
+from sqlalchemy import delete
 
 from engine import accounts, db, dossier_codes, external_tasks, instances, queries, user_tasks
-from engine.models import Account
+from engine.models import Account, HistoryEvent
 from engine.office_models import Agency
 from engine.runtime import Actor
 from tests.engine.test_inbox import BIRTH, VN
@@ -93,6 +93,39 @@ def test_handing_the_task_to_a_colleague_needs_a_reason(app, office, factory):
         assert queries.user_task(session, tid)["assignee"] == "can-bo-2"
     page = client.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
     assert "Chuyển người xử lý: Đi họp cả ngày" in page
+
+
+def _terminated_under(client, factory, code, tid):
+    """Terminate the dossier while ``client`` has its task page open; what the officer reads on completing."""
+    token = csrf(client, f"/can-bo/viec/{tid}")
+    with db.transaction(factory) as session:
+        (instance,) = queries.instances(session, business_key=code)
+        instances.terminate(session, instance["id"], Actor("van-hanh-1", operator=True), "Công dân rút hồ sơ")
+    return instance["id"], token
+
+
+def test_a_task_whose_dossier_was_terminated_says_who_ended_it_and_why(app, office, factory):
+    birth, _ = office
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    _, token = _terminated_under(client, factory, birth, tid)
+    late = client.post(f"/can-bo/viec/{tid}", data={"csrf_token": token, "quyet_dinh": "tiep_nhan"})
+    html = late.get_data(as_text=True)
+    assert late.status_code == 409 and "None" not in html
+    assert "đã huỷ vì hồ sơ bị kết thúc bởi <strong>van-hanh-1</strong>" in html and "Công dân rút hồ sơ" in html
+
+
+def test_a_task_cancelled_by_the_process_itself_names_no_one(app, office, factory):
+    birth, _ = office
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    iid, token = _terminated_under(client, factory, birth, tid)
+    with db.transaction(factory) as session:  # as if a boundary event had cancelled the task: no one ended it
+        session.execute(delete(HistoryEvent).where(HistoryEvent.instance_id == iid,
+                                                   HistoryEvent.kind == "instance_terminated"))
+    html = client.post(f"/can-bo/viec/{tid}", data={"csrf_token": token, "quyet_dinh": "tiep_nhan"}).get_data(
+        as_text=True)
+    assert "đã huỷ lúc" in html and "None" not in html
 
 
 def test_handing_on_a_task_a_colleague_holds_is_a_conflict_saying_who(app, office):
