@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import dialect, dossier_actions, runtime
-from engine.errors import BadInput, Forbidden, NotFound, TaskNotActive
+from engine.errors import BadInput, NotACandidate, NotFound, TaskAlreadyClaimed, TaskHeldByAnother, TaskNotActive
 from engine.forms import validate_form
 from engine.instances import check_variables
 from engine.models import Account, Dossier, HistoryEvent, UserTask
@@ -60,8 +60,8 @@ def _load_ready(session: Session, task_id: str, actor: Actor, expected_version: 
         raise TaskNotActive(f"task {task_id} is no longer waiting: someone else may have completed it")
     if not may_work_on(actor, row):
         if row.assignee:
-            raise Forbidden(f"task {task_id} is assigned to {row.assignee}")
-        raise Forbidden(f"{actor.user_id} is not in a group that may work on task {task_id}")
+            raise TaskHeldByAnother(f"task {task_id} is assigned to {row.assignee}", row.assignee)
+        raise NotACandidate(f"{actor.user_id} is not in a group that may work on task {task_id}")
     return loaded, task, row
 
 
@@ -70,7 +70,7 @@ def claim(session: Session, task_id: str, actor: Actor, user_id: str | None = No
     user_id = user_id or actor.user_id
     loaded, task, row = _load_ready(session, task_id, actor, None)
     if row.assignee and row.assignee != user_id:
-        raise TaskNotActive(f"task {task_id} is already claimed by {row.assignee}")
+        raise TaskAlreadyClaimed(f"task {task_id} is already claimed by {row.assignee}", row.assignee)
     row.assignee = user_id
     loaded.record("task_claimed", task, user_id=actor.user_id, assignee=user_id)
     runtime.save(session, loaded, actor)
@@ -98,7 +98,8 @@ def unclaim(session: Session, task_id: str, actor: Actor) -> UserTask:
     row = _task_row(session, task_id)
     if (not actor.operator and row.assignee not in (None, actor.user_id)
             and not (_in_candidates(actor, row) and assignee_disabled(session, row))):
-        raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they or an operator may unclaim it")
+        raise TaskHeldByAnother(f"task {task_id} is claimed by {row.assignee}; only they or an operator may unclaim it",
+                                row.assignee)
     loaded, task, row = _load_ready(session, task_id, Actor(actor.user_id, actor.groups, True), None)
     row.assignee = None
     loaded.record("task_unclaimed", task, user_id=actor.user_id)

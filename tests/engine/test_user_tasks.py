@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import account_admin, accounts, audit, db, instances, runtime, user_tasks
-from engine.errors import Forbidden
+from engine.errors import Forbidden, InstanceNotActive, TaskAlreadyClaimed, TaskHeldByAnother
 from engine.models import Account, HistoryEvent, UserTask
 from tests.engine.test_instances import finish_lookup, open_task, start_sample
 
@@ -71,3 +71,19 @@ def test_a_colleague_may_give_back_a_task_held_by_a_disabled_account(factory, cl
         user_tasks.unclaim(s, tid, COLLEAGUE)
     with db.transaction(factory) as s:
         assert s.get(UserTask, tid).assignee is None
+
+
+def test_refusals_carry_who_holds_the_task_and_the_instance_status(factory, claimed, operator):
+    iid, tid = claimed
+    with db.transaction(factory) as s:
+        with pytest.raises(TaskHeldByAnother, match="assigned to officer1") as held:  # the English stays
+            user_tasks.complete(s, tid, COLLEAGUE, {"review_decision": "accept"})
+        with pytest.raises(TaskAlreadyClaimed) as taken:
+            user_tasks.claim(s, tid, operator, user_id="officer2")
+    assert held.value.assignee == taken.value.assignee == "officer1"
+    with db.transaction(factory) as s:
+        instances.suspend(s, iid, operator, reason="kiểm tra")
+    with db.transaction(factory) as s:
+        with pytest.raises(InstanceNotActive) as stopped:
+            user_tasks.unclaim(s, tid, operator)
+    assert stopped.value.status == "suspended"

@@ -10,7 +10,7 @@ from engine.dossiers import STATUSES
 from engine.errors import Conflict, Forbidden, FormValidationFailed, NotFound, SupplementLimitReached
 from engine.forms import errors_vi
 from webapp.database import session as db_session
-from webapp.inbox import blueprint
+from webapp.inbox import blueprint, conflicts
 from webapp.inbox.auth import officer_required
 from webapp.portal import eform, uploads
 
@@ -61,7 +61,7 @@ def _act(task_id: str, action, then: str):
         db_session().commit()
     except (Conflict, Forbidden) as err:
         db_session().rollback()
-        return conflict_page(err.message, task_id)
+        return conflict_page(conflicts.sentence(err), task_id)
     return redirect(then)
 
 
@@ -114,5 +114,5 @@ def complete(task_id: str):
         return render_task(principal, row, {field: refused.message}, values, 409)
     except (Conflict, Forbidden) as err:
         db.rollback()
-        return conflict_page(err.message, task_id)
+        return conflict_page(conflicts.sentence(err), task_id)
     return redirect(url_for("inbox.task_list", xong=row.name))
