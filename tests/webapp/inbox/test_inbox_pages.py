@@ -133,3 +133,22 @@ def test_the_engines_conflicts_are_told_in_vietnamese(app, desk, factory):
     refused = second.post(f"{path}/nhan", data={"csrf_token": stale})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 409 and "Hồ sơ đang tạm dừng" in html and "is suspended" not in html
+
+
+def test_a_suspended_dossier_is_told_on_the_task_page_and_typed_answers_stay(app, desk, factory):
+    birth, _ = desk
+    client = app.test_client()
+    sign_in(client, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    path = f"/can-bo/viec/{tid}"
+    token = csrf(client, path)  # the page opened before the dossier was suspended
+    with db.transaction(factory) as session:
+        (instance,) = queries.instances(session, business_key=birth)
+        instances.suspend(session, instance["id"], Actor("van-hanh-1", operator=True), "Chờ xác minh")
+    page = client.get(path).get_data(as_text=True)
+    assert "Hồ sơ đang tạm dừng" in page and re.search(r'id="hoan-thanh" disabled', page)
+    refused = client.post(path, data={"csrf_token": token, "quyet_dinh": "tu_choi",
+                                      "ly_do_tu_choi": "Hồ sơ không thuộc thẩm quyền"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Hồ sơ đang tạm dừng" in html
+    assert "Hồ sơ không thuộc thẩm quyền" in html  # what was typed is on the page again
