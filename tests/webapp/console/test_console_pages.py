@@ -64,6 +64,11 @@ def test_an_incident_is_found_retried_with_corrected_variables_and_the_instance_
     html = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "phải là một đối tượng JSON" in html and f'href="#bien_sua_{incident_id}"' in html
     assert ">[1]</textarea>" in html and ">Sửa số chia nhập nhầm</textarea>" in html  # what was typed stays
+    unsafe = analyst.post(f"/dieu-hanh/su-co/{incident_id}/thu-lai", data={
+        "csrf_token": token, "bien_sua": '{"__class__": 1}', "ly_do": "Sửa số chia nhập nhầm"})
+    html = unsafe.get_data(as_text=True)
+    assert unsafe.status_code == 400 and "Không thực hiện được" in html  # refused by the engine this time
+    assert '>{&#34;__class__&#34;: 1}</textarea>' in html and ">Sửa số chia nhập nhầm</textarea>" in html
     analyst.post(f"/dieu-hanh/su-co/{incident_id}/thu-lai", data={"csrf_token": token, "bien_sua": '{"so_chia": 5}',
                                                                   "ly_do": "Sửa số chia nhập nhầm"})
     with db.transaction(factory) as session:
