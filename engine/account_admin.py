@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from engine import accounts, agencies, audit
+from engine import accounts, agencies, audit, user_tasks
 from engine.errors import BadInput, NotFound
 from engine.models import Account
 
@@ -69,14 +69,16 @@ def update(session: Session, name: str, *, groups: list[str] | Unchanged = UNCHA
 
 def set_disabled(session: Session, name: str, disabled: bool, *, by: str | None = None,
                  reason: str | None = None) -> Account:
-    """Disable an account (no sign-in, no token, its open web sessions end) or enable it again. Audited as
-    ``account_disable`` or ``account_enable`` by ``by``."""
+    """Disable an account (no sign-in, no token, its open web sessions end; the tasks it had claimed go back to
+    their groups, in the same transaction) or enable it again. Audited as ``account_disable`` (with the tasks
+    released) or ``account_enable`` by ``by``."""
     account = _account(session, name)
     was = account.disabled
     account.disabled = disabled
     session.flush()
+    released = user_tasks.release_claims(session, account.name, by, reason) if disabled else []
     audit.record(session, by, "account_disable" if disabled else "account_enable", "account", account.name, reason,
-                 wasDisabled=was)
+                 wasDisabled=was, **({"releasedTasks": released} if released else {}))
     return account
 
 

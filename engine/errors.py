@@ -51,6 +51,18 @@ class Forbidden(BadInput):
     code = "forbidden"
 
 
+class TaskHeldByAnother(Forbidden):
+    """The task is claimed by someone else: only they (or an operator) may work on it or give it back."""
+
+    def __init__(self, message: str, assignee: str):
+        self.assignee = assignee
+        super().__init__(message)
+
+
+class NotACandidate(Forbidden):
+    """The caller is in none of the groups (nor among the users) that may work on the task."""
+
+
 class InvalidVariables(BadInput):
     """The variables given are not valid."""
 
@@ -137,6 +149,14 @@ class TaskNotActive(Conflict):
     code = "task_not_active"
 
 
+class TaskAlreadyClaimed(TaskNotActive):
+    """Someone else claimed the task first."""
+
+    def __init__(self, message: str, assignee: str):
+        self.assignee = assignee
+        super().__init__(message)
+
+
 class SupplementLimitReached(Conflict):
     """The dossier has had the supplement requests it is allowed (one, unless a leader allows more)."""
 
@@ -153,6 +173,10 @@ class InstanceNotActive(Conflict):
     """The instance is suspended or has ended."""
 
     code = "instance_not_active"
+
+    def __init__(self, message: str | None = None, status: str | None = None):
+        self.status = status  # suspended, completed, terminated... when known
+        super().__init__(message)
 
 
 class LockNotHeld(Conflict):

@@ -74,13 +74,15 @@ def days(first: dt.date, last: dt.date) -> Period:
     """From ``first`` to ``last``, both included; :class:`BadInput` if they are in the wrong order."""
     if last < first:
         raise BadInput("Ngày kết thúc phải sau hoặc bằng ngày bắt đầu")
-    _check_year(first.year)
-    _check_year(last.year)
+    check_year(first.year)
+    check_year(last.year)
     return Period("range", f"{first.isoformat()}..{last.isoformat()}",
                   f"Từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}", midnight(first), midnight(last + dt.timedelta(days=1)))
 
 
-def _check_year(number: int) -> int:
+def check_year(number: int) -> int:
+    """``number`` if it is a year the indicators (and the console's date filters) accept; :class:`BadInput`
+    otherwise, so a day like 01/01/0001 or 31/12/9999 is a message, not an overflow."""
     if not EARLIEST_YEAR <= number <= LATEST_YEAR:
         raise BadInput(f"Năm {number} nằm ngoài khoảng {EARLIEST_YEAR}-{LATEST_YEAR}")
     return number
@@ -94,11 +96,11 @@ def parse(key: str) -> Period:
             number = int(found.group(2))
             if not 1 <= number <= 12:
                 raise ValueError
-            return month(_check_year(int(found.group(1))), number)
+            return month(check_year(int(found.group(1))), number)
         if found := _QUARTER.match(key):
-            return quarter(_check_year(int(found.group(1))), int(found.group(2)))
+            return quarter(check_year(int(found.group(1))), int(found.group(2)))
         if found := _YEAR.match(key):
-            return year(_check_year(int(found.group(1))))
+            return year(check_year(int(found.group(1))))
         if found := _RANGE.match(key):
             return days(dt.date.fromisoformat(found.group(1)), dt.date.fromisoformat(found.group(2)))
     except ValueError:

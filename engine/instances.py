@@ -110,7 +110,7 @@ def resume(session: Session, instance_id: str, actor: Actor, reason: str | None 
     """Resume a suspended instance."""
     loaded = runtime.load(session, instance_id)
     if loaded.row.status != "suspended":
-        raise InstanceNotActive(f"instance {instance_id} is {loaded.row.status}, not suspended")
+        raise InstanceNotActive(f"instance {instance_id} is {loaded.row.status}, not suspended", loaded.row.status)
     loaded.row.status = "active"
     loaded.record("instance_resumed", user_id=actor.user_id, **({"reason": reason} if reason else {}))
     runtime.advance(loaded)  # timers that came due while it was suspended fire now
@@ -124,7 +124,7 @@ def terminate(session: Session, instance_id: str, actor: Actor, reason: str | No
     """End an instance now: every open task is cancelled."""
     loaded = runtime.load(session, instance_id)
     if loaded.row.status not in ("active", "suspended"):
-        raise InstanceNotActive(f"instance {instance_id} has already ended ({loaded.row.status})")
+        raise InstanceNotActive(f"instance {instance_id} has already ended ({loaded.row.status})", loaded.row.status)
     loaded.wf.cancel()
     loaded.row.status = "terminated"
     loaded.row.ended_at = runtime.now()

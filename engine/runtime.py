@@ -149,7 +149,7 @@ def new_workflow(parsed: ParsedDefinition) -> BpmnWorkflow:
 def require_running(loaded: Loaded) -> None:
     """Refuse a command on a suspended or ended instance."""
     if loaded.row.status != "active":
-        raise InstanceNotActive(f"instance {loaded.row.id} is {loaded.row.status}")
+        raise InstanceNotActive(f"instance {loaded.row.id} is {loaded.row.status}", loaded.row.status)
 
 
 def advance(loaded: Loaded) -> None:

@@ -3,13 +3,14 @@ documents with their signature checks, the payments, the registry profile, the h
 comments — and who the task could be handed to (colleagues in its groups, other agencies)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import comments, queries, tracking_card
+from engine import comments, queries, tracking_card, user_tasks
 from engine.citizen_dossiers import all_documents, payments_of
 from engine.models import Account, Dossier, ExternalTask, HistoryEvent, UserTask
 from engine.office_models import Agency
@@ -101,6 +102,7 @@ def view(session: Session, task: UserTask, viewer: str | None = None) -> dict[st
             "payments": payments_of(session, dossier, variables) if dossier is not None else [],
             "registryProfile": variables.get("registry_profile"),
             "colleagues": colleagues(session, task, agency, task.assignee, viewer),
+            "assigneeDisabled": user_tasks.assignee_disabled(session, task),
             "agencies": [(a.code, a.name) for a in session.scalars(
                 select(Agency).where(Agency.disabled.is_(False), Agency.code != (agency or "")).order_by(Agency.code))]}
 
@@ -135,6 +137,21 @@ def current_state(session: Session, task_id: str, agency: str | None) -> dict[st
                                                .order_by(UserTask.created_at))]
     waiting += [t.activity_name or t.topic for t in session.scalars(
         select(ExternalTask).where(ExternalTask.instance_id == event.instance_id).order_by(ExternalTask.created_at))]
-    return {"step": event.activity_name, "what": _OUTCOMES[event.kind], "by": event.user_id, "at": event.at,
+    what, by, reason = _OUTCOMES[event.kind], event.user_id, None
+    if event.kind == "activity_cancelled":  # the engine's note has no user: who ended the instance, if someone did
+        what, by, reason = _cancelled_by(session, event)
+    return {"step": event.activity_name, "what": what, "by": by, "at": event.at, "reason": reason,
             "dossierCode": dossier.code if dossier else None, "status": dossier.status if dossier else None,
             "waitingAt": waiting}
+
+
+def _cancelled_by(session: Session, event: HistoryEvent) -> tuple[str, str | None, str | None]:
+    """(what happened, by whom, why) for a task cancelled: by an operator's termination of the instance (its
+    ``instance_terminated`` event, written by the same command), or by the process itself (no one to name)."""
+    ended = session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == event.instance_id,
+                                                       HistoryEvent.kind == "instance_terminated")
+                            .order_by(HistoryEvent.id.desc()).limit(1)).first()
+    if ended is None:
+        return "huỷ", None, None
+    details = json.loads(ended.details) if ended.details else {}
+    return "huỷ vì hồ sơ bị kết thúc", ended.user_id, details.get("reason")

@@ -7,6 +7,7 @@ READY in the workflow: when two officers complete the same task, the second find
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import dialect, dossier_actions, runtime
-from engine.errors import BadInput, Forbidden, NotFound, TaskNotActive
+from engine.errors import BadInput, NotACandidate, NotFound, TaskAlreadyClaimed, TaskHeldByAnother, TaskNotActive
 from engine.forms import validate_form
 from engine.instances import check_variables
 from engine.models import Account, Dossier, HistoryEvent, UserTask
@@ -45,9 +46,7 @@ def may_work_on(actor: Actor, row: UserTask) -> bool:
         return True
     if row.assignee:
         return row.assignee == actor.user_id
-    groups = {g for g in row.candidate_groups.split(",") if g}
-    users = {u for u in row.candidate_users.split(",") if u}
-    return bool(groups & actor.groups) or actor.user_id in users
+    return _in_candidates(actor, row)
 
 
 def _load_ready(session: Session, task_id: str, actor: Actor, expected_version: int | None):
@@ -61,8 +60,8 @@ def _load_ready(session: Session, task_id: str, actor: Actor, expected_version: 
         raise TaskNotActive(f"task {task_id} is no longer waiting: someone else may have completed it")
     if not may_work_on(actor, row):
         if row.assignee:
-            raise Forbidden(f"task {task_id} is assigned to {row.assignee}")
-        raise Forbidden(f"{actor.user_id} is not in a group that may work on task {task_id}")
+            raise TaskHeldByAnother(f"task {task_id} is assigned to {row.assignee}", row.assignee)
+        raise NotACandidate(f"{actor.user_id} is not in a group that may work on task {task_id}")
     return loaded, task, row
 
 
@@ -71,23 +70,61 @@ def claim(session: Session, task_id: str, actor: Actor, user_id: str | None = No
     user_id = user_id or actor.user_id
     loaded, task, row = _load_ready(session, task_id, actor, None)
     if row.assignee and row.assignee != user_id:
-        raise TaskNotActive(f"task {task_id} is already claimed by {row.assignee}")
+        raise TaskAlreadyClaimed(f"task {task_id} is already claimed by {row.assignee}", row.assignee)
     row.assignee = user_id
     loaded.record("task_claimed", task, user_id=actor.user_id, assignee=user_id)
     runtime.save(session, loaded, actor)
     return row
 
 
+def assignee_disabled(session: Session, row: UserTask) -> bool:
+    """Whether the task is claimed by an account that has been disabled: nobody can work on it until it goes back
+    to its groups. (Accounts are never deleted; a name with no account — an actor of the engine's API — is not
+    taken for a disabled one.)"""
+    if not row.assignee:
+        return False
+    account = session.get(Account, row.assignee)
+    return account is not None and account.disabled
+
+
+def _in_candidates(actor: Actor, row: UserTask) -> bool:
+    groups = {g for g in row.candidate_groups.split(",") if g}
+    return bool(groups & actor.groups) or actor.user_id in {u for u in row.candidate_users.split(",") if u}
+
+
 def unclaim(session: Session, task_id: str, actor: Actor) -> UserTask:
-    """Give a claimed task back to its groups."""
+    """Give a claimed task back to its groups: the assignee, an operator, or — when the assignee's account has
+    been disabled — a colleague of one of the task's candidate groups may."""
     row = _task_row(session, task_id)
-    if not actor.operator and row.assignee not in (None, actor.user_id):
-        raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they or an operator may unclaim it")
+    if (not actor.operator and row.assignee not in (None, actor.user_id)
+            and not (_in_candidates(actor, row) and assignee_disabled(session, row))):
+        raise TaskHeldByAnother(f"task {task_id} is claimed by {row.assignee}; only they or an operator may unclaim it",
+                                row.assignee)
     loaded, task, row = _load_ready(session, task_id, Actor(actor.user_id, actor.groups, True), None)
     row.assignee = None
     loaded.record("task_unclaimed", task, user_id=actor.user_id)
     runtime.save(session, loaded, actor)
     return row
+
+
+def release_claims(session: Session, user_id: str, by: str | None, reason: str | None = None) -> list[str]:
+    """Give every task claimed by ``user_id`` back to its groups (an account being disabled), each with a
+    ``task_unclaimed`` history event by ``by`` saying whose it was and why. Works on suspended instances too: the
+    claim is the inbox's, not the workflow's. Returns the ids of the tasks released."""
+    released = []
+    for task_id in session.scalars(select(UserTask.id).where(UserTask.assignee == user_id).order_by(UserTask.id)):
+        instance, row = runtime.lock_with_task(session, UserTask, task_id)
+        if row is None or row.assignee != user_id:
+            continue  # completed or handed on since it was listed
+        row.assignee = None
+        session.add(HistoryEvent(instance_id=instance.id, at=runtime.now(), kind="task_unclaimed",
+                                 activity_id=row.activity_id, activity_name=row.name, activity_type="userTask",
+                                 task_id=row.id, user_id=by, details=json.dumps(
+                                     {"from": user_id, "accountDisabled": True, "reason": reason or None},
+                                     ensure_ascii=False)))
+        released.append(row.id)
+    session.flush()
+    return released
 
 
 def reassign(session: Session, task_id: str, actor: Actor, to_user: str, reason: str) -> UserTask:

@@ -7,9 +7,14 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from engine import accounts, db
+from sqlalchemy import func, select
+
+from engine import accounts, db, deployment, user_tasks
+from engine.models import HistoryEvent, UserTask
+from engine.runtime import Actor
 from engine.specs import SPECS
-from tests.conftest import FORMS
+from tests.conftest import FORMS, PROCESSES
+from tests.engine.test_instances import finish_lookup, open_task, start_sample
 from webapp.cli import main
 
 
@@ -132,3 +137,25 @@ def test_users_set_disable_enable_and_passwords(cli, database_url):
     assert code == 2 and "needs a password" in err
     assert cli("users", "add", "tinh-1", "--no-password", "--groups", "mot-cua")[0] == 0
     assert not signs_in(database_url, "tinh-1", "")
+
+
+def test_users_disable_gives_the_accounts_claimed_tasks_back_to_their_groups(cli, database_url):
+    cli("init")
+    assert cli("users", "add", "can-bo-1", "--password-stdin", "--groups", "mot-cua", stdin="mat-khau-dai\n")[0] == 0
+    engine = db.make_engine(database_url)
+    try:
+        factory = db.make_session_factory(engine)
+        with db.transaction(factory) as session:
+            deployment.deploy(session, deployment.collect_files([PROCESSES / "sample-residence"]), FORMS)
+        start_sample(factory, Actor("operator", operator=True))
+        finish_lookup(factory)
+        tid = open_task(factory, "mot-cua")["id"]
+        with db.transaction(factory) as session:
+            user_tasks.claim(session, tid, Actor("can-bo-1", frozenset({"mot-cua"})))
+        assert cli("users", "disable", "can-bo-1", "--reason", "Nghỉ việc")[0] == 0
+        with db.transaction(factory) as session:
+            assert session.get(UserTask, tid).assignee is None
+            assert session.scalar(select(func.count()).select_from(HistoryEvent).where(
+                HistoryEvent.task_id == tid, HistoryEvent.kind == "task_unclaimed")) == 1
+    finally:
+        engine.dispose()

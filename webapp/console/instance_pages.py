@@ -8,9 +8,9 @@ import json
 
 from flask import abort, flash, redirect, request, url_for
 
-from engine import catalogue, console_queries, incidents, instances, queries
+from engine import catalogue, console_queries, incidents, indicator_periods, instances, queries
 from engine.dossiers import STATUSES
-from engine.errors import BadInput, Conflict, NotFound
+from engine.errors import BadInput, Conflict, InvalidVariables, NotFound
 from webapp import reasons
 from webapp.console import ANALYST, blueprint, console_actor, page, role_required
 from webapp.console.diagram_pages import instance_diagram
@@ -21,15 +21,21 @@ FILTERS = ("ma", "quy_trinh", "phien_ban", "trang_thai", "co_quan", "tu_ngay", "
 
 
 def _day(errors: dict, field: str, value: str | None, next_day: bool = False) -> dt.datetime | None:
-    """A dd/mm/yyyy or yyyy-mm-dd day as the start (or the end) of that day in Vietnam time."""
+    """A dd/mm/yyyy or yyyy-mm-dd day as the start (or the end) of that day in Vietnam time; a year the Decision
+    766 dashboard would refuse (outside 2000-2100) is refused here too, with the same message."""
     if not value:
         return None
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
             day = dt.datetime.strptime(value.strip(), pattern).replace(tzinfo=VIETNAM)
-            return day + dt.timedelta(days=1) if next_day else day
         except ValueError:
             continue
+        try:
+            indicator_periods.check_year(day.year)
+        except BadInput as err:
+            errors[field] = err.message
+            return None
+        return day + dt.timedelta(days=1) if next_day else day
     errors[field] = "Ngày theo dạng ngày/tháng/năm, ví dụ 27/11/2026"
     return None
 
@@ -72,16 +78,16 @@ def instance_page(instance_id: str):
     return _instance_view(instance_id)
 
 
-def _instance_view(instance_id: str, errors: dict | None = None, values: dict | None = None):
-    """The instance page; with ``errors`` (400) the forms show them and keep what was typed (``values``, by field
-    id)."""
+def _instance_view(instance_id: str, errors: dict | None = None, values: dict | None = None, status: int = 400):
+    """The instance page; with ``errors`` (``status``, 400 by default) the forms show them and keep what was typed
+    (``values``, by field id)."""
     try:
         detail = queries.instance_detail(db_session(), instance_id)
     except NotFound:
         abort(404)
     every_incident = queries.incidents(db_session(), instance_id=instance_id, open_only=False)
     svg = instance_diagram(instance_id, detail["definitionId"])
-    return page("console/instance.html", 400 if errors else 200, d=detail, incidents=every_incident,
+    return page("console/instance.html", status if errors else 200, d=detail, incidents=every_incident,
                 statuses=STATUSES, errors=errors or {}, action_values=values or {}, svg=svg,
                 variables_json=json.dumps(detail.get("variables") or {}, ensure_ascii=False, indent=2, default=str))
 
@@ -146,11 +152,13 @@ def incident_retry(incident_id: str):
     except ValueError:
         errors[variables_field] = 'Biến sửa lại phải là một đối tượng JSON, ví dụ {"so_chia": 4}'
     reason = reasons.check(errors, reason_field, request.form.get("ly_do"), "thử lại sự cố")
+    typed = {reason_field: request.form.get("ly_do", ""), variables_field: request.form.get("bien_sua", "")}
     if errors:
-        return _instance_view(instance_id, errors, {reason_field: request.form.get("ly_do", ""),
-                                                    variables_field: request.form.get("bien_sua", "")})
+        return _instance_view(instance_id, errors, typed)
     try:
         incidents.retry(db, incident_id, console_actor(), fixed, reason)
-    except (BadInput, Conflict) as err:
-        return _refused(instance_id, err.message)
+    except (BadInput, Conflict) as err:  # refused: say why beside the form, and keep what was typed in it
+        db.rollback()
+        field = variables_field if isinstance(err, InvalidVariables) else reason_field
+        return _instance_view(instance_id, {field: f"Không thực hiện được: {err.message}"}, typed, err.http_status)
     return _acted(instance_id, "Đã thử lại sự cố.")

@@ -9,7 +9,7 @@ from flask import abort, current_app, g, redirect, request, send_file, url_for
 from engine import comments, dossier_actions, task_view, user_tasks
 from engine.errors import BadInput, Conflict, Forbidden
 from webapp.database import session as db_session
-from webapp.inbox import blueprint
+from webapp.inbox import blueprint, conflicts
 from webapp.inbox.auth import officer_required
 from webapp.inbox.task_pages import conflict_page, render_task, task_or_404
 from webapp.portal import uploads
@@ -35,9 +35,9 @@ def reassign(task_id: str):
     try:
         user_tasks.reassign(db_session(), row.id, g.officer.actor(), request.form.get("nguoi_nhan", ""),
                             request.form.get("ly_do_chuyen", ""))
-    except Conflict as err:
+    except (Conflict, Forbidden) as err:  # a colleague holds the task: say who, as for claim and complete
         db_session().rollback()
-        return conflict_page(err.message, task_id)
+        return conflict_page(conflicts.sentence(err), task_id)
     except BadInput as err:
         return _refused(row, "ly_do_chuyen" if "lý do" in err.message else "nguoi_nhan", err)
     db_session().commit()

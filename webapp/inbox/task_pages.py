@@ -7,10 +7,11 @@ from flask import abort, current_app, g, redirect, render_template, request, url
 
 from engine import inbox, queries, task_view, user_tasks
 from engine.dossiers import STATUSES
-from engine.errors import Conflict, Forbidden, FormValidationFailed, NotFound, SupplementLimitReached
+from engine.errors import (Conflict, Forbidden, FormValidationFailed, InstanceNotActive, NotFound,
+                           SupplementLimitReached)
 from engine.forms import errors_vi
 from webapp.database import session as db_session
-from webapp.inbox import blueprint
+from webapp.inbox import blueprint, conflicts
 from webapp.inbox.auth import officer_required
 from webapp.portal import eform, uploads
 
@@ -61,7 +62,7 @@ def _act(task_id: str, action, then: str):
         db_session().commit()
     except (Conflict, Forbidden) as err:
         db_session().rollback()
-        return conflict_page(err.message, task_id)
+        return conflict_page(conflicts.sentence(err), task_id)
     return redirect(then)
 
 
@@ -112,7 +113,12 @@ def complete(task_id: str):
         db.rollback()
         field = (schema or {}).get("x-motcua-supplement-request", {}).get("field", "quyet_dinh")
         return render_task(principal, row, {field: refused.message}, values, 409)
+    except InstanceNotActive as err:
+        db.rollback()
+        if err.status == "suspended":  # the task is still there: keep what the officer typed on its page
+            return render_task(principal, row, {"hoan-thanh": conflicts.sentence(err)}, values, 409)
+        return conflict_page(conflicts.sentence(err), task_id)
     except (Conflict, Forbidden) as err:
         db.rollback()
-        return conflict_page(err.message, task_id)
+        return conflict_page(conflicts.sentence(err), task_id)
     return redirect(url_for("inbox.task_list", xong=row.name))

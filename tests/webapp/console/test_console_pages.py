@@ -64,6 +64,11 @@ def test_an_incident_is_found_retried_with_corrected_variables_and_the_instance_
     html = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "phải là một đối tượng JSON" in html and f'href="#bien_sua_{incident_id}"' in html
     assert ">[1]</textarea>" in html and ">Sửa số chia nhập nhầm</textarea>" in html  # what was typed stays
+    unsafe = analyst.post(f"/dieu-hanh/su-co/{incident_id}/thu-lai", data={
+        "csrf_token": token, "bien_sua": '{"__class__": 1}', "ly_do": "Sửa số chia nhập nhầm"})
+    html = unsafe.get_data(as_text=True)
+    assert unsafe.status_code == 400 and "Không thực hiện được" in html  # refused by the engine this time
+    assert '>{&#34;__class__&#34;: 1}</textarea>' in html and ">Sửa số chia nhập nhầm</textarea>" in html
     analyst.post(f"/dieu-hanh/su-co/{incident_id}/thu-lai", data={"csrf_token": token, "bien_sua": '{"so_chia": 5}',
                                                                   "ly_do": "Sửa số chia nhập nhầm"})
     with db.transaction(factory) as session:
@@ -115,3 +120,11 @@ def test_a_version_and_an_instance_are_shown_on_their_diagram(analyst, factory, 
     assert analyst.get("/dieu-hanh/quy-trinh/khong-co:1").status_code == 404
     page = analyst.get(f"/dieu-hanh/ho-so/{iid}").get_data(as_text=True)
     assert "Đường đi của hồ sơ" in page and "<svg" in page
+
+
+@pytest.mark.parametrize("query, year", [("tu_ngay=01/01/0001", 1), ("den_ngay=31/12/9999", 9999),
+                                         ("tu_ngay=0001-01-01", 1)])
+def test_a_search_day_out_of_range_is_a_message_not_a_crash(analyst, query, year):
+    found = analyst.get(f"/dieu-hanh/ho-so?{query}")
+    assert found.status_code == 400
+    assert f"Năm {year} nằm ngoài khoảng 2000-2100" in found.get_data(as_text=True)  # as the dashboard says

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from engine import accounts, db, deployment, queries
+from engine import accounts, db, deployment, instances, queries
+from engine.runtime import Actor
 from tests.conftest import FORMS, PROCESSES
 from tests.engine.test_inbox import BIRTH, RECORD, VN, at_intake
 
@@ -108,3 +109,46 @@ def test_a_claimed_task_is_not_completed_by_a_colleague(app, desk):
     refused = second.post(f"/can-bo/viec/{tid}", data={"csrf_token": csrf(second, f"/can-bo/viec/{tid}"),
                                                        "quyet_dinh": "tiep_nhan"})
     assert refused.status_code == 409 and "can-bo-1" in refused.get_data(as_text=True)
+
+
+def test_the_engines_conflicts_are_told_in_vietnamese(app, desk, factory):
+    birth, _ = desk
+    first, second = app.test_client(), app.test_client()
+    sign_in(first, "can-bo-1", "mat-khau-1")
+    sign_in(second, "can-bo-2", "mat-khau-2")
+    tid = task_id(first, birth)
+    path = f"/can-bo/viec/{tid}"
+    stale = csrf(second, path)  # can-bo-2's page from before can-bo-1 took the task
+    first.post(f"{path}/nhan", data={"csrf_token": csrf(first, path)})
+    held = "Việc này đang do cán bộ can-bo-1 xử lý"
+    for action, data in (("/nhan", {}), ("/tra-lai", {}), ("", {"quyet_dinh": "tiep_nhan"})):
+        refused = second.post(path + action, data={"csrf_token": stale, **data})
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 409 and held in html, action
+        assert "claimed by" not in html and "assigned to" not in html, action
+    first.post(f"{path}/tra-lai", data={"csrf_token": csrf(first, path)})
+    with db.transaction(factory) as session:
+        (instance,) = queries.instances(session, business_key=birth)
+        instances.suspend(session, instance["id"], Actor("van-hanh-1", operator=True), "Chờ xác minh")
+    refused = second.post(f"{path}/nhan", data={"csrf_token": stale})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Hồ sơ đang tạm dừng" in html and "is suspended" not in html
+
+
+def test_a_suspended_dossier_is_told_on_the_task_page_and_typed_answers_stay(app, desk, factory):
+    birth, _ = desk
+    client = app.test_client()
+    sign_in(client, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    path = f"/can-bo/viec/{tid}"
+    token = csrf(client, path)  # the page opened before the dossier was suspended
+    with db.transaction(factory) as session:
+        (instance,) = queries.instances(session, business_key=birth)
+        instances.suspend(session, instance["id"], Actor("van-hanh-1", operator=True), "Chờ xác minh")
+    page = client.get(path).get_data(as_text=True)
+    assert "Hồ sơ đang tạm dừng" in page and re.search(r'id="hoan-thanh" disabled', page)
+    refused = client.post(path, data={"csrf_token": token, "quyet_dinh": "tu_choi",
+                                      "ly_do_tu_choi": "Hồ sơ không thuộc thẩm quyền"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Hồ sơ đang tạm dừng" in html
+    assert "Hồ sơ không thuộc thẩm quyền" in html  # what was typed is on the page again

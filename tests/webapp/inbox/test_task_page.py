@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 import time_machine
+from sqlalchemy import delete
 
 from engine import accounts, db, dossier_codes, external_tasks, instances, queries, user_tasks
+from engine.models import Account, HistoryEvent
 from engine.office_models import Agency
 from engine.runtime import Actor
 from tests.engine.test_inbox import BIRTH, VN
@@ -94,6 +95,52 @@ def test_handing_the_task_to_a_colleague_needs_a_reason(app, office, factory):
     assert "Chuyển người xử lý: Đi họp cả ngày" in page
 
 
+def _terminated_under(client, factory, code, tid):
+    """Terminate the dossier while ``client`` has its task page open; what the officer reads on completing."""
+    token = csrf(client, f"/can-bo/viec/{tid}")
+    with db.transaction(factory) as session:
+        (instance,) = queries.instances(session, business_key=code)
+        instances.terminate(session, instance["id"], Actor("van-hanh-1", operator=True), "Công dân rút hồ sơ")
+    return instance["id"], token
+
+
+def test_a_task_whose_dossier_was_terminated_says_who_ended_it_and_why(app, office, factory):
+    birth, _ = office
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    _, token = _terminated_under(client, factory, birth, tid)
+    late = client.post(f"/can-bo/viec/{tid}", data={"csrf_token": token, "quyet_dinh": "tiep_nhan"})
+    html = late.get_data(as_text=True)
+    assert late.status_code == 409 and "None" not in html
+    assert "đã huỷ vì hồ sơ bị kết thúc bởi <strong>van-hanh-1</strong>" in html and "Công dân rút hồ sơ" in html
+
+
+def test_a_task_cancelled_by_the_process_itself_names_no_one(app, office, factory):
+    birth, _ = office
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    iid, token = _terminated_under(client, factory, birth, tid)
+    with db.transaction(factory) as session:  # as if a boundary event had cancelled the task: no one ended it
+        session.execute(delete(HistoryEvent).where(HistoryEvent.instance_id == iid,
+                                                   HistoryEvent.kind == "instance_terminated"))
+    html = client.post(f"/can-bo/viec/{tid}", data={"csrf_token": token, "quyet_dinh": "tiep_nhan"}).get_data(
+        as_text=True)
+    assert "đã huỷ lúc" in html and "None" not in html
+
+
+def test_handing_on_a_task_a_colleague_holds_is_a_conflict_saying_who(app, office):
+    birth, _ = office
+    holder, other = signed_in(app, "can-bo-1", "mat-khau-1"), signed_in(app, "can-bo-2", "mat-khau-2")
+    tid = task_id(holder, birth)
+    token = csrf(other, f"/can-bo/viec/{tid}")  # the page as it was before can-bo-1 took the task
+    post(holder, tid, "nhan")
+    refused = other.post(f"/can-bo/viec/{tid}/chuyen-nguoi", data={"csrf_token": token, "nguoi_nhan": "lanh-dao-1",
+                                                                    "ly_do_chuyen": "Đi họp cả ngày"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Việc này đã thay đổi" in html
+    assert "nhận bởi <strong>can-bo-1</strong>" in html
+
+
 def test_forwarding_hands_the_dossier_to_the_other_agency(app, office):
     birth, _ = office
     ours, theirs = signed_in(app, "can-bo-1", "mat-khau-1"), signed_in(app, "tu-phap-1", "mat-khau-3")
@@ -156,3 +203,33 @@ def test_documents_are_served_only_from_where_files_are_kept(app, office, factor
     assert client.get(f"/can-bo/viec/{tid}/tai-lieu/khong-co").status_code == 404
     other = signed_in(app, "tu-phap-1", "mat-khau-3")
     assert other.get(f"/can-bo/viec/{tid}/tai-lieu/mau-02").status_code == 404
+
+
+def test_disabling_an_officer_gives_their_claimed_task_back_to_the_group(app, office, factory):
+    birth, _ = office
+    with db.transaction(factory) as session:
+        accounts.add(session, "quan-tri", "mat-khau-quan-tri", groups=["admin"])
+    holder, colleague, admin = (signed_in(app, "can-bo-1", "mat-khau-1"), signed_in(app, "can-bo-2", "mat-khau-2"),
+                                signed_in(app, "quan-tri", "mat-khau-quan-tri"))
+    tid = task_id(holder, birth)
+    assert post(holder, tid, "nhan").status_code == 302
+    page = "/quan-tri/tai-khoan/can-bo-1"
+    assert admin.post(page + "/khoa", data={"csrf_token": csrf(admin, page),
+                                            "ly_do_khoa": "Cán bộ nghỉ hưu"}).status_code == 302
+    html = colleague.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+    assert "Chưa ai nhận việc này." in html
+    assert "trả lại nhóm vì tài khoản can-bo-1 đã bị khoá (quan-tri: Cán bộ nghỉ hưu)" in html
+    assert post(colleague, tid, "nhan").status_code == 302
+
+
+def test_a_colleague_gives_back_a_task_still_held_by_a_disabled_officer(app, office, factory):
+    birth, _ = office
+    holder, colleague = signed_in(app, "can-bo-1", "mat-khau-1"), signed_in(app, "can-bo-2", "mat-khau-2")
+    tid = task_id(holder, birth)
+    assert post(holder, tid, "nhan").status_code == 302
+    with db.transaction(factory) as session:  # disabled before its claims were released on disabling
+        session.get(Account, "can-bo-1").disabled = True
+    html = colleague.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+    assert "tài khoản đã bị khoá" in html and "Trả lại cho nhóm" in html
+    assert post(colleague, tid, "tra-lai").status_code == 302
+    assert "Chưa ai nhận việc này." in colleague.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
