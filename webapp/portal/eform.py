@@ -15,6 +15,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 LOCKED_PREFILL = {"citizen.citizen_id"}  # comes from the signed-in identity: never typed by the citizen
+MAX_ROWS = 50  # rows read back from one table field, whatever the page's hidden row count says
 
 
 @dataclass
@@ -138,10 +139,15 @@ def read(fields: list[Field], form: MultiDict) -> dict[str, Any]:
     return values
 
 
+def _row_count(text: str) -> int:
+    # the count is a hidden field the page sets, so anything else was tampered with: read no more than the bound
+    text = text.strip()
+    return min(int(text), MAX_ROWS) if text.isascii() and text.isdigit() else 0
+
+
 def _rows(f: Field, form: MultiDict) -> list[dict[str, Any]]:
-    count = int(form.get(f"{f.name}-dong", "0") or 0)
     rows = []
-    for i in range(min(count, 50)):
+    for i in range(_row_count(form.get(f"{f.name}-dong", ""))):
         row = read(f.columns, MultiDict({c.name: form.get(f"{f.name}-{i}-{c.name}", "") for c in f.columns}
                                         | {f"{c.name}-{p}": form.get(f"{f.name}-{i}-{c.name}-{p}", "")
                                            for c in f.columns for p in ("ngay", "thang", "nam")}))

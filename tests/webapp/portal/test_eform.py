@@ -1,0 +1,30 @@
+"""Reading a page's answers back: row counts, whole numbers, text (webapp/portal/eform.py)."""
+from __future__ import annotations
+
+from werkzeug.datastructures import MultiDict
+
+from webapp.portal import eform
+
+TABLE = {"type": "object", "properties": {
+    "nganh_nghe": {"type": "array", "title": "Ngành, nghề",
+                   "items": {"type": "object", "properties": {"ten_nganh": {"type": "string", "title": "Tên"}}}}}}
+
+
+def table_field() -> eform.Field:
+    (page,) = eform.pages(TABLE)
+    (f,) = page.fields
+    assert f.widget == "rows"
+    return f
+
+
+def test_a_tampered_row_count_reads_no_rows():
+    f = table_field()
+    for count in ("abc", "-3", "1e9", "²"):
+        form = MultiDict({"nganh_nghe-dong": count, "nganh_nghe-0-ten_nganh": "Bán lẻ"})
+        assert eform.read([f], form) == {"nganh_nghe": []}
+
+
+def test_a_huge_row_count_is_bounded():
+    f = table_field()
+    form = MultiDict({"nganh_nghe-dong": "9" * 40, **{f"nganh_nghe-{i}-ten_nganh": f"ngành {i}" for i in range(60)}})
+    assert len(eform.read([f], form)["nganh_nghe"]) == eform.MAX_ROWS
