@@ -36,6 +36,13 @@ def _title(schema: dict, path: list) -> str:
     return title or (str(path[-1]) if path else "Thông tin")
 
 
+def _kind_vi(expected: Any) -> str:
+    kinds = set(expected) if isinstance(expected, list) else {expected}
+    if "integer" in kinds and "number" not in kinds:
+        return "số nguyên, ví dụ 2 hoặc 1.500"
+    return "số" if "number" in kinds else "giá trị hợp lệ"
+
+
 def _message_vi(err, schema: dict) -> tuple[str, str]:
     """(field path, a sentence a citizen understands) for one JSON Schema error."""
     path = list(err.absolute_path)
@@ -66,7 +73,7 @@ def _message_vi(err, schema: dict) -> tuple[str, str]:
         "maxItems": f"{title}: tối đa {value} mục",
         "enum": f"Chọn {title.lower()} trong danh sách",
         "const": f"Chọn {title.lower()}",
-        "type": f"{title} phải là {'số' if value in ('integer', 'number') else 'giá trị hợp lệ'}",
+        "type": f"{title} phải là {_kind_vi(value)}",
     }
     return ".".join(map(str, path)) or "(form)", messages.get(err.validator, f"{title} không hợp lệ")
 

@@ -9,12 +9,14 @@ says; what cannot be read (a date that does not exist, letters in a number) is k
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 LOCKED_PREFILL = {"citizen.citizen_id"}  # comes from the signed-in identity: never typed by the citizen
+WHOLE_NUMBER = re.compile(r"-?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+|[0-9]{1,3}( [0-9]{3})+)")  # 1500, 1.500 or 1 500, never 1.5
 MAX_ROWS = 50  # rows read back from one table field, whatever the page's hidden row count says
 
 
@@ -100,11 +102,15 @@ def pages(schema: dict) -> list[Page]:
 
 
 def _number(text: str, kind: str) -> Any:
-    cleaned = text.strip().replace(".", "").replace(" ", "") if kind == "integer" else text.strip().replace(",", ".")
+    text = text.strip()
+    if kind == "integer":
+        if WHOLE_NUMBER.fullmatch(text):
+            return int(text.replace(".", "").replace(" ", ""))
+        return text  # kept as typed; the schema's type check reports it
     try:
-        return int(cleaned) if kind == "integer" else float(cleaned)
+        return float(text.replace(",", "."))
     except ValueError:
-        return text.strip()  # kept as typed; the schema's type check reports it
+        return text
 
 
 def _date(form: MultiDict, name: str) -> Any:

@@ -99,6 +99,17 @@ def test_uploads_are_checked_by_content_and_kept_when_another_answer_is_wrong(po
     assert len(stored) == 1 and stored[0].read_bytes() == PDF
 
 
+def test_a_decimal_in_a_whole_number_is_refused_in_vietnamese(portal):
+    sign_in(portal)
+    url = start(portal).replace("/trang/1", "/trang/4")
+    answer = post(portal, url, {"so_ban_sao": "1.5"}, {"document": (PDF, "gcs.pdf")})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "Số bản sao Trích lục khai sinh đề nghị cấp phải là số nguyên" in html
+    assert 'value="1.5"' in html
+    assert post(portal, url, {"so_ban_sao": "1.500"}).status_code == 400  # read as 1500: above the maximum of 20
+    assert post(portal, url, {"so_ban_sao": "2"}).status_code == 302
+
+
 def fill_everything(client, certificate: bytes = PDF) -> str:
     first = start(client)
     base = first.rsplit("/", 1)[0]

@@ -28,3 +28,16 @@ def test_a_huge_row_count_is_bounded():
     f = table_field()
     form = MultiDict({"nganh_nghe-dong": "9" * 40, **{f"nganh_nghe-{i}-ten_nganh": f"ngành {i}" for i in range(60)}})
     assert len(eform.read([f], form)["nganh_nghe"]) == eform.MAX_ROWS
+
+
+def whole_number_field() -> eform.Field:
+    (page,) = eform.pages({"type": "object", "properties": {"so_ban_sao": {"type": "integer", "title": "Số bản sao"}}})
+    return page.fields[0]
+
+
+def test_a_whole_number_takes_thousands_groups_but_not_a_decimal_point():
+    f = whole_number_field()
+    read = {typed: eform.read([f], MultiDict({"so_ban_sao": typed}))["so_ban_sao"]
+            for typed in ("2", " 1.500 ", "1 500", "1.500.000", "1.5", "1.50", "1.5000", "1,5", "1.500 000")}
+    assert read == {"2": 2, " 1.500 ": 1500, "1 500": 1500, "1.500.000": 1500000, "1.5": "1.5", "1.50": "1.50",
+                    "1.5000": "1.5000", "1,5": "1,5", "1.500 000": "1.500 000"}
