@@ -4,12 +4,14 @@ Each ``x-ui.groups`` group is one page (GOV.UK: one question group per page); fi
 Widgets: text, email, textarea, number, select, radios, a yes/no checkbox, a date as day / month / year, a
 list (one item per line), rows of a table (array of objects, with "add a row"), a file or several files.
 ``hidden`` fields are the server's (code, channel) and never shown. Values are read back typed as the schema
-says; what cannot be read (a date that does not exist, letters in a number) is kept as typed and reported.
+says (text in NFC); what cannot be read (a date that does not exist, letters in a number) is kept as typed
+and reported.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,7 +131,8 @@ def read(fields: list[Field], form: MultiDict) -> dict[str, Any]:
     for f in fields:
         if f.locked or f.widget in ("file", "files"):
             continue
-        raw = form.get(f.name, "")
+        # one spelling for Vietnamese (NFC): decomposed input would count extra characters and be stored as typed
+        raw = unicodedata.normalize("NFC", form.get(f.name, ""))
         if f.widget == "checkbox":
             values[f.name] = form.get(f.name) == "true" if f.name in form else None
         elif f.widget == "number":

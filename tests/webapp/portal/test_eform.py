@@ -1,6 +1,8 @@
 """Reading a page's answers back: row counts, whole numbers, text (webapp/portal/eform.py)."""
 from __future__ import annotations
 
+import unicodedata
+
 from werkzeug.datastructures import MultiDict
 
 from webapp.portal import eform
@@ -41,3 +43,22 @@ def test_a_whole_number_takes_thousands_groups_but_not_a_decimal_point():
             for typed in ("2", " 1.500 ", "1 500", "1.500.000", "1.5", "1.50", "1.5000", "1,5", "1.500 000")}
     assert read == {"2": 2, " 1.500 ": 1500, "1 500": 1500, "1.500.000": 1500000, "1.5": "1.5", "1.50": "1.50",
                     "1.5000": "1.5000", "1,5": "1,5", "1.500 000": "1.500 000"}
+
+
+def test_text_answers_are_read_in_nfc():
+    schema = {"type": "object", "properties": {
+        "ho_ten": {"type": "string", "title": "Họ tên"},
+        "noi_o": {"type": "string", "title": "Nơi ở", "x-ui": {"widget": "textarea"}},
+        "ten_goi_khac": {"type": "array", "title": "Tên gọi khác", "items": {"type": "string"}},
+        "nganh_nghe": TABLE["properties"]["nganh_nghe"]}}
+    (page,) = eform.pages(schema)
+    nfd = {name: unicodedata.normalize("NFD", text) for name, text in
+           {"ho_ten": "Nguyễn Thị Hằng", "noi_o": "Phường Bến Nghé", "ten_goi_khac": "Hằng\nỚt",
+            "nganh_nghe-0-ten_nganh": "Bán lẻ đồ uống"}.items()}
+    read = eform.read(page.fields, MultiDict({**nfd, "nganh_nghe-dong": "1"}))
+    assert read == {"ho_ten": "Nguyễn Thị Hằng", "noi_o": "Phường Bến Nghé", "ten_goi_khac": ["Hằng", "Ớt"],
+                    "nganh_nghe": [{"ten_nganh": "Bán lẻ đồ uống"}]}
+    assert all(unicodedata.is_normalized("NFC", text) for text in (read["ho_ten"], read["noi_o"],
+                                                                   *read["ten_goi_khac"],
+                                                                   read["nganh_nghe"][0]["ten_nganh"]))
+    assert len(read["ho_ten"]) == 15 and len(nfd["ho_ten"]) > 15
