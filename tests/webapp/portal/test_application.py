@@ -148,6 +148,20 @@ def test_check_answers_then_submit_gives_the_dossier_code_and_status_1(portal, f
     assert code in portal.get("/ho-so-cua-toi").get_data(as_text=True)
 
 
+def test_a_submitted_applications_pages_lead_to_its_dossier(portal):
+    sign_in(portal)
+    check_url = fill_everything(portal)
+    html = portal.get(check_url).get_data(as_text=True)
+    portal.post(check_url.replace("/kiem-tra", "/nop"), data={"csrf_token": token(html)})
+    page_url = check_url.replace("/kiem-tra", "/trang/3")
+    shown = portal.get(page_url)
+    assert shown.status_code == 303 and "/ho-so/000.00.00.H56-" in shown.headers["Location"]
+    posted = portal.post(page_url, data={"csrf_token": token(html), "ho_ten_me": "Tên khác"})
+    assert posted.status_code == 303 and posted.headers["Location"] == shown.headers["Location"]
+    assert "already submitted" not in posted.get_data(as_text=True)
+    assert portal.get(shown.headers["Location"]).status_code == 200
+
+
 def test_submitting_an_incomplete_application_links_each_missing_answer(portal):
     sign_in(portal)
     first = start(portal)
