@@ -110,6 +110,15 @@ def test_a_decimal_in_a_whole_number_is_refused_in_vietnamese(portal):
     assert post(portal, url, {"so_ban_sao": "2"}).status_code == 302
 
 
+def test_a_revisited_upload_shows_its_name_not_the_server_path(portal, settings):
+    sign_in(portal)
+    url = start(portal).replace("/trang/1", "/trang/4")
+    post(portal, url, {"so_ban_sao": "nhiều"}, {"document": (PDF, "Giấy chứng sinh.pdf")})
+    html = portal.get(url).get_data(as_text=True)
+    assert "Đã tải lên: <strong>Giấy chứng sinh.pdf</strong>" in html
+    assert "uploads" not in html and str(settings.var_dir) not in html
+
+
 def fill_everything(client, certificate: bytes = PDF) -> str:
     first = start(client)
     base = first.rsplit("/", 1)[0]
