@@ -18,7 +18,8 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 LOCKED_PREFILL = {"citizen.citizen_id"}  # comes from the signed-in identity: never typed by the citizen
-WHOLE_NUMBER = re.compile(r"-?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+|[0-9]{1,3}( [0-9]{3})+)")  # 1500, 1.500 or 1 500, never 1.5
+# 1500, 1.500 or 1 500 (dots and spaces group thousands), never 1.5
+WHOLE_NUMBER = re.compile(r"-?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+|[0-9]{1,3}( [0-9]{3})+)")
 MAX_ROWS = 50  # rows read back from one table field, whatever the page's hidden row count says
 
 
