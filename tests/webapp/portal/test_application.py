@@ -2,6 +2,7 @@
 content and kept, check answers, submit — the dossier code and status 1; drafts are private."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -85,6 +86,17 @@ def test_a_mistake_is_summarised_kept_and_fixed(portal):
                                "ngay_sinh_tre-nam": "2026", "gioi_tinh_tre": "nam", "noi_sinh_tre": "Bệnh viện tỉnh",
                                "dan_toc_tre": "Kinh", "quoc_tich_tre": "Việt Nam"})
     assert fixed.status_code == 302 and fixed.headers["Location"].endswith("/trang/3")
+
+
+def test_a_birth_date_after_today_is_refused(portal):
+    sign_in(portal)
+    url = start(portal).replace("/trang/1", "/trang/2")
+    answer = post(portal, url, {"ho_ten_tre": "Trần Minh An", "ngay_sinh_tre-ngay": "1", "ngay_sinh_tre-thang": "1",
+                                "ngay_sinh_tre-nam": str(dt.date.today().year + 2), "gioi_tinh_tre": "nam",
+                                "noi_sinh_tre": "Bệnh viện tỉnh", "dan_toc_tre": "Kinh", "quoc_tich_tre": "Việt Nam"})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert 'href="#ngay_sinh_tre">Ngày, tháng, năm sinh không được sau ngày hôm nay' in html
 
 
 def test_uploads_are_checked_by_content_and_kept_when_another_answer_is_wrong(portal, settings):
