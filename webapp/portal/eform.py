@@ -167,6 +167,13 @@ def _rows(f: Field, form: MultiDict) -> list[dict[str, Any]]:
     return rows
 
 
+def row_errors(errors: dict[str, str], name: str, index: int) -> dict[str, str]:
+    """The errors of one row of a table field, by column (``nganh_nghe.0.ma_nganh`` is row 0's ``ma_nganh``)."""
+    prefix = f"{name}.{index}."
+    return {key.removeprefix(prefix).split(".")[0]: message for key, message in errors.items()
+            if key.startswith(prefix)}
+
+
 def date_parts(value: Any) -> tuple[str, str, str]:
     """(day, month, year) of a stored date, to show it again."""
     try:
