@@ -1,18 +1,35 @@
 """Checking submitted data against a form (a JSON Schema 2020-12 deployed with the definition)."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 from engine.errors import FieldError, FormValidationFailed
+
+NOT_AFTER = "x-motcua-not-after"  # on a date field: "today" (Vietnam's date) or an ISO date it must not pass
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+
+
+def _not_after(validator, limit: str, instance: Any, schema: dict):
+    try:
+        day = dt.date.fromisoformat(instance)
+    except (TypeError, ValueError):
+        return  # not a date: "format" and "type" say so
+    bound = dt.datetime.now(VIETNAM).date() if limit == "today" else dt.date.fromisoformat(limit)
+    if day > bound:
+        yield ValidationError(f"{instance!r} is after {limit}")
+
+
+FormValidator = validators.extend(Draft202012Validator, {NOT_AFTER: _not_after})
 
 
 def validate_form(schema: dict | None, data: dict[str, Any]) -> None:
     """Check task data against the task's form (a JSON Schema); raise with every field at fault."""
     if not schema:
         return
-    validator = Draft202012Validator(schema)
+    validator = FormValidator(schema)
     errors = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         path = ".".join(str(p) for p in err.absolute_path)
@@ -36,6 +53,13 @@ def _title(schema: dict, path: list) -> str:
     return title or (str(path[-1]) if path else "Thông tin")
 
 
+def _kind_vi(expected: Any) -> str:
+    kinds = set(expected) if isinstance(expected, list) else {expected}
+    if "integer" in kinds and "number" not in kinds:
+        return "số nguyên, ví dụ 2 hoặc 1.500"
+    return "số" if "number" in kinds else "giá trị hợp lệ"
+
+
 def _message_vi(err, schema: dict) -> tuple[str, str]:
     """(field path, a sentence a citizen understands) for one JSON Schema error."""
     path = list(err.absolute_path)
@@ -56,6 +80,9 @@ def _message_vi(err, schema: dict) -> tuple[str, str]:
         message = {"email": "Nhập địa chỉ thư điện tử đúng định dạng, ví dụ ten@example.vn",
                    "date": f"{title} phải là một ngày có thật"}.get(str(value), f"{title} không đúng định dạng")
         return ".".join(map(str, path)), message
+    if err.validator == NOT_AFTER:
+        bound = "ngày hôm nay" if value == "today" else dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+        return ".".join(map(str, path)), f"{title} không được sau {bound}"
     messages = {
         "pattern": f"{title} không đúng định dạng",
         "minLength": f"{title} phải có ít nhất {value} ký tự",
@@ -66,7 +93,7 @@ def _message_vi(err, schema: dict) -> tuple[str, str]:
         "maxItems": f"{title}: tối đa {value} mục",
         "enum": f"Chọn {title.lower()} trong danh sách",
         "const": f"Chọn {title.lower()}",
-        "type": f"{title} phải là {'số' if value in ('integer', 'number') else 'giá trị hợp lệ'}",
+        "type": f"{title} phải là {_kind_vi(value)}",
     }
     return ".".join(map(str, path)) or "(form)", messages.get(err.validator, f"{title} không hợp lệ")
 
@@ -76,7 +103,7 @@ def errors_vi(schema: dict | None, data: dict[str, Any], only: set[str] | None =
     the errors of those top-level fields (one page of a long form)."""
     if not schema:
         return {}
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = FormValidator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     found: dict[str, str] = {}
     for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         if err.validator in ("allOf", "anyOf", "oneOf", "if", "then"):

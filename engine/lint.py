@@ -7,16 +7,18 @@ the checks that can explain the usual mistakes better.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine import dialect, sandbox, specs, timer_events
+from engine import dialect, forms, sandbox, specs, timer_events
 from engine.errors import ExpressionRefused, Problem
 
 B = f"{{{dialect.BPMN_NS}}}"
@@ -235,7 +237,22 @@ def check_form(name: str, data: bytes) -> list[Problem]:
         Draft202012Validator.check_schema(schema)
     except SchemaError as err:
         return [Problem(name, f"the form is not a valid JSON Schema: {err.message}")]
-    return []
+    return [Problem(name, f"{forms.NOT_AFTER} must be \"today\" or a date like 2026-12-31, not {bound!r}")
+            for bound in _not_after_bounds(schema) if not _a_bound(bound)]
+
+
+def _not_after_bounds(node: Any) -> list:
+    if isinstance(node, dict):
+        own = [node[forms.NOT_AFTER]] if forms.NOT_AFTER in node else []
+        return own + [b for value in node.values() for b in _not_after_bounds(value)]
+    return [b for value in node for b in _not_after_bounds(value)] if isinstance(node, list) else []
+
+
+def _a_bound(bound: Any) -> bool:
+    try:
+        return bound == "today" or bool(dt.date.fromisoformat(bound))
+    except (TypeError, ValueError):
+        return False
 
 
 def decisions_in(name: str, data: bytes, extra_functions: set[str] = frozenset()) -> tuple[set[str], list[Problem]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import case
+from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,3 +23,12 @@ def allow(session: Session, key: str, limit: int, window: dt.timedelta, now: dt.
               "count": case((expired, 1), else_=table.c.count + 1)})
     count = session.execute(statement.returning(table.c.count)).scalar_one()
     return count <= limit
+
+
+def exhausted(session: Session, key: str, limit: int, window: dt.timedelta, now: dt.datetime) -> bool:
+    """True when ``key`` already made ``limit`` attempts in its current window; counts nothing (for limits on
+    failures only: check first, then :func:`allow` counts a failure)."""
+    table = RateLimit.__table__
+    count = session.execute(select(table.c.count).where(table.c.key == key[:200],
+                                                        table.c.window_start > now - window)).scalar_one_or_none()
+    return count is not None and count >= limit

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import replace
 
-from flask import Blueprint, Flask, abort, jsonify, redirect, render_template_string, request, url_for
+from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, url_for
 
 from engine import db, payments
 from engine.errors import MotcuaError
@@ -23,10 +23,7 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("payments", __name__, url_prefix="/payments/vnpay")
 GATEWAY = Actor("vnpay", operator=True)
 
-RETURN_PAGE = """<!doctype html><html lang="vi"><meta charset="utf-8"><title>Kết quả thanh toán</title>
-<main style="font-family:sans-serif;max-width:40rem;margin:2rem auto">
-<h1>{{ title }}</h1><p>{{ message }}</p>{% if txn_ref %}<p>Mã giao dịch: <strong>{{ txn_ref }}</strong></p>{% endif %}
-</main></html>"""
+RETURN_PAGE = "portal/payment_return.html"  # in the portal's layout: the citizen is on the portal
 
 
 class LedgerStore:
@@ -75,14 +72,16 @@ def return_page():
     """Where the citizen's browser comes back: shows the result; only the IPN settles a payment."""
     result = vnpay.verify_return(request.args, config())
     if not result.valid:
-        return render_template_string(RETURN_PAGE, title="Không xác thực được kết quả",
-                                      message="Chữ ký của kết quả thanh toán không hợp lệ.", txn_ref=None), 400
+        return render_template(RETURN_PAGE, title="Không xác thực được kết quả thanh toán", paid=False, code=None,
+                               message="Chữ ký của kết quả thanh toán không hợp lệ.", txn_ref=None), 400
     order = LedgerStore(database.session()).get(result.txn_ref)
     if order is not None and order.status == "pending" and result.success:
         message = "Cổng thanh toán báo đã thanh toán; hệ thống đang xác nhận giao dịch."
     else:
         message = result.message
-    return render_template_string(RETURN_PAGE, title="Kết quả thanh toán", message=message, txn_ref=result.txn_ref)
+    paid = result.success and order is not None and order.status in ("pending", "paid")
+    return render_template(RETURN_PAGE, title="Đã thanh toán" if paid else "Thanh toán chưa thành công", paid=paid,
+                           message=message, txn_ref=result.txn_ref, code=order.business_key if order else None)
 
 
 @blueprint.get("/pay/<txn_ref>")

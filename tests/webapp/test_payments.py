@@ -91,6 +91,20 @@ def test_a_cancelled_payment_ends_the_unpaid_way(site, factory, operator):
     assert detail["status"] == "completed" and detail["variables"]["payment_status"] == "failed"
 
 
+def test_the_return_page_is_a_portal_page_that_leads_back_to_the_dossier(site, factory, operator):
+    server, settings = site
+    _, variables = dossier_waiting_for_payment(factory, settings, operator)
+    _, paid = pay_in_browser(server, variables["payment_url"])
+    _, cancelled = pay_in_browser(server, dossier_waiting_for_payment(factory, settings, operator,
+                                                                      code="HS-2026-0002")[1]["payment_url"],
+                                  action="cancel")
+    for page, code in ((paid, "HS-2026-0001"), (cancelled, "HS-2026-0002")):
+        assert "portal.css" in page and "Cổng dịch vụ công" in page  # the portal's layout
+        assert f'href="/ho-so/{code}"' in page and 'href="/ho-so-cua-toi"' in page
+    assert "<h1 class=\"heading-xl\">Đã thanh toán</h1>" in paid and "Giao dịch thành công" in paid
+    assert "Thanh toán chưa thành công" in cancelled and "Khách hàng đã hủy giao dịch" in cancelled
+
+
 def test_tampered_and_forged_callbacks_are_refused_and_change_nothing(site, factory, operator):
     server, settings = site
     iid, variables = dossier_waiting_for_payment(factory, settings, operator)

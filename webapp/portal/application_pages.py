@@ -62,6 +62,8 @@ def apply_page(draft_id: str, number: int):
     """One page of questions; answers and files are kept even when another answer is wrong."""
     citizen = g.citizen
     session, draft, procedure, schema, form_pages = _context(draft_id, citizen["so_dinh_danh"])
+    if draft.submitted_code:  # Back after submitting: the answers now belong to the dossier
+        return redirect(url_for("portal.dossier_page", code=draft.submitted_code), 303)
     if not 1 <= number <= len(form_pages):
         abort(404)
     page = form_pages[number - 1]

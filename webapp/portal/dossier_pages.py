@@ -131,9 +131,12 @@ def supplement(code: str):
     if task is None:
         return redirect(url_for("portal.dossier_page", code=code))
     errors: dict[str, str] = {}
+    chosen: dict[str, str] = {}
+    note = request.form.get("ghi_chu_bo_sung", "").strip()
+    replace_signed = request.form.get("thay_giay_to_ky_so") == "1"
     if request.method == "POST":
         settings = current_app.extensions["motcua"].settings
-        files, note = [], request.form.get("ghi_chu_bo_sung", "").strip()
+        files = []
         for i, item in enumerate(story["missing"] or ["Giấy tờ bổ sung"]):
             upload = request.files.get(f"tep-{i}")
             if not upload or not upload.filename:
@@ -141,16 +144,19 @@ def supplement(code: str):
                 continue
             try:
                 files.append({"ten": item, "tep": uploads.store(upload, settings, item)})
+                # the browser forgets chosen files when the page comes back with errors: name them to choose again
+                chosen[f"tep-{i}"] = upload.filename
             except uploads.UploadRefused as refused:
                 errors[f"tep-{i}"] = str(refused)
         if not errors:
             variables = {"giay_to_bo_sung": files, **({"ghi_chu_bo_sung": note[:2000]} if note else {})}
-            if request.form.get("thay_giay_to_ky_so") == "1":
+            if replace_signed:
                 variables["document"] = files[0]["tep"]  # the re-signed document the signature check reads
             citizen_dossiers.answer(session, code, citizen["so_dinh_danh"], variables)
             session.commit()
             return redirect(url_for("portal.dossier_page", code=code))
-    return render_template("portal/supplement.html", d=story, errors=errors), 400 if errors else 200
+    return render_template("portal/supplement.html", d=story, errors=errors, note=note, replace_signed=replace_signed,
+                           chosen=chosen), 400 if errors else 200
 
 
 @blueprint.route("/ho-so/<code>/danh-gia", methods=["GET", "POST"])

@@ -4,17 +4,23 @@ Each ``x-ui.groups`` group is one page (GOV.UK: one question group per page); fi
 Widgets: text, email, textarea, number, select, radios, a yes/no checkbox, a date as day / month / year, a
 list (one item per line), rows of a table (array of objects, with "add a row"), a file or several files.
 ``hidden`` fields are the server's (code, channel) and never shown. Values are read back typed as the schema
-says; what cannot be read (a date that does not exist, letters in a number) is kept as typed and reported.
+says (text in NFC); what cannot be read (a date that does not exist, letters in a number) is kept as typed
+and reported.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 LOCKED_PREFILL = {"citizen.citizen_id"}  # comes from the signed-in identity: never typed by the citizen
+# 1500, 1.500 or 1 500 (dots and spaces group thousands), never 1.5
+WHOLE_NUMBER = re.compile(r"-?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+|[0-9]{1,3}( [0-9]{3})+)")
+MAX_ROWS = 50  # rows read back from one table field, whatever the page's hidden row count says
 
 
 @dataclass
@@ -99,11 +105,15 @@ def pages(schema: dict) -> list[Page]:
 
 
 def _number(text: str, kind: str) -> Any:
-    cleaned = text.strip().replace(".", "").replace(" ", "") if kind == "integer" else text.strip().replace(",", ".")
+    text = text.strip()
+    if kind == "integer":
+        if WHOLE_NUMBER.fullmatch(text):
+            return int(text.replace(".", "").replace(" ", ""))
+        return text  # kept as typed; the schema's type check reports it
     try:
-        return int(cleaned) if kind == "integer" else float(cleaned)
+        return float(text.replace(",", "."))
     except ValueError:
-        return text.strip()  # kept as typed; the schema's type check reports it
+        return text
 
 
 def _date(form: MultiDict, name: str) -> Any:
@@ -122,7 +132,8 @@ def read(fields: list[Field], form: MultiDict) -> dict[str, Any]:
     for f in fields:
         if f.locked or f.widget in ("file", "files"):
             continue
-        raw = form.get(f.name, "")
+        # one spelling for Vietnamese (NFC): decomposed input would count extra characters and be stored as typed
+        raw = unicodedata.normalize("NFC", form.get(f.name, ""))
         if f.widget == "checkbox":
             values[f.name] = form.get(f.name) == "true" if f.name in form else None
         elif f.widget == "number":
@@ -138,10 +149,15 @@ def read(fields: list[Field], form: MultiDict) -> dict[str, Any]:
     return values
 
 
+def _row_count(text: str) -> int:
+    # the count is a hidden field the page sets, so anything else was tampered with: read no more than the bound
+    text = text.strip()
+    return min(int(text), MAX_ROWS) if text.isascii() and text.isdigit() else 0
+
+
 def _rows(f: Field, form: MultiDict) -> list[dict[str, Any]]:
-    count = int(form.get(f"{f.name}-dong", "0") or 0)
     rows = []
-    for i in range(min(count, 50)):
+    for i in range(_row_count(form.get(f"{f.name}-dong", ""))):
         row = read(f.columns, MultiDict({c.name: form.get(f"{f.name}-{i}-{c.name}", "") for c in f.columns}
                                         | {f"{c.name}-{p}": form.get(f"{f.name}-{i}-{c.name}-{p}", "")
                                            for c in f.columns for p in ("ngay", "thang", "nam")}))
@@ -149,6 +165,13 @@ def _rows(f: Field, form: MultiDict) -> list[dict[str, Any]]:
         if row:
             rows.append(row)
     return rows
+
+
+def row_errors(errors: dict[str, str], name: str, index: int) -> dict[str, str]:
+    """The errors of one row of a table field, by column (``nganh_nghe.0.ma_nganh`` is row 0's ``ma_nganh``)."""
+    prefix = f"{name}.{index}."
+    return {key.removeprefix(prefix).split(".")[0]: message for key, message in errors.items()
+            if key.startswith(prefix)}
 
 
 def date_parts(value: Any) -> tuple[str, str, str]:

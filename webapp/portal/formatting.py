@@ -46,6 +46,11 @@ def date_vn(value: Any) -> str:
     return str(value)
 
 
+def file_name(path: Any) -> str:
+    """An uploaded file's name as the citizen gave it, without the server's folders."""
+    return str(path).replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def register(app: Flask) -> None:
     """Make the filters available to every template."""
-    app.jinja_env.filters.update(vnd=vnd, deadline=deadline, date_vn=date_vn)
+    app.jinja_env.filters.update(vnd=vnd, deadline=deadline, date_vn=date_vn, file_name=file_name)

@@ -90,14 +90,24 @@ LOGIN_ATTEMPTS = 10
 LOGIN_WINDOW = dt.timedelta(minutes=10)
 
 
-def _allowed_attempt() -> bool:
-    """Sign-in attempts per client address, counted in the database (every web process shares the count)."""
+def _login_key() -> str:
+    return f"vneid-login:{request.remote_addr}"
+
+
+def _too_many_failures() -> bool:
+    """Whether this client address failed to sign in ``LOGIN_ATTEMPTS`` times in the window (shared by every
+    web process: counted in the database)."""
+    from webapp.database import session as db_session
+    return rate_limits.exhausted(db_session(), _login_key(), LOGIN_ATTEMPTS, LOGIN_WINDOW,
+                                 dt.datetime.now(dt.timezone.utc))
+
+
+def _count_failure() -> None:
+    """Count one failed sign-in for this client address."""
     from webapp.database import session as db_session
     session = db_session()
-    allowed = rate_limits.allow(session, f"vneid-login:{request.remote_addr}", LOGIN_ATTEMPTS, LOGIN_WINDOW,
-                                dt.datetime.now(dt.timezone.utc))
+    rate_limits.allow(session, _login_key(), LOGIN_ATTEMPTS, LOGIN_WINDOW, dt.datetime.now(dt.timezone.utc))
     session.commit()
-    return allowed
 
 
 def make_blueprint() -> Blueprint:
@@ -127,7 +137,7 @@ def make_blueprint() -> Blueprint:
                 or not args.get("code_challenge") or not args.get("redirect_uri"):
             return render_template("portal/vneid_standin.html", invalid=True, args=args), 400
         errors = {}
-        if request.method == "POST" and not _allowed_attempt():
+        if request.method == "POST" and _too_many_failures():
             errors["mat_khau"] = "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 10 phút"
             return render_template("portal/vneid_standin.html", invalid=False, args=args, errors=errors), 429
         if request.method == "POST":
@@ -137,7 +147,9 @@ def make_blueprint() -> Blueprint:
                 errors["so_dinh_danh"] = "Số định danh cá nhân không đúng hoặc không có trong hệ thống"
             elif not hmac.compare_digest((args.get("mat_khau") or "").encode(), DEMO_PASSWORD.encode()):
                 errors["mat_khau"] = "Mật khẩu không đúng"
-            if not errors:
+            if errors:
+                _count_failure()
+            else:
                 code = _sign({"typ": "code", "sub": profile.citizen_id, "cid": args["client_id"],
                               "ru": args["redirect_uri"], "cc": args["code_challenge"], "n": args.get("nonce"),
                               "exp": int(time.time()) + CODE_SECONDS, "jti": base64.urlsafe_b64encode(os.urandom(12)).decode()})

@@ -2,6 +2,7 @@
 content and kept, check answers, submit — the dossier code and status 1; drafts are private."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -87,6 +88,17 @@ def test_a_mistake_is_summarised_kept_and_fixed(portal):
     assert fixed.status_code == 302 and fixed.headers["Location"].endswith("/trang/3")
 
 
+def test_a_birth_date_after_today_is_refused(portal):
+    sign_in(portal)
+    url = start(portal).replace("/trang/1", "/trang/2")
+    answer = post(portal, url, {"ho_ten_tre": "Trần Minh An", "ngay_sinh_tre-ngay": "1", "ngay_sinh_tre-thang": "1",
+                                "ngay_sinh_tre-nam": str(dt.date.today().year + 2), "gioi_tinh_tre": "nam",
+                                "noi_sinh_tre": "Bệnh viện tỉnh", "dan_toc_tre": "Kinh", "quoc_tich_tre": "Việt Nam"})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert 'href="#ngay_sinh_tre">Ngày, tháng, năm sinh không được sau ngày hôm nay' in html
+
+
 def test_uploads_are_checked_by_content_and_kept_when_another_answer_is_wrong(portal, settings):
     sign_in(portal)
     url = start(portal).replace("/trang/1", "/trang/4")
@@ -97,6 +109,26 @@ def test_uploads_are_checked_by_content_and_kept_when_another_answer_is_wrong(po
     assert kept.status_code == 400 and "phải là số" in html and "Giấy chứng sinh.pdf" in html
     stored = list((settings.var_dir / "uploads").rglob("*.pdf"))
     assert len(stored) == 1 and stored[0].read_bytes() == PDF
+
+
+def test_a_decimal_in_a_whole_number_is_refused_in_vietnamese(portal):
+    sign_in(portal)
+    url = start(portal).replace("/trang/1", "/trang/4")
+    answer = post(portal, url, {"so_ban_sao": "1.5"}, {"document": (PDF, "gcs.pdf")})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "Số bản sao Trích lục khai sinh đề nghị cấp phải là số nguyên" in html
+    assert 'value="1.5"' in html
+    assert post(portal, url, {"so_ban_sao": "1.500"}).status_code == 400  # read as 1500: above the maximum of 20
+    assert post(portal, url, {"so_ban_sao": "2"}).status_code == 302
+
+
+def test_a_revisited_upload_shows_its_name_not_the_server_path(portal, settings):
+    sign_in(portal)
+    url = start(portal).replace("/trang/1", "/trang/4")
+    post(portal, url, {"so_ban_sao": "nhiều"}, {"document": (PDF, "Giấy chứng sinh.pdf")})
+    html = portal.get(url).get_data(as_text=True)
+    assert "Đã tải lên: <strong>Giấy chứng sinh.pdf</strong>" in html
+    assert "uploads" not in html and str(settings.var_dir) not in html
 
 
 def fill_everything(client, certificate: bytes = PDF) -> str:
@@ -135,6 +167,20 @@ def test_check_answers_then_submit_gives_the_dossier_code_and_status_1(portal, f
     with db.transaction(factory) as session:
         assert len(queries.instances(session, business_key=code)) == 1
     assert code in portal.get("/ho-so-cua-toi").get_data(as_text=True)
+
+
+def test_a_submitted_applications_pages_lead_to_its_dossier(portal):
+    sign_in(portal)
+    check_url = fill_everything(portal)
+    html = portal.get(check_url).get_data(as_text=True)
+    portal.post(check_url.replace("/kiem-tra", "/nop"), data={"csrf_token": token(html)})
+    page_url = check_url.replace("/kiem-tra", "/trang/3")
+    shown = portal.get(page_url)
+    assert shown.status_code == 303 and "/ho-so/000.00.00.H56-" in shown.headers["Location"]
+    posted = portal.post(page_url, data={"csrf_token": token(html), "ho_ten_me": "Tên khác"})
+    assert posted.status_code == 303 and posted.headers["Location"] == shown.headers["Location"]
+    assert "already submitted" not in posted.get_data(as_text=True)
+    assert portal.get(shown.headers["Location"]).status_code == 200
 
 
 def test_submitting_an_incomplete_application_links_each_missing_answer(portal):

@@ -18,8 +18,8 @@ APPLICATION = {"applicant_name": "Nguyễn Thị Lan", "quan_he_voi_tre": "me", 
                "document": "gcs.pdf", "so_ban_sao": 0, "procedure_name": "Đăng ký khai sinh"}
 
 
-def apply(factory, owner: str) -> str:
-    """A birth registration by ``owner``, taken to a supplement request; returns its dossier code."""
+def apply(factory, owner: str, missing=("Giấy chứng sinh có chữ ký số hợp lệ",)) -> str:
+    """A birth registration by ``owner``, taken to a supplement request for ``missing``; returns its dossier code."""
     with db.transaction(factory) as session:
         code = dossier_codes.next_code(session, "000.00.00.H56", dt.datetime.now(dt.timezone.utc))
         instances.start(session, Actor("portal"), "dang_ky_khai_sinh",
@@ -31,7 +31,7 @@ def apply(factory, owner: str) -> str:
     with db.transaction(factory) as session:
         (task,) = [t for t in queries.user_tasks(session) if t["businessKey"] == code]
         user_tasks.complete(session, task["id"], Actor("can-bo", frozenset({"mot-cua"})), {
-            "quyet_dinh": "bo_sung", "giay_to_thieu": ["Giấy chứng sinh có chữ ký số hợp lệ"],
+            "quyet_dinh": "bo_sung", "giay_to_thieu": list(missing),
             "ly_do_bo_sung": "Chữ ký số trên Giấy chứng sinh đã hết hạn"})
     for topic in ("document", "notify"):  # Form 02 written and sent: the citizen is asked
         with db.transaction(factory) as session:
@@ -134,6 +134,23 @@ def test_the_owner_answers_the_supplement_request_with_a_file_for_each_item(clie
     assert [t["topicName"] for t in detail["externalTasks"]] == ["esign-verify"]  # checked again
     assert client.get(f"/ho-so/{mine}/bo-sung").status_code == 302  # nothing more to answer
     assert client.get(f"/ho-so/{theirs}/bo-sung").status_code == 404
+
+
+def test_a_refused_supplement_keeps_the_note_and_the_tick_and_names_the_files_to_choose_again(client, dossiers,
+                                                                                           factory):
+    import io
+    code = apply(factory, OWNER, missing=("Giấy chứng sinh", "Giấy xác nhận cư trú"))
+    sign_in(client)
+    url = f"/ho-so/{code}/bo-sung"
+    refused = client.post(url, content_type="multipart/form-data", data={
+        "csrf_token": csrf(client, url), "tep-0": (io.BytesIO(PDF), "gcs-moi.pdf"),
+        "thay_giay_to_ky_so": "1", "ghi_chu_bo_sung": "Đã xin bệnh viện ký lại"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Tải lên tệp cho mục: Giấy xác nhận cư trú" in html
+    assert ">Đã xin bệnh viện ký lại</textarea>" in html
+    assert 'name="thay_giay_to_ky_so" value="1" checked>' in html
+    assert "đã chọn tệp <strong>gcs-moi.pdf</strong>" in html and "chọn lại tệp này" in html
+    assert html.count("chọn lại tệp này") == 1  # only the accepted one; the other has its error
 
 
 def test_the_receipt_of_an_accepted_dossier_downloads_for_its_owner_only(client, factory, settings):

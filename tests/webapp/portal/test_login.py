@@ -140,6 +140,12 @@ def test_the_stand_ins_password_check_stops_after_ten_tries(live_server):
     assert "Đăng nhập sai quá nhiều lần" in sign_in(web, live_server.url).text
 
 
+def test_only_failed_sign_ins_count_toward_the_stand_ins_limit(live_server):
+    for _ in range(11):
+        assert sign_in(requests.Session(), live_server.url).status_code == 200
+    assert sign_in(requests.Session(), live_server.url, password="sai").status_code == 400
+
+
 def test_without_a_provider_or_the_stand_in_switched_on_nobody_signs_in(settings, factory):
     import dataclasses
 
