@@ -204,6 +204,12 @@ def _check_user_task(name, el, load_form, extra_functions) -> list[Problem]:
     due = el.get(f"{C}dueDate")
     if due:
         problems.extend(_check_expression(name, el, dialect.due_date_expression(due), False, extra_functions))
+    for attribute in ("assignee", "candidateGroups", "candidateUsers"):
+        value = el.get(f"{C}{attribute}") or ""
+        if "${" in value or "#{" in value:
+            problems.append(_problem(name, el, f"'{value}' in {attribute} would be taken as a name, not worked out: "
+                                               "motcua reads names there (comma-separated for groups and users); "
+                                               "use a lane or candidate groups for who may do the task"))
     has_lane = any((ref.text or "").strip() == el.get("id") for ref in el.getroottree().iter(f"{B}flowNodeRef"))
     if not (el.get(f"{C}candidateGroups") or el.get(f"{C}candidateUsers") or el.get(f"{C}assignee") or has_lane):
         problems.append(_problem(name, el, "nobody can see this user task: give it candidate groups, an assignee "
