@@ -142,6 +142,7 @@ def check(files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path], extr
     keys = [p.get("id") for r in roots.values() for p in r.findall(f"{lint.B}process") if p.get("isExecutable") == "true"]
     if len(keys) != len(set(keys)):
         problems.append(Problem(next(iter(bpmn)), "two executable processes have the same id: ids must be unique"))
+    problems.extend(lint.missing_called_processes(roots))
     if not [p for p in problems if p.severity == "error"]:
         problems.extend(lint.check_with_spiff(bpmn, dmn, keys, roots))
     problems.extend(unserved_topics(roots, known_topics))

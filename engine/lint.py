@@ -81,7 +81,35 @@ def check_bpmn(name: str, data: bytes, load_form: Callable[[str], bytes | None],
             if not isinstance(el.tag, str):
                 continue
             problems.extend(_check_element(name, el, load_form, decisions, extra_functions))
+    problems.extend(_missing_references(name, root))
     return problems, root
+
+
+_REFERENCES = {"signalEventDefinition": ("signalRef", "signal"), "messageEventDefinition": ("messageRef", "message"),
+               "errorEventDefinition": ("errorRef", "error"), "escalationEventDefinition": ("escalationRef", "escalation")}
+
+
+def _missing_references(name: str, root: etree._Element) -> list[Problem]:
+    """Event definitions naming a signal, message, error or escalation the file does not define."""
+    problems = []
+    for tag, (attribute, kind) in _REFERENCES.items():
+        defined = {el.get("id") for el in root.iter(f"{B}{kind}")}
+        for el in root.iter(f"{B}{tag}"):
+            ref = el.get(attribute)
+            if ref and ref not in defined:
+                event = el.getparent() if el.getparent() is not None else el  # the event the analyst sees
+                problems.append(_problem(name, event, f"the {kind} '{ref}' is not defined in this file: choose one in "
+                                                      f"the modeler's {kind} list (or create it)"))
+    return problems
+
+
+def missing_called_processes(roots: Mapping[str, etree._Element]) -> list[Problem]:
+    """Call activities calling a process that none of the deployed files defines."""
+    defined = {p.get("id") for root in roots.values() for p in root.iter(f"{B}process")}
+    return [_problem(name, el, f"the call activity calls '{el.get('calledElement')}', which is not a process in the "
+                               "files deployed with it; deploy its diagram in the same folder")
+            for name, root in roots.items() for el in root.iter(f"{B}callActivity")
+            if el.get("calledElement") and el.get("calledElement") not in defined]
 
 
 def _problem(name: str, el: etree._Element, message: str, severity: str = "error") -> Problem:

@@ -246,3 +246,15 @@ def test_an_expression_in_a_dmn_table_that_the_sandbox_refuses_is_refused_at_dep
     assert [(p.file, p.element_id) for p in problems] == [("fee.dmn", {"outputEntry": "out", "inputEntry": "en",
                                                                         "inputExpression": "ie"}[tag])]
     assert "is refused" in problems[0].message
+
+
+@pytest.mark.parametrize("element, words", [
+    ('<bpmn:intermediateThrowEvent id="el"><bpmn:signalEventDefinition id="sd" signalRef="nosuch"/>'
+     '</bpmn:intermediateThrowEvent>', "the signal 'nosuch' is not defined"),
+    ('<bpmn:intermediateCatchEvent id="el"><bpmn:messageEventDefinition id="md" messageRef="Message_x"/>'
+     '</bpmn:intermediateCatchEvent>', "the message 'Message_x' is not defined"),
+    ('<bpmn:callActivity id="el" calledElement="missing_process"/>', "calls 'missing_process'"),
+])
+def test_a_reference_to_something_not_deployed_names_the_element(factory, element, words):
+    problems = refused(factory, [("process.bpmn", process(linear(start(), ("el", element), end())))])
+    assert [(p.element_id, words in p.message) for p in problems] == [("el", True)]
