@@ -233,8 +233,8 @@ def leader():
 def settings(database_url, tmp_path):
     """Settings for a web app or worker on the test database."""
     from engine.config import load_settings
-    return dataclasses.replace(load_settings({}), database_url=database_url, var_dir=tmp_path / "var",
-                               vneid_standin=True)
+    return dataclasses.replace(load_settings({"MOTCUA_VNEID_STANDIN": "1", "MOTCUA_VNPAY_STANDIN": "1"}),
+                               database_url=database_url, var_dir=tmp_path / "var")
 
 
 @pytest.fixture
