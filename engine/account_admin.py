@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from engine import accounts, agencies, audit
+from engine import accounts, agencies, audit, web_sessions
 from engine.errors import BadInput, NotFound
 from engine.models import Account
 
@@ -75,6 +75,8 @@ def set_disabled(session: Session, name: str, disabled: bool, *, by: str | None 
     was = account.disabled
     account.disabled = disabled
     session.flush()
+    if disabled:
+        web_sessions.revoke_all(session, "officer", account.name)
     audit.record(session, by, "account_disable" if disabled else "account_enable", "account", account.name, reason,
                  wasDisabled=was)
     return account

@@ -108,3 +108,29 @@ def test_a_claimed_task_is_not_completed_by_a_colleague(app, desk):
     refused = second.post(f"/can-bo/viec/{tid}", data={"csrf_token": csrf(second, f"/can-bo/viec/{tid}"),
                                                        "quyet_dinh": "tiep_nhan"})
     assert refused.status_code == 409 and "can-bo-1" in refused.get_data(as_text=True)
+
+
+def test_a_copied_cookie_is_refused_once_the_officer_signs_out(app, desk):
+    client = app.test_client()
+    sign_in(client, "can-bo-1", "mat-khau-1")
+    copied = client.get_cookie("motcua_session").value
+    assert client.get("/can-bo/").status_code == 200
+    client.post("/can-bo/dang-xuat", data={"csrf_token": csrf(client, "/can-bo/")})
+    thief = app.test_client()
+    thief.set_cookie("motcua_session", copied)
+    answer = thief.get("/can-bo/")
+    assert answer.status_code == 302 and "/can-bo/dang-nhap" in answer.headers["Location"]
+
+
+def test_disabling_an_account_ends_its_sessions_for_good(app, desk, factory):
+    from engine import account_admin
+    client = app.test_client()
+    sign_in(client, "can-bo-1", "mat-khau-1")
+    copied = client.get_cookie("motcua_session").value
+    with db.transaction(factory) as session:
+        account_admin.set_disabled(session, "can-bo-1", True, by="quan-tri")
+    with db.transaction(factory) as session:
+        account_admin.set_disabled(session, "can-bo-1", False, by="quan-tri")  # enabled again: a new sign-in needed
+    thief = app.test_client()
+    thief.set_cookie("motcua_session", copied)
+    assert "/can-bo/dang-nhap" in thief.get("/can-bo/").headers["Location"]
