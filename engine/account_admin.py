@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from engine import accounts, agencies, audit, user_tasks
+from engine import accounts, agencies, audit, user_tasks, web_sessions
 from engine.errors import BadInput, NotFound
 from engine.models import Account
 
@@ -77,6 +77,8 @@ def set_disabled(session: Session, name: str, disabled: bool, *, by: str | None 
     account.disabled = disabled
     session.flush()
     released = user_tasks.release_claims(session, account.name, by, reason) if disabled else []
+    if disabled:
+        web_sessions.revoke_all(session, "officer", account.name)
     audit.record(session, by, "account_disable" if disabled else "account_enable", "account", account.name, reason,
                  wasDisabled=was, **({"releasedTasks": released} if released else {}))
     return account

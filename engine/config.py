@@ -10,7 +10,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 STANDIN_TMN_CODE = "MOTCUA01"
-STANDIN_HASH_SECRET = "stand-in-secret-not-for-production"
+STANDIN_HASH_SECRET = "stand-in-secret-not-for-production"  # public: only ever used by the opt-in stand-in
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,10 @@ class Settings:
     web_threads: int = 16
     web_processes: int = 1
     public_url: str = "http://localhost:5000"
-    vnpay_tmn_code: str = STANDIN_TMN_CODE
-    vnpay_hash_secret: str = STANDIN_HASH_SECRET
-    vnpay_url: str | None = None  # None: the local stand-in gateway at {public_url}/sandbox-vnpay
+    vnpay_tmn_code: str = ""  # the stand-in's public values when only the stand-in is on
+    vnpay_hash_secret: str = ""
+    vnpay_url: str | None = None  # a real gateway; None: the stand-in if switched on, else no payments
+    vnpay_standin: bool = False  # serve the VNPay stand-in at /sandbox-vnpay (demo and tests only) when no URL
     vnpay_api_url: str | None = None
     vnpay_return_url: str | None = None
     vnpay_ipn_url: str | None = None
@@ -74,8 +75,13 @@ class Settings:
 
     @property
     def payment_standin(self) -> bool:
-        """Whether payments go to the local stand-in gateway (no real VNPay terminal is configured)."""
-        return self.vnpay_url is None
+        """Whether payments go to the local stand-in gateway (switched on, and no real terminal configured)."""
+        return self.vnpay_url is None and self.vnpay_standin
+
+    @property
+    def payments_available(self) -> bool:
+        """Whether fees can be paid at all: a real VNPay terminal, or the stand-in switched on."""
+        return self.vnpay_url is not None or self.vnpay_standin
 
 
 def normalize_database_url(url: str) -> str:
@@ -119,6 +125,23 @@ def _officer_oidc(env: Mapping[str, str]) -> dict:
             "officer_oidc_scope": (env.get("MOTCUA_OFFICER_OIDC_SCOPE") or "").strip() or "openid profile"}
 
 
+def _vnpay(env: Mapping[str, str]) -> dict:
+    url = env.get("MOTCUA_VNPAY_URL") or None
+    standin = env.get("MOTCUA_VNPAY_STANDIN") == "1"
+    tmn_code = env.get("MOTCUA_VNPAY_TMN_CODE") or ""
+    secret = env.get("MOTCUA_VNPAY_HASH_SECRET") or ""
+    if url:
+        missing = [name for name, value, public in (("MOTCUA_VNPAY_TMN_CODE", tmn_code, STANDIN_TMN_CODE),
+                                                    ("MOTCUA_VNPAY_HASH_SECRET", secret, STANDIN_HASH_SECRET))
+                   if not value or value == public]
+        if missing:
+            raise ValueError("MOTCUA_VNPAY_URL names a real gateway, so set " + " and ".join(missing)
+                             + " to the values VNPay issued (not the stand-in's)")
+    elif standin:
+        tmn_code, secret = tmn_code or STANDIN_TMN_CODE, secret or STANDIN_HASH_SECRET
+    return {"vnpay_url": url, "vnpay_standin": standin, "vnpay_tmn_code": tmn_code, "vnpay_hash_secret": secret}
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from the environment (``os.environ`` by default)."""
     env = os.environ if environ is None else environ
@@ -141,9 +164,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         web_threads=int(env.get("MOTCUA_WEB_THREADS", "16")),
         web_processes=int(env.get("MOTCUA_WEB_PROCESSES", "1")),
         public_url=env.get("MOTCUA_PUBLIC_URL", "http://localhost:5000").rstrip("/"),
-        vnpay_tmn_code=env.get("MOTCUA_VNPAY_TMN_CODE") or STANDIN_TMN_CODE,
-        vnpay_hash_secret=env.get("MOTCUA_VNPAY_HASH_SECRET") or STANDIN_HASH_SECRET,
-        vnpay_url=env.get("MOTCUA_VNPAY_URL") or None,
+        **_vnpay(env),
         vnpay_api_url=env.get("MOTCUA_VNPAY_API_URL") or None,
         vnpay_return_url=env.get("MOTCUA_VNPAY_RETURN_URL") or None,
         vnpay_ipn_url=env.get("MOTCUA_VNPAY_IPN_URL") or None,

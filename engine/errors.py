@@ -136,6 +136,13 @@ class DeploymentRefused(BadInput):
         return {**super().to_dict(), "problems": [p.__dict__ for p in self.problems]}
 
 
+class ServiceUnavailable(MotcuaError):
+    """A service motcua depends on is not configured or not reachable."""
+
+    http_status = 503
+    code = "unavailable"
+
+
 class Conflict(MotcuaError):
     """The request conflicts with the current state."""
 

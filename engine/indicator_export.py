@@ -1,13 +1,13 @@
 """The Decision 766 figures in words and as CSV: what each count is called, the indicator table and the dossiers
 behind a count, written with the csv module in UTF-8 with a byte-order mark (Excel then reads Vietnamese right),
-comma-separated, times in Vietnam time, decimals with a point."""
+comma-separated, times in Vietnam time, decimals with a point; every cell goes through :mod:`engine.csv_cells`, so
+text from citizens or officers never becomes a spreadsheet formula."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable, Iterator
 
+from engine import csv_cells
 from engine.dossiers import STATUSES
 from engine.indicator_periods import VIETNAM
 
@@ -40,12 +40,6 @@ DOSSIER_HEADER = ("Mã hồ sơ", "Thủ tục", "Mã thủ tục", "Cơ quan", 
                   "Đánh giá không hài lòng")
 
 
-def _line(values: Iterable) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(["" if v is None else v for v in values])
-    return buffer.getvalue()
-
-
 def _number(value: float | None, digits: int = 2) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
@@ -56,11 +50,11 @@ def _time(value: dt.datetime | None) -> str:
 
 def indicator_rows(found, agency_label: str) -> Iterator[str]:
     """The indicator table of a dashboard (engine.indicators766.Dashboard) as CSV lines, the BOM first."""
-    yield BOM + _line(INDICATOR_HEADER)
+    yield BOM + csv_cells.line(INDICATOR_HEADER)
     groups = {g["code"]: g["name"] for g in found.groups}
     for r in found.results:
         s = r.spec
-        yield _line((found.period.label, agency_label, f"{s.group}. {groups.get(s.group, '')}", s.code, s.name, s.api,
+        yield csv_cells.line((found.period.label, agency_label, f"{s.group}. {groups.get(s.group, '')}", s.code, s.name, s.api,
                      _number(r.numerator, 0) if not s.average else _number(r.numerator, 1), r.denominator,
                      _number(r.ratio * 100 if r.ratio is not None else None), _number(r.mean),
                      _number(s.threshold * 100 if s.computable and not s.average else None, 0),
@@ -70,9 +64,9 @@ def indicator_rows(found, agency_label: str) -> Iterator[str]:
 
 def dossier_rows(rows: Iterable[dict]) -> Iterator[str]:
     """The dossiers behind a figure (engine.indicator_queries.dossiers) as CSV lines, the BOM first."""
-    yield BOM + _line(DOSSIER_HEADER)
+    yield BOM + csv_cells.line(DOSSIER_HEADER)
     for d in rows:
-        yield _line((d["code"], d["procedure_name"], d["procedure_code"], d["agency"], d["applicant_name"],
+        yield csv_cells.line((d["code"], d["procedure_name"], d["procedure_code"], d["agency"], d["applicant_name"],
                      CHANNELS.get(d["channel"], d["channel"]), STATUSES.get(d["status"], d["status"]),
                      _time(d["received_at"]), _time(d["due"]), _time(d["resolved_at"]), d["supplement_requests"],
                      _time(d["paid_online_at"]), "có" if d["dissatisfied_at"] else ""))
@@ -89,7 +83,7 @@ def comparison_rows(found, rows) -> Iterator[str]:
     for s in found.specs:
         head += [f"{s.code} Tử số", f"{s.code} Mẫu số",
                  f"{s.code} Trung bình (ngày)" if s.average else f"{s.code} Tỷ lệ (%)", f"{s.code} Điểm"]
-    yield BOM + _line(head + ["Tổng điểm", "Điểm tối đa tính được", "Tỷ lệ điểm (%)"])
+    yield BOM + csv_cells.line(head + ["Tổng điểm", "Điểm tối đa tính được", "Tỷ lệ điểm (%)"])
     for row in rows:
         line = [found.period.label, row.code, row.name, row.depth + 1, ROW_KINDS.get(row.kind, "")]
         for r in row.results:
@@ -99,4 +93,4 @@ def comparison_rows(found, rows) -> Iterator[str]:
         earned, possible = row.total
         line += [_number(earned) if possible else "", _number(possible, 0) if possible else "",
                  _number(row.share * 100 if row.share is not None else None)]
-        yield _line(line)
+        yield csv_cells.line(line)

@@ -3,6 +3,7 @@
 set -euo pipefail
 motcua="${MOTCUA_BIN:-motcua}"
 export MOTCUA_VNEID_STANDIN="${MOTCUA_VNEID_STANDIN:-1}"  # the demo's citizens sign in through the VNeID stand-in
+export MOTCUA_VNPAY_STANDIN="${MOTCUA_VNPAY_STANDIN:-1}"  # and pay their fees on the VNPay stand-in
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "Create or upgrade the database (${MOTCUA_DATABASE_URL:-SQLite in ${MOTCUA_VAR_DIR:-var}/})"

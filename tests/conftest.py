@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import json
 import os
 import threading
@@ -233,8 +234,8 @@ def leader():
 def settings(database_url, tmp_path):
     """Settings for a web app or worker on the test database."""
     from engine.config import load_settings
-    return dataclasses.replace(load_settings({}), database_url=database_url, var_dir=tmp_path / "var",
-                               vneid_standin=True)
+    return dataclasses.replace(load_settings({"MOTCUA_VNEID_STANDIN": "1", "MOTCUA_VNPAY_STANDIN": "1"}),
+                               database_url=database_url, var_dir=tmp_path / "var")
 
 
 @pytest.fixture
@@ -276,6 +277,17 @@ def people(factory):
         accounts.add(session, "officer1", "officer-pass", ["mot-cua"])
         accounts.add(session, "leader1", "leader-pass", ["lanh-dao"])
     return {"officer1": basic("officer1", "officer-pass"), "leader1": basic("leader1", "leader-pass")}
+
+
+def sign_in_citizen(client, number: str, **details) -> None:
+    """Put a signed-in citizen into the test client's session, as the portal's sign-in does (with its server-side
+    session), without going through the identity provider."""
+    from engine import web_sessions
+    from webapp.portal.sessions import SESSION_HOURS
+    with db.transaction(client.application.extensions["motcua"].factory) as session:
+        sid = web_sessions.open_session(session, "citizen", number, dt.timedelta(hours=SESSION_HOURS))
+    with client.session_transaction() as cookie:
+        cookie["citizen"] = {"so_dinh_danh": number, "sub": number, **details, "sid": sid}
 
 
 def basic(user: str, password: str) -> dict[str, str]:

@@ -3,7 +3,8 @@
 The IPN is public (VNPay calls it server to server) and trusts nothing but the HMAC signature. A payment
 the callback settles is delivered to its instance (message ``payment_received``) in the same transaction,
 so a crash between the two loses nothing: VNPay retries an IPN that did not answer ``00``. When motcua has
-no terminal of its own, the stand-in gateway (clearly labelled) is mounted at ``/sandbox-vnpay``.
+no terminal of its own and ``MOTCUA_VNPAY_STANDIN=1``, the stand-in gateway (clearly labelled) is mounted at
+``/sandbox-vnpay``; with neither, every payment route refuses (503) and nothing is signed with a public secret.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import replace
 from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, url_for
 
 from engine import db, payments
-from engine.errors import MotcuaError
+from engine.errors import MotcuaError, ServiceUnavailable
 from engine.runtime import Actor
 from webapp import database
 from workers.payments import vnpay, vnpay_standin
@@ -57,9 +58,20 @@ def config() -> vnpay.VnpayConfig:
     return vnpay.VnpayConfig.from_settings(database.state().settings)
 
 
+@blueprint.before_request
+def refuse_without_gateway():
+    """Without a real gateway or the switched-on stand-in, no payment route answers (503)."""
+    if database.state().settings.payments_available:
+        return None
+    if request.endpoint == "payments.ipn":
+        return jsonify({"RspCode": "99", "Message": "Payments are not configured"}), 503
+    return render_template_string(RETURN_PAGE, title="Chưa thể thanh toán trực tuyến",
+                                  message=vnpay.UNAVAILABLE_MESSAGE, txn_ref=None), 503
+
+
 @blueprint.get("/ipn")
 def ipn():
-    """VNPay's server-to-server callback; answers VNPay's RspCode JSON (always HTTP 200)."""
+    """VNPay's server-to-server callback; answers VNPay's RspCode JSON (HTTP 200 once payments are configured)."""
     session = database.session()
     reply = vnpay.handle_ipn(request.args, config(), LedgerStore(session))
     if reply.rsp_code == "00":
@@ -101,6 +113,8 @@ def reconcile(factory, settings, now: dt.datetime | None = None, min_age=dt.time
               fail_unpaid_after=dt.timedelta(hours=2)) -> list[str]:
     """Ask the gateway about payments whose callback never came; settle and deliver what it decided.
     Each payment is settled in a transaction of its own. Returns the settled references."""
+    if not settings.payments_available:
+        raise ServiceUnavailable(vnpay.UNAVAILABLE_MESSAGE)
     now = now or dt.datetime.now(dt.timezone.utc)
     cfg = vnpay.VnpayConfig.from_settings(settings)
     with db.transaction(factory) as session:
@@ -118,7 +132,7 @@ def reconcile(factory, settings, now: dt.datetime | None = None, min_age=dt.time
 
 
 def init_app(app: Flask) -> None:
-    """Mount the payment routes, and the stand-in gateway when no real one is configured."""
+    """Mount the payment routes, and the stand-in gateway when it is switched on and no real one is configured."""
     app.register_blueprint(blueprint)
     settings = app.extensions["motcua"].settings
     if settings.payment_standin:

@@ -53,6 +53,8 @@ def _warn_dossiers(factory) -> None:
 
 def _reconcile(factory, settings: Settings) -> None:
     from webapp import payments
+    if not settings.payments_available:
+        return
     settled = payments.reconcile(factory, settings)
     if settled:
         log.info("reconciled %d payment(s)", len(settled))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from engine import accounts, db, deployment, dialect, instances, queries, specs, timers, user_tasks
 from engine.models import HistoryEvent
 from engine.runtime import Actor
-from tests.conftest import PROCESSES, deploy_files
+from tests.conftest import PROCESSES, deploy_files, sign_in_citizen
 from tests.workers.notify_support import smtp_server  # noqa: F401  (the fixture)
 from workers.runner import HANDLERS, run_once
 
@@ -42,9 +42,7 @@ def work(factory, handlers) -> list[str]:
 
 
 def citizen(client, number: str) -> None:
-    with client.session_transaction() as session:
-        session["citizen"] = {"so_dinh_danh": number, "name": "Nguyễn Văn Bình", "birthdate": "1990-01-01",
-                              "sub": number}
+    sign_in_citizen(client, number, name="Nguyễn Văn Bình", birthdate="1990-01-01")
 
 
 def csrf(client, path: str) -> str:

@@ -139,3 +139,26 @@ def test_reconciliation_settles_a_payment_whose_callback_never_came(site, factor
     assert web_payments.reconcile(factory, settings, now=later) == []  # nothing left to settle
     with db.transaction(factory) as s:
         assert queries.instance(s, iid, True)["variables"]["payment_status"] == "paid"
+
+
+def test_without_a_gateway_or_the_stand_in_switched_on_no_payment_is_taken(settings, factory, operator):
+    """The stand-in's secret is public: without the opt-in, an IPN signed with it settles nothing."""
+    from engine.config import STANDIN_HASH_SECRET, STANDIN_TMN_CODE
+    from engine.errors import ServiceUnavailable
+    iid, variables = dossier_waiting_for_payment(factory, settings, operator)  # opened while the stand-in was on
+    off = dataclasses.replace(settings, vnpay_standin=False, vnpay_tmn_code="", vnpay_hash_secret="")
+    client = create_app(off, factory).test_client()
+    forged = {"vnp_Amount": str(150_000 * 100), "vnp_BankCode": "NCB", "vnp_ResponseCode": "00",
+              "vnp_TmnCode": STANDIN_TMN_CODE, "vnp_TransactionNo": "1", "vnp_TransactionStatus": "00",
+              "vnp_TxnRef": variables["payment_txn_ref"], "vnp_PayDate": "20261127090000",
+              "vnp_OrderInfo": variables["payment_order_info"]}
+    reply = client.get("/payments/vnpay/ipn?" + vnpay.signed_query(forged, STANDIN_HASH_SECRET))
+    assert reply.status_code == 503 and reply.get_json()["RspCode"] == "99"
+    page = client.get("/payments/vnpay/return?" + vnpay.signed_query(forged, STANDIN_HASH_SECRET))
+    assert page.status_code == 503 and "Chưa cấu hình cổng thanh toán" in page.get_data(as_text=True)
+    assert client.get("/sandbox-vnpay/paymentv2/vpcpay.html").status_code == 404
+    with pytest.raises(ServiceUnavailable):
+        web_payments.reconcile(factory, off)
+    with db.transaction(factory) as s:
+        assert "payment_status" not in queries.instance(s, iid, True)["variables"]
+        assert s.scalars(select(PaymentOrder)).all() == []

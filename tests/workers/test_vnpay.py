@@ -68,10 +68,18 @@ def test_config_from_env():
                                 "https://dvc.example/payments/vnpay/return", "https://dvc.example/payments/vnpay/ipn",
                                 "https://api")
     assert "s3cr3t-value" not in repr(config)
-    with pytest.raises(vnpay.VnpayError, match="MOTCUA_VNPAY_HASH_SECRET"):
+    with pytest.raises(ValueError, match="MOTCUA_VNPAY_HASH_SECRET"):
         vnpay.VnpayConfig.from_env({"MOTCUA_VNPAY_TMN_CODE": "T1", "MOTCUA_VNPAY_URL": "https://pay.example"})
-    standin = vnpay.VnpayConfig.from_env({})
+    standin = vnpay.VnpayConfig.from_env({"MOTCUA_VNPAY_STANDIN": "1"})
     assert standin.pay_url == "http://localhost:5000/sandbox-vnpay/paymentv2/vpcpay.html"
+
+
+def test_without_a_gateway_or_the_stand_in_there_is_no_config_and_no_payment_url():
+    with pytest.raises(vnpay.PaymentsUnavailable, match="MOTCUA_VNPAY_STANDIN"):
+        vnpay.VnpayConfig.from_env({})
+    from workers import payment_check
+    with pytest.raises(vnpay.PaymentsUnavailable):
+        payment_check.handle({"fee_vnd": 150_000, "dossier_code": "HS-1"})
 
 
 # --- IPN --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from engine import account_admin, accounts, rate_limits
 from webapp import oidc
 from webapp.database import session as db_session
 from webapp.inbox import blueprint
+from webapp.portal import sessions
 from webapp.portal.sessions import sign_in_required
 
 SIGN_INS = 10
@@ -33,13 +34,14 @@ def safe_target(target: str | None) -> str:
 
 def sign_in_done(principal: accounts.Principal, target: str | None):
     """Open the officer's session and go where they were going."""
-    session["officer"] = {"name": principal.name}
+    sessions.begin("officer", principal.name, name=principal.name)
     return redirect(safe_target(target))
 
 
 def officer() -> accounts.Principal | None:
-    """The signed-in officer, as their account is now (a disabled account is signed out)."""
-    name = (session.get("officer") or {}).get("name")
+    """The signed-in officer, as their account is now, while their server-side session is open (signing out or a
+    disabled account ends it)."""
+    name = (sessions.signed_in("officer", "name") or {}).get("name")
     principal = accounts.by_name(db_session(), name) if name else None
     if principal is None or principal.is_service:
         session.pop("officer", None)
@@ -124,6 +126,6 @@ def provincial_callback():
 
 @blueprint.post("/dang-xuat")
 def sign_out():
-    """End the officer's session."""
-    session.pop("officer", None)
+    """End the officer's session, on the server too, so a copy of the cookie is refused."""
+    sessions.end("officer")
     return redirect(url_for("inbox.sign_in"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, current_app, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 
 from engine import comments, dossier_actions, task_view, user_tasks
 from engine.errors import BadInput, Conflict, Forbidden
@@ -17,7 +17,8 @@ from webapp.portal import uploads
 
 def _done(row, notice: str):
     db_session().commit()
-    return redirect(url_for("inbox.task_page", task_id=row.id, tb=notice))
+    flash(notice)  # kept in the session for the next page: the address carries no text to show
+    return redirect(url_for("inbox.task_page", task_id=row.id))
 
 
 def _refused(row, field: str, err: BadInput):
@@ -41,7 +42,8 @@ def reassign(task_id: str):
     except BadInput as err:
         return _refused(row, "ly_do_chuyen" if "lý do" in err.message else "nguoi_nhan", err)
     db_session().commit()
-    return redirect(url_for("inbox.task_list", chuyen=row.name))
+    flash(f"Đã chuyển việc cho đồng nghiệp: {row.name}")
+    return redirect(url_for("inbox.task_list"))
 
 
 @blueprint.post("/viec/<task_id>/trao-doi")
@@ -67,7 +69,8 @@ def forward(task_id: str):
     except BadInput as err:
         return _refused(row, "ly_do_lien_thong" if "lý do" in err.message else "co_quan", err)
     db_session().commit()
-    return redirect(url_for("inbox.task_list", lien_thong=row.business_key))
+    flash(f"Đã chuyển hồ sơ {row.business_key} sang cơ quan khác (liên thông).")
+    return redirect(url_for("inbox.task_list"))
 
 
 @blueprint.post("/viec/<task_id>/cho-phep-bo-sung")

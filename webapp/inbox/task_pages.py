@@ -3,7 +3,7 @@ tracking card, comments between officers, and the task's own form; claim, give b
 officer got there first, a clear message with the task's current state."""
 from __future__ import annotations
 
-from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine import inbox, queries, task_view, user_tasks
 from engine.dossiers import STATUSES
@@ -24,7 +24,7 @@ def task_or_404(principal, task_id: str):
         abort(404)
 
 
-def render_task(principal, row, errors=None, values=None, status=200, notice=None):
+def render_task(principal, row, errors=None, values=None, status=200):
     """The task page, with errors and the officer's answers kept when something was refused."""
     db = db_session()
     view = task_view.view(db, row, principal.name)
@@ -35,16 +35,17 @@ def render_task(principal, row, errors=None, values=None, status=200, notice=Non
     settings = current_app.extensions["motcua"].settings
     return render_template("inbox/task.html", officer=principal, task=row, view=view, fields=form_fields,
                            answers=answers, shown=eform.shown, errors=errors or {}, values=values or {},
-                           statuses=STATUSES, date_parts=eform.date_parts, notice=notice,
+                           statuses=STATUSES, date_parts=eform.date_parts,
                            is_leader=settings.leader_group in principal.groups), status
 
 
 @blueprint.get("/viec/<task_id>")
 @officer_required
 def task_page(task_id: str):
-    """A task: the dossier as the citizen entered it, its story, and the task's form."""
+    """A task: the dossier as the citizen entered it, its story, and the task's form (with the confirmation of what
+    the officer just did, flashed by the action: never text taken from the address)."""
     principal = g.officer
-    return render_task(principal, task_or_404(principal, task_id), notice=request.args.get("tb"))
+    return render_task(principal, task_or_404(principal, task_id))
 
 
 def conflict_page(message: str, task_id: str | None = None):
@@ -121,4 +122,5 @@ def complete(task_id: str):
     except (Conflict, Forbidden) as err:
         db.rollback()
         return conflict_page(conflicts.sentence(err), task_id)
-    return redirect(url_for("inbox.task_list", xong=row.name))
+    flash(f"Đã hoàn thành: {row.name}")
+    return redirect(url_for("inbox.task_list"))

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import session
-
-from webapp.portal.sessions import sign_in_required
+from webapp.portal.sessions import sign_in_required, signed_in
 from workers.registry import Profile
 
 
@@ -17,8 +15,9 @@ def registry_profile(number: str) -> Profile | None:
 
 
 def current() -> dict[str, Any] | None:
-    """The signed-in citizen (``so_dinh_danh``, ``name``, ``birthdate``), or None."""
-    return session.get("citizen")
+    """The signed-in citizen (``so_dinh_danh``, ``name``, ``birthdate``) while their server-side session is open,
+    or None."""
+    return signed_in("citizen", "so_dinh_danh")
 
 
 def citizen_required(view):

@@ -3,7 +3,8 @@
 The provider is ``MOTCUA_OIDC_ISSUER``; without one, the stand-in this app serves at ``/sandbox-vneid``.
 Its discovery document names the endpoints; the ID token is checked against the provider's published keys
 (signature, issuer, audience, expiry, nonce) before the citizen's identification number, name and date of
-birth go into the session. The session cookie is signed, HTTP-only and SameSite=Lax (Secure over HTTPS).
+birth go into the session, which is also recorded on the server (:func:`webapp.portal.sessions.begin`) so that
+signing out ends it for every copy of the cookie. The session cookie is signed, HTTP-only and SameSite=Lax (Secure over HTTPS).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from flask import abort, current_app, redirect, request, session, url_for
 
 from webapp import oidc
 from webapp.errors import error_page
-from webapp.portal import blueprint
+from webapp.portal import blueprint, sessions
 from webapp.portal.vneid_standin import issuer as standin_issuer
 
 PENDING = "oidc"  # the session key of a sign-in on its way
@@ -68,15 +69,17 @@ def login_callback():
         return _refused("tài khoản định danh không có số định danh cá nhân")
     target = pending["next"]
     session.clear()  # a new session for the signed-in citizen (no fixation)
-    session["citizen"] = {"so_dinh_danh": number, "name": claims.get("name"), "birthdate": claims.get("birthdate"),
-                          "sub": claims["sub"]}
+    sessions.begin("citizen", number, so_dinh_danh=number, name=claims.get("name"), birthdate=claims.get("birthdate"),
+                   sub=claims["sub"])
     session.permanent = True
     return redirect(target)
 
 
 @blueprint.post("/dang-xuat")
 def logout():
-    """End the citizen's session (the form carries the CSRF token)."""
+    """End the citizen's session, on the server too, so a copy of the cookie is refused (the form carries the
+    CSRF token)."""
+    sessions.end("citizen")
     session.clear()
     return redirect(url_for("portal.catalogue_page"))
 

@@ -46,6 +46,17 @@ class VnpayError(Exception):
     """The VNPay exchange failed."""
 
 
+class PaymentsUnavailable(VnpayError):
+    """Neither a real VNPay terminal nor the stand-in is configured: fees cannot be paid."""
+
+    def __init__(self):
+        super().__init__(UNAVAILABLE_MESSAGE)
+
+
+UNAVAILABLE_MESSAGE = ("Chưa cấu hình cổng thanh toán: đặt MOTCUA_VNPAY_URL (cổng VNPay thật) hoặc "
+                       "MOTCUA_VNPAY_STANDIN=1 (cổng thử nghiệm, chỉ dùng cho demo).")
+
+
 class InvalidSignature(VnpayError):
     """The message's vnp_SecureHash does not match its content."""
 
@@ -63,18 +74,27 @@ class VnpayConfig:
 
     @classmethod
     def from_settings(cls, settings=None) -> VnpayConfig:
-        """The configuration from ``MOTCUA_VNPAY_*`` (read by :mod:`engine.config`); without a terminal of its
-        own, motcua pays at the local stand-in gateway under ``MOTCUA_PUBLIC_URL``."""
+        """The configuration from ``MOTCUA_VNPAY_*`` (read by :mod:`engine.config`): a real terminal, or, only
+        when ``MOTCUA_VNPAY_STANDIN=1``, the local stand-in gateway under ``MOTCUA_PUBLIC_URL``. Raises
+        :class:`PaymentsUnavailable` with neither, and :class:`VnpayError` for a real gateway without its own
+        terminal code and secret."""
         from engine.config import STANDIN_HASH_SECRET, STANDIN_TMN_CODE, load_settings
         s = settings or load_settings()
-        if not s.payment_standin:
-            missing = [name for name, value, standin in (
-                ("MOTCUA_VNPAY_TMN_CODE", s.vnpay_tmn_code, STANDIN_TMN_CODE),
-                ("MOTCUA_VNPAY_HASH_SECRET", s.vnpay_hash_secret, STANDIN_HASH_SECRET)) if value == standin]
-            if missing:
-                raise VnpayError("MOTCUA_VNPAY_URL names a real gateway, so set " + ", ".join(missing))
+        if not s.payments_available:
+            raise PaymentsUnavailable()
+        if s.payment_standin:
+            return cls(s.vnpay_tmn_code or STANDIN_TMN_CODE, s.vnpay_hash_secret or STANDIN_HASH_SECRET,
+                       f"{s.public_url}/sandbox-vnpay/paymentv2/vpcpay.html",
+                       s.vnpay_return_url or f"{s.public_url}/payments/vnpay/return",
+                       s.vnpay_ipn_url or f"{s.public_url}/payments/vnpay/ipn",
+                       s.vnpay_api_url or f"{s.public_url}/sandbox-vnpay/merchant_webapi/api/transaction")
+        missing = [name for name, value, public in (
+            ("MOTCUA_VNPAY_TMN_CODE", s.vnpay_tmn_code, STANDIN_TMN_CODE),
+            ("MOTCUA_VNPAY_HASH_SECRET", s.vnpay_hash_secret, STANDIN_HASH_SECRET)) if not value or value == public]
+        if missing:
+            raise VnpayError("MOTCUA_VNPAY_URL names a real gateway, so set " + ", ".join(missing))
         return cls(s.vnpay_tmn_code, s.vnpay_hash_secret,
-                   s.vnpay_url or f"{s.public_url}/sandbox-vnpay/paymentv2/vpcpay.html",
+                   s.vnpay_url,
                    s.vnpay_return_url or f"{s.public_url}/payments/vnpay/return",
                    s.vnpay_ipn_url or f"{s.public_url}/payments/vnpay/ipn",
                    s.vnpay_api_url or f"{s.public_url}/sandbox-vnpay/merchant_webapi/api/transaction")

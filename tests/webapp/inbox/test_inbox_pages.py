@@ -152,3 +152,29 @@ def test_a_suspended_dossier_is_told_on_the_task_page_and_typed_answers_stay(app
     html = refused.get_data(as_text=True)
     assert refused.status_code == 409 and "Hồ sơ đang tạm dừng" in html
     assert "Hồ sơ không thuộc thẩm quyền" in html  # what was typed is on the page again
+
+
+def test_a_copied_cookie_is_refused_once_the_officer_signs_out(app, desk):
+    client = app.test_client()
+    sign_in(client, "can-bo-1", "mat-khau-1")
+    copied = client.get_cookie("motcua_session").value
+    assert client.get("/can-bo/").status_code == 200
+    client.post("/can-bo/dang-xuat", data={"csrf_token": csrf(client, "/can-bo/")})
+    thief = app.test_client()
+    thief.set_cookie("motcua_session", copied)
+    answer = thief.get("/can-bo/")
+    assert answer.status_code == 302 and "/can-bo/dang-nhap" in answer.headers["Location"]
+
+
+def test_disabling_an_account_ends_its_sessions_for_good(app, desk, factory):
+    from engine import account_admin
+    client = app.test_client()
+    sign_in(client, "can-bo-1", "mat-khau-1")
+    copied = client.get_cookie("motcua_session").value
+    with db.transaction(factory) as session:
+        account_admin.set_disabled(session, "can-bo-1", True, by="quan-tri")
+    with db.transaction(factory) as session:
+        account_admin.set_disabled(session, "can-bo-1", False, by="quan-tri")  # enabled again: a new sign-in needed
+    thief = app.test_client()
+    thief.set_cookie("motcua_session", copied)
+    assert "/can-bo/dang-nhap" in thief.get("/can-bo/").headers["Location"]

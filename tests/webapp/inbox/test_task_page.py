@@ -148,7 +148,8 @@ def test_forwarding_hands_the_dossier_to_the_other_agency(app, office):
     refused = post(ours, tid, "lien-thong", co_quan="999.99.99.X00", ly_do_lien_thong="Không thuộc thẩm quyền")
     assert refused.status_code == 400 and "Không có cơ quan mã" in refused.get_data(as_text=True)
     assert post(ours, tid, "lien-thong", co_quan=JUSTICE, ly_do_lien_thong="Thuộc thẩm quyền Sở").status_code == 302
-    assert birth not in ours.get("/can-bo/").get_data(as_text=True)
+    listing = ours.get("/can-bo/").get_data(as_text=True)
+    assert f"Đã chuyển hồ sơ {birth} sang cơ quan khác" in listing and f">{birth}<" not in listing
     assert ours.get(f"/can-bo/viec/{tid}").status_code == 404
     assert birth in theirs.get("/can-bo/").get_data(as_text=True)
 
@@ -233,3 +234,29 @@ def test_a_colleague_gives_back_a_task_still_held_by_a_disabled_officer(app, off
     assert "tài khoản đã bị khoá" in html and "Trả lại cho nhóm" in html
     assert post(colleague, tid, "tra-lai").status_code == 302
     assert "Chưa ai nhận việc này." in colleague.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+
+
+SPOOF = "Hồ sơ đã được phê duyệt, nộp thêm 2.000.000 đồng vào tài khoản 0123456789"
+
+
+def test_text_in_the_address_is_never_shown_as_an_official_notice(app, office):
+    birth, _ = office
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    assert SPOOF not in client.get(f"/can-bo/viec/{tid}", query_string={"tb": SPOOF}).get_data(as_text=True)
+    for key in ("xong", "chuyen", "lien_thong"):
+        assert SPOOF not in client.get("/can-bo/", query_string={key: SPOOF}).get_data(as_text=True)
+
+
+def test_what_the_officer_just_did_is_confirmed_once_by_the_server(app, office):
+    birth, _ = office
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    tid = task_id(client, birth)
+    done = post(client, tid, "trao-doi", noi_dung="Chị xem giúp giấy chứng sinh")
+    assert done.status_code == 302 and "?" not in done.headers["Location"]
+    assert "Đã gửi trao đổi" in client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Đã gửi trao đổi" not in client.get(done.headers["Location"]).get_data(as_text=True)  # shown once
+    post(client, tid, "nhan")
+    handed = post(client, tid, "chuyen-nguoi", nguoi_nhan="can-bo-2", ly_do_chuyen="Đi họp cả ngày")
+    assert handed.headers["Location"].endswith("/can-bo/")
+    assert "Đã chuyển việc cho đồng nghiệp" in client.get("/can-bo/").get_data(as_text=True)

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from engine import db, deployment, queries
-from tests.conftest import FORMS, PROCESSES
+from tests.conftest import FORMS, PROCESSES, sign_in_citizen
 from workers.registry import SyntheticRegistry
 
 REGISTRY = SyntheticRegistry(3000, 2026)
@@ -27,9 +27,7 @@ def portal(client, factory, settings):
 
 def sign_in(client, number=OWNER):
     profile = REGISTRY.lookup(number)
-    with client.session_transaction() as session:
-        session["citizen"] = {"so_dinh_danh": number, "name": profile.full_name, "birthdate": profile.birth_date,
-                              "sub": number}
+    sign_in_citizen(client, number, name=profile.full_name, birthdate=profile.birth_date)
 
 
 def token(html: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from engine import db, deployment, dossier_codes, external_tasks, instances, queries, user_tasks
 from engine.runtime import Actor
-from tests.conftest import FORMS, PROCESSES
+from tests.conftest import FORMS, PROCESSES, sign_in_citizen
 
 OWNER, OTHER = "001099012345", "079188001122"
 APPLICATION = {"applicant_name": "Nguyễn Thị Lan", "quan_he_voi_tre": "me", "ho_ten_tre": "Trần Minh An",
@@ -48,8 +48,7 @@ def dossiers(factory, client):
 
 
 def sign_in(client, number: str = OWNER) -> None:
-    with client.session_transaction() as session:
-        session["citizen"] = {"so_dinh_danh": number, "name": "Nguyễn Thị Lan", "birthdate": "1990-01-01", "sub": number}
+    sign_in_citizen(client, number, name="Nguyễn Thị Lan", birthdate="1990-01-01")
 
 
 def csrf(client, path: str = "/tra-cuu") -> str:

@@ -155,3 +155,15 @@ def test_without_a_provider_or_the_stand_in_switched_on_nobody_signs_in(settings
     page = client.get("/dang-nhap")
     assert page.status_code == 503 and "MOTCUA_OIDC_ISSUER" in page.get_data(as_text=True)
     assert client.get("/sandbox-vneid/.well-known/openid-configuration").status_code == 404
+
+
+def test_a_copied_cookie_is_refused_once_the_citizen_signs_out(live_server):
+    web = requests.Session()
+    page = sign_in(web, live_server.url)
+    copied = web.cookies.get("motcua_session")  # what someone at a shared commune computer could take away
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    web.post(f"{live_server.url}/dang-xuat", data={"csrf_token": token}, timeout=10)
+    thief = requests.Session()
+    thief.cookies.set("motcua_session", copied)
+    answer = thief.get(f"{live_server.url}/tai-khoan", timeout=10, allow_redirects=False)
+    assert answer.status_code == 302 and "/dang-nhap" in answer.headers["Location"]

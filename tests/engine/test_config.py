@@ -1,0 +1,38 @@
+"""engine/config.py: what the environment switches on, and what it refuses to start with."""
+from __future__ import annotations
+
+import pytest
+
+from engine.config import STANDIN_HASH_SECRET, STANDIN_TMN_CODE, load_settings
+
+REAL = {"MOTCUA_VNPAY_URL": "https://pay.vnpay.vn/vpcpay.html", "MOTCUA_VNPAY_TMN_CODE": "TINH0001",
+        "MOTCUA_VNPAY_HASH_SECRET": "issued-by-vnpay"}
+
+
+def test_payments_are_off_without_a_gateway_or_the_stand_in_and_the_public_secret_is_not_loaded():
+    settings = load_settings({})
+    assert not settings.payments_available and not settings.payment_standin
+    assert STANDIN_HASH_SECRET not in (settings.vnpay_hash_secret, settings.vnpay_tmn_code)
+
+
+def test_the_payment_stand_in_is_an_explicit_opt_in():
+    settings = load_settings({"MOTCUA_VNPAY_STANDIN": "1"})
+    assert settings.payments_available and settings.payment_standin
+    assert (settings.vnpay_tmn_code, settings.vnpay_hash_secret) == (STANDIN_TMN_CODE, STANDIN_HASH_SECRET)
+
+
+def test_a_real_gateway_wins_over_the_stand_in():
+    settings = load_settings({**REAL, "MOTCUA_VNPAY_STANDIN": "1"})
+    assert settings.payments_available and not settings.payment_standin
+    assert settings.vnpay_hash_secret == "issued-by-vnpay"
+
+
+@pytest.mark.parametrize("change, named", [
+    ({"MOTCUA_VNPAY_HASH_SECRET": ""}, "MOTCUA_VNPAY_HASH_SECRET"),
+    ({"MOTCUA_VNPAY_HASH_SECRET": STANDIN_HASH_SECRET}, "MOTCUA_VNPAY_HASH_SECRET"),
+    ({"MOTCUA_VNPAY_TMN_CODE": ""}, "MOTCUA_VNPAY_TMN_CODE"),
+    ({"MOTCUA_VNPAY_TMN_CODE": STANDIN_TMN_CODE}, "MOTCUA_VNPAY_TMN_CODE"),
+])
+def test_a_real_gateway_without_its_own_terminal_and_secret_refuses_to_start(change, named):
+    with pytest.raises(ValueError, match=named):
+        load_settings({**REAL, **change})
