@@ -64,6 +64,8 @@ echo "Passwords are the user names (demo only). demo-worker's bearer token: $tok
 
 if [ "${MOTCUA_DEMO_SERVE:-1}" = "1" ]; then
   port="${MOTCUA_PORT:-5000}"
+  # links the server builds (payment return, the stand-ins' redirects) must point at this port
+  export MOTCUA_PUBLIC_URL="${MOTCUA_PUBLIC_URL:-http://127.0.0.1:$port}"
   step "Serving http://127.0.0.1:$port — the citizen portal at /, the REST API at /engine-rest, with a worker; Ctrl-C stops"
   citizen=$("$(dirname "$motcua")/python" -c 'from workers.registry import SyntheticRegistry; print(SyntheticRegistry(3000, 2026).numbers()[0])')
   echo "Portal: http://127.0.0.1:$port/thu-tuc — sign in through the VNeID stand-in as citizen $citizen, password demo"
