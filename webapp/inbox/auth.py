@@ -60,15 +60,16 @@ def sign_in():
     errors = {}
     if request.method == "POST":
         db = db_session()
-        if not rate_limits.allow(db, f"officer-login:{request.remote_addr}", SIGN_INS, SIGN_IN_WINDOW,
-                                 dt.datetime.now(dt.timezone.utc)):
-            db.commit()
+        # only failures count: officers of one commune often share one address, and each signs in every morning
+        key, now = f"officer-login:{request.remote_addr}", dt.datetime.now(dt.timezone.utc)
+        if rate_limits.exhausted(db, key, SIGN_INS, SIGN_IN_WINDOW, now):
             abort(429)
         principal = accounts.by_password(db, request.form.get("ten", "").strip(), request.form.get("mat_khau", ""))
-        db.commit()  # the attempt counts, and an upgraded password hash is kept
         if principal is None or principal.is_service:
+            rate_limits.allow(db, key, SIGN_INS, SIGN_IN_WINDOW, now)
             errors["ten"] = "Tên đăng nhập hoặc mật khẩu không đúng"
-        else:
+        db.commit()  # the failure counts, and an upgraded password hash is kept
+        if not errors:
             return sign_in_done(principal, request.args.get("next"))
     return _sign_in_page(errors, 401 if errors else 200)
 

@@ -51,6 +51,17 @@ def test_signing_in_and_who_may(app, desk):
     assert sign_in(client, "can-bo-1", "mat-khau-1").status_code == 302
 
 
+def test_only_failed_sign_ins_count_toward_the_limit_of_an_address(app, desk):
+    # a commune's officers share one address: a morning of successful sign-ins must not lock the next one out
+    from webapp.inbox.auth import SIGN_INS
+    for _ in range(SIGN_INS + 2):
+        assert sign_in(app.test_client(), "can-bo-1", "mat-khau-1").status_code == 302
+    client = app.test_client()
+    for _ in range(SIGN_INS):
+        assert sign_in(client, "can-bo-2", "sai").status_code == 401
+    assert sign_in(client, "can-bo-2", "mat-khau-2").status_code == 429  # now the address waits
+
+
 def test_an_officer_sees_and_opens_only_their_agencys_tasks(app, desk):
     birth, record = desk
     ours, theirs = app.test_client(), app.test_client()
