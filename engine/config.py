@@ -132,11 +132,13 @@ def _vnpay(env: Mapping[str, str]) -> dict:
     secret = env.get("MOTCUA_VNPAY_HASH_SECRET") or ""
     if url:
         missing = [name for name, value, public in (("MOTCUA_VNPAY_TMN_CODE", tmn_code, STANDIN_TMN_CODE),
-                                                    ("MOTCUA_VNPAY_HASH_SECRET", secret, STANDIN_HASH_SECRET))
+                                                    ("MOTCUA_VNPAY_HASH_SECRET", secret, STANDIN_HASH_SECRET),
+                                                    # the payment checks would otherwise ask the stand-in's address
+                                                    ("MOTCUA_VNPAY_API_URL", env.get("MOTCUA_VNPAY_API_URL"), None))
                    if not value or value == public]
         if missing:
             raise ValueError("MOTCUA_VNPAY_URL names a real gateway, so set " + " and ".join(missing)
-                             + " to the values VNPay issued (not the stand-in's)")
+                             + " to the values VNPay issued (not the stand-in's; the API URL is its QueryDR endpoint)")
     elif standin:
         tmn_code, secret = tmn_code or STANDIN_TMN_CODE, secret or STANDIN_HASH_SECRET
     return {"vnpay_url": url, "vnpay_standin": standin, "vnpay_tmn_code": tmn_code, "vnpay_hash_secret": secret}

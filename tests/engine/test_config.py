@@ -6,7 +6,8 @@ import pytest
 from engine.config import STANDIN_HASH_SECRET, STANDIN_TMN_CODE, load_settings
 
 REAL = {"MOTCUA_VNPAY_URL": "https://pay.vnpay.vn/vpcpay.html", "MOTCUA_VNPAY_TMN_CODE": "TINH0001",
-        "MOTCUA_VNPAY_HASH_SECRET": "issued-by-vnpay"}
+        "MOTCUA_VNPAY_HASH_SECRET": "issued-by-vnpay",
+        "MOTCUA_VNPAY_API_URL": "https://pay.vnpay.vn/merchant_webapi/api/transaction"}
 
 
 def test_payments_are_off_without_a_gateway_or_the_stand_in_and_the_public_secret_is_not_loaded():
@@ -32,6 +33,7 @@ def test_a_real_gateway_wins_over_the_stand_in():
     ({"MOTCUA_VNPAY_HASH_SECRET": STANDIN_HASH_SECRET}, "MOTCUA_VNPAY_HASH_SECRET"),
     ({"MOTCUA_VNPAY_TMN_CODE": ""}, "MOTCUA_VNPAY_TMN_CODE"),
     ({"MOTCUA_VNPAY_TMN_CODE": STANDIN_TMN_CODE}, "MOTCUA_VNPAY_TMN_CODE"),
+    ({"MOTCUA_VNPAY_API_URL": ""}, "MOTCUA_VNPAY_API_URL"),  # the payment checks would ask the stand-in
 ])
 def test_a_real_gateway_without_its_own_terminal_and_secret_refuses_to_start(change, named):
     with pytest.raises(ValueError, match=named):
