@@ -29,7 +29,8 @@ def _history(session: Session, instance_id: str, kind: str, user_id: str, **deta
                                                 details=json.dumps(details, ensure_ascii=False))])
 
 
-def _reason(reason: str | None) -> str:
+def reason_given(reason: str | None) -> str:
+    """The reason an officer gave, trimmed; :class:`BadInput` when it is missing or too short."""
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
         raise BadInput("Cần ghi lý do (ít nhất 5 ký tự)")
@@ -66,7 +67,7 @@ def allow_another_supplement(session: Session, instance_id: str, actor: Actor, r
     """A leader allows one more supplement request on a dossier, with the reason on record (history and audit)."""
     if not actor.operator and leader_group not in actor.groups:
         raise Forbidden("Chỉ lãnh đạo mới được cho phép yêu cầu bổ sung thêm")
-    reason = _reason(reason)
+    reason = reason_given(reason)
     dossier = _dossier(session, instance_id)
     dossier.supplements_allowed += 1
     _history(session, instance_id, "supplement_allowed", actor.user_id, reason=reason,
@@ -79,7 +80,7 @@ def allow_another_supplement(session: Session, instance_id: str, actor: Actor, r
 def forward(session: Session, instance_id: str, to_agency: str, actor: Actor, reason: str) -> Dossier:
     """Hand a dossier to another agency (liên thông): its open tasks leave this agency's inboxes, unassigned,
     for the other agency's groups; the hand-over is on the tracking card and in the audit log."""
-    reason = _reason(reason)
+    reason = reason_given(reason)
     agency = session.get(Agency, to_agency or "")
     if agency is None or agency.disabled:
         raise BadInput(f"Không có cơ quan mã '{to_agency}' để chuyển hồ sơ")

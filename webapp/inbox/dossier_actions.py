@@ -1,13 +1,14 @@
 """What an officer does on a task page besides its form: hand the task to a colleague, write to colleagues, forward
-the dossier to another agency, allow a second supplement request (leaders), download the dossier's documents."""
+the dossier to another agency, ask the leaders for a second supplement request and allow it (leaders), download the
+dossier's documents."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 
-from engine import comments, dossier_actions, task_view, user_tasks
-from engine.errors import BadInput, Conflict, Forbidden
+from engine import comments, dossier_actions, supplement_permission, task_view, user_tasks
+from engine.errors import BadInput, Conflict, Forbidden, NotFound
 from webapp.database import session as db_session
 from webapp.inbox import blueprint, conflicts
 from webapp.inbox.auth import officer_required
@@ -85,6 +86,40 @@ def allow_supplement(task_id: str):
     except BadInput as err:
         return _refused(row, "ly_do_cho_phep", err)
     return _done(row, "Đã cho phép yêu cầu bổ sung thêm một lần")
+
+
+@blueprint.post("/viec/<task_id>/de-nghi-bo-sung")
+@officer_required
+def ask_for_supplement(task_id: str):
+    """The desk officer asks the agency's leaders to allow one more supplement request."""
+    row = task_or_404(g.officer, task_id)
+    try:
+        supplement_permission.ask(db_session(), row.instance_id, g.officer.actor(), request.form.get("ly_do_de_nghi", ""))
+    except (BadInput, Conflict) as err:  # no reason; already asked, or not needed
+        return _refused(row, "ly_do_de_nghi", err)
+    return _done(row, "Đã gửi đề nghị cho phép yêu cầu bổ sung thêm tới lãnh đạo")
+
+
+@blueprint.post("/ho-so/<instance_id>/cho-phep-bo-sung")
+@officer_required
+def allow_requested_supplement(instance_id: str):
+    """A leader allows, from the inbox list, one more supplement request a desk officer asked for."""
+    settings = current_app.extensions["motcua"].settings
+    db = db_session()
+    try:
+        dossier = supplement_permission.allow(db, instance_id, g.officer.agency, g.officer.actor(),
+                                              request.form.get("ly_do_cho_phep", ""), settings.leader_group)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    except BadInput as err:
+        db.rollback()
+        flash(f"Chưa cho phép: {err.message}")
+        return redirect(url_for("inbox.task_list"))
+    db.commit()
+    flash(f"Đã cho phép hồ sơ {dossier.code} yêu cầu bổ sung thêm một lần")
+    return redirect(url_for("inbox.task_list"))
 
 
 @blueprint.get("/viec/<task_id>/tai-lieu/<key>")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from engine import catalogue, inbox, saved_filters
+from engine import catalogue, inbox, saved_filters, supplement_permission
 from engine.dossiers import STATUSES
 from engine.errors import BadInput, NotFound
 from webapp.database import session as db_session
@@ -51,7 +51,9 @@ def _page(args, errors: dict[str, str] | None = None, filter_name: str = "", sta
         number = max(args.get("trang", 1, type=int) or 1, 1) if after or before else 1
     except BadInput:  # a cursor of another order, or mangled: start at the first page
         found, number = inbox.tasks(db, principal, **criteria), 1
+    leader = current_app.extensions["motcua"].settings.leader_group in principal.groups
     return render_template("inbox/list.html", officer=principal, found=found, filters=filters, number=number,
+                           permission_requests=supplement_permission.waiting(db, principal.agency) if leader else [],
                            query=query_of(filters),
                            procedures=[(p.process_key, p.name) for p in catalogue.procedures(db)],
                            statuses=STATUSES, due_states=DUE, sorts=SORTS, colleagues=inbox.colleagues(db, principal),

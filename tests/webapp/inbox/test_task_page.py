@@ -4,6 +4,7 @@ one-supplement rule with a leader's permission — each refused input answered w
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -182,6 +183,38 @@ def test_a_second_supplement_request_waits_for_a_leader(app, office, factory):
     assert "Cho phép bổ sung thêm một lần" in leader.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
     assert post(leader, tid, "cho-phep-bo-sung", ly_do_cho_phep="Giấy chứng sinh bị mờ").status_code == 302
     assert post(desk_officer, tid, "", **supplement).status_code == 302
+
+
+def test_a_leader_who_cannot_open_the_desks_task_allows_the_request_from_their_list(app, office, factory):
+    birth, _ = office
+    with db.transaction(factory) as session:
+        accounts.add(session, "lanh-dao-2", "mat-khau-5", groups=["lanh-dao"], agency=COMMUNE)  # not in mot-cua
+        accounts.add(session, "lanh-dao-so", "mat-khau-6", groups=["lanh-dao"], agency=JUSTICE)
+    desk_officer, leader = signed_in(app, "can-bo-1", "mat-khau-1"), signed_in(app, "lanh-dao-2", "mat-khau-5")
+    other_leader = signed_in(app, "lanh-dao-so", "mat-khau-6")
+    supplement = {"quyet_dinh": "bo_sung", "giay_to_thieu": "Giấy chứng sinh bản gốc"}
+    assert post(desk_officer, task_id(desk_officer, birth), "", **supplement).status_code == 302
+    _answer_supplement(factory, birth)
+    tid = task_id(desk_officer, birth)
+    assert leader.get(f"/can-bo/viec/{tid}").status_code == 404  # the intake task is the desk's
+    assert post(desk_officer, tid, "de-nghi-bo-sung", ly_do_de_nghi="").status_code == 400  # a reason is needed
+    assert post(desk_officer, tid, "de-nghi-bo-sung", ly_do_de_nghi="Bản gốc bị rách").status_code == 302
+    again = post(desk_officer, tid, "de-nghi-bo-sung", ly_do_de_nghi="Bản gốc bị rách")
+    assert again.status_code == 400 and "đang chờ lãnh đạo" in again.get_data(as_text=True)
+    assert birth not in other_leader.get("/can-bo/").get_data(as_text=True)  # another agency's leader: not listed
+    listing = leader.get("/can-bo/").get_data(as_text=True)
+    assert "Đề nghị cho phép yêu cầu bổ sung thêm" in listing and "Bản gốc bị rách" in listing and birth in listing
+    instance_id = re.search(r'action="/can-bo/ho-so/([^/"]+)/cho-phep-bo-sung"', listing).group(1)
+    path = f"/can-bo/ho-so/{instance_id}/cho-phep-bo-sung"
+    token = csrf(other_leader, "/can-bo/")
+    assert other_leader.post(path, data={"csrf_token": token, "ly_do_cho_phep": "Tôi cho phép"}).status_code == 404
+    token = csrf(desk_officer, "/can-bo/")
+    assert desk_officer.post(path, data={"csrf_token": token, "ly_do_cho_phep": "Tôi cho phép"}).status_code == 403
+    allowed = leader.post(path, data={"csrf_token": csrf(leader, "/can-bo/"), "ly_do_cho_phep": "Giấy rách thật"})
+    assert allowed.status_code == 302
+    listing = leader.get("/can-bo/").get_data(as_text=True)
+    assert f"Đã cho phép hồ sơ {birth} yêu cầu bổ sung thêm một lần" in listing and "Bản gốc bị rách" not in listing
+    assert post(desk_officer, tid, "", **supplement).status_code == 302  # the second request goes through
 
 
 def test_documents_are_served_only_from_where_files_are_kept(app, office, factory, tmp_path):
