@@ -65,8 +65,8 @@ def refuse_without_gateway():
         return None
     if request.endpoint == "payments.ipn":
         return jsonify({"RspCode": "99", "Message": "Payments are not configured"}), 503
-    return render_template_string(RETURN_PAGE, title="Chưa thể thanh toán trực tuyến",
-                                  message=vnpay.UNAVAILABLE_MESSAGE, txn_ref=None), 503
+    return render_template(RETURN_PAGE, title="Chưa thể thanh toán trực tuyến", paid=False, code=None,
+                           message=vnpay.UNAVAILABLE_MESSAGE, txn_ref=None), 503
 
 
 @blueprint.get("/ipn")
