@@ -15,6 +15,25 @@ from engine.models import ExternalTask, ProcessDefinition, UserTask
 from engine.runtime import Actor, Loaded
 from engine.specs import SPECS
 
+MAX_NESTING = 100  # lists and objects inside one another; deeper values would overflow Python's recursion
+
+
+def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether a JSON-like value has more than ``limit`` lists and objects inside one another (checked without
+    recursion, so any depth is safe to ask about)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def check_variables(variables: Any) -> dict[str, Any]:
@@ -27,6 +46,9 @@ def check_variables(variables: Any) -> dict[str, Any]:
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name):
             raise InvalidVariables(f"'{name}' is not a usable variable name: use letters, digits and '_', "
                                    "starting with a letter")
+    if any(too_deep(value) for value in variables.values()):
+        raise InvalidVariables(f"the variables are nested too deeply: at most {MAX_NESTING} levels of lists and "
+                               "objects")
     return copy.deepcopy(variables)  # the workflow keeps its own copy: a caller changing its dict later changes nothing
 
 
