@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, dossier_clock, dossier_notices, dossiers, projections, runtime
+from engine import audit, dossier_clock, limits, dossier_notices, dossiers, projections, runtime
 from engine.errors import BadInput, InstanceNotActive, InvalidVariables, NotFound
 from engine.forms import validate_form
 from engine.models import ExternalTask, ProcessDefinition, UserTask
@@ -77,6 +77,7 @@ def start(session: Session, actor: Actor, key: str | None = None, variables: dic
     ``from_form``: the variables are a submitted start form (the application), checked against the start
     event's form; a plain start, as Camunda's, trusts the caller's variables.
     """
+    limits.check_length("the business key", business_key, limits.BUSINESS_KEY_MAX)
     variables = check_variables(variables)
     definition = find_definition(session, key, definition_id)
     parsed = SPECS.get(session, definition)
