@@ -98,3 +98,11 @@ def test_a_refused_deployment_lists_every_problem(cli, tmp_path):
 def test_an_uninitialised_database_says_what_to_do(cli):
     code, _, err = cli("definitions")
     assert code == 1 and "motcua init" in err
+
+
+@pytest.mark.parametrize("command", ["instances", "tasks"])
+def test_a_negative_limit_exits_2_with_a_message(cli, command):
+    cli("init")
+    code, out, err = cli(command, "--limit", "-1")
+    assert code == 2 and "--limit" in err and "-1 is not in the range x>=0" in err and out == ""
+    assert cli(command, "--limit", "0")[0] == 0
