@@ -106,3 +106,13 @@ def test_a_negative_limit_exits_2_with_a_message(cli, command):
     code, out, err = cli(command, "--limit", "-1")
     assert code == 2 and "--limit" in err and "-1 is not in the range x>=0" in err and out == ""
     assert cli(command, "--limit", "0")[0] == 0
+
+
+@pytest.mark.parametrize("command", ["claim", "complete"])
+def test_an_external_task_id_is_no_user_task(cli, command):
+    cli("init")
+    cli("deploy", PROCESSES / "sample-residence")
+    instance = json.loads(cli("start", "sample_residence", "--data", '{"citizen_id": "001099012345"}', "--json")[1])
+    external_id = instance["externalTasks"][0]["id"]
+    code, out, err = cli(command, external_id, "--user", "an")
+    assert code == 2 and f"no user task {external_id}" in err and "no longer open" not in err and out == ""
