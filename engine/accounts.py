@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -40,6 +40,7 @@ class Principal:
     groups: frozenset[str]
     is_service: bool
     agency: str | None = None
+    stamp: str | None = field(default=None, compare=False, repr=False)  # see :func:`by_password`
 
     def actor(self) -> Actor:
         """The engine actor for this principal (service accounts act as trusted operators)."""
@@ -147,16 +148,29 @@ def issue_token(session: Session, name: str, *, by: str | None = None, reason: s
 
 def _principal(account: Account) -> Principal:
     return Principal(account.name, frozenset(g for g in account.groups.split(",") if g), account.is_service,
-                     account.agency)
+                     account.agency, stamp=_stamp(account))
 
 
-def by_password(session: Session, name: str, password: str) -> Principal | None:
-    """The principal whose name and password these are, or None."""
+def _stamp(account: Account) -> str | None:
+    """What changes whenever the account's password does: its hash (every new hash has a new random salt)."""
+    return account.password_hash
+
+
+def by_password(session: Session, name: str, password: str, verified: str | None = None) -> Principal | None:
+    """The principal whose name and password these are, or None.
+
+    ``verified`` is the :attr:`Principal.stamp` an earlier successful check of this same name and password
+    returned: while the account's password has not changed since, the slow hash check is skipped (the account is
+    still read, so a disabled account or a new password applies at once)."""
     account = session.get(Account, name)
     if account is None:
         _spend_like_a_check(password)
         return None
-    if account.disabled or not check_password(account.password_hash, password):
+    if account.disabled:
+        return None
+    if verified is not None and verified == _stamp(account):
+        return _principal(account)
+    if not check_password(account.password_hash, password):
         return None
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)  # the caller's transaction keeps it

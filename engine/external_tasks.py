@@ -20,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, dialect, runtime, sightings
+from engine import audit, dialect, limits, runtime, sightings
 from engine.errors import BadInput, LockNotHeld, NotFound, TaskNotActive
 from engine.instances import check_variables
 from engine.models import ExternalTask, Incident
@@ -51,6 +51,9 @@ def fetch_and_lock(session: Session, worker_id: str, topics: dict[str, int], max
     """Lock up to ``max_tasks`` tasks of the given topics ({topic: lock duration in ms}) for a worker."""
     if not worker_id:
         raise BadInput("a worker id is required")
+    limits.check_length("the worker id", worker_id, limits.WORKER_ID_MAX)
+    for topic in topics:
+        limits.check_length("the topic name", topic, limits.TOPIC_MAX)
     if not topics or max_tasks < 1:
         return []
     now = runtime.now()

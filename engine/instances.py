@@ -8,13 +8,32 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, dossier_clock, dossier_notices, dossiers, projections, runtime
+from engine import audit, dossier_clock, limits, dossier_notices, dossiers, projections, runtime
 from engine.errors import BadInput, InstanceNotActive, InvalidVariables, NotFound
 from engine.forms import validate_form
 from engine.models import ExternalTask, ProcessDefinition, UserTask
 from engine.runtime import Actor, Loaded
 from engine.specs import SPECS
 
+MAX_NESTING = 100  # lists and objects inside one another; deeper values would overflow Python's recursion
+
+
+def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether a JSON-like value has more than ``limit`` lists and objects inside one another (checked without
+    recursion, so any depth is safe to ask about)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def check_variables(variables: Any) -> dict[str, Any]:
@@ -27,6 +46,9 @@ def check_variables(variables: Any) -> dict[str, Any]:
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name):
             raise InvalidVariables(f"'{name}' is not a usable variable name: use letters, digits and '_', "
                                    "starting with a letter")
+    if any(too_deep(value) for value in variables.values()):
+        raise InvalidVariables(f"the variables are nested too deeply: at most {MAX_NESTING} levels of lists and "
+                               "objects")
     return copy.deepcopy(variables)  # the workflow keeps its own copy: a caller changing its dict later changes nothing
 
 
@@ -55,6 +77,7 @@ def start(session: Session, actor: Actor, key: str | None = None, variables: dic
     ``from_form``: the variables are a submitted start form (the application), checked against the start
     event's form; a plain start, as Camunda's, trusts the caller's variables.
     """
+    limits.check_length("the business key", business_key, limits.BUSINESS_KEY_MAX)
     variables = check_variables(variables)
     definition = find_definition(session, key, definition_id)
     parsed = SPECS.get(session, definition)

@@ -52,6 +52,8 @@ def _json(name: str, value: Any) -> Any:
             return json.loads(value)
         except ValueError as err:
             raise InvalidVariables(f"variable '{name}': the Json value is not valid JSON ({err})") from None
+        except RecursionError:
+            raise InvalidVariables(f"variable '{name}': the Json value is nested too deeply") from None
     return value
 
 

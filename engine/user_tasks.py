@@ -26,7 +26,10 @@ def _task_row(session: Session, task_id: str) -> UserTask:
     row = session.get(UserTask, task_id, populate_existing=True)
     if row is not None:
         return row
-    done = session.scalars(select(HistoryEvent).where(HistoryEvent.task_id == task_id)
+    # only a user task's own history says it was done; an external task's (or any other element's) id is not a
+    # user task at all
+    done = session.scalars(select(HistoryEvent).where(HistoryEvent.task_id == task_id,
+                                                      HistoryEvent.activity_type == "userTask")
                            .order_by(HistoryEvent.id.desc()).limit(1)).first()
     if done is not None:
         who = f" by {done.user_id}" if done.user_id else ""

@@ -182,7 +182,7 @@ def start(obj: Context, key: str, data: str | None, business_key: str | None, us
 @click.option("--key", help="Only instances of this process key.")
 @click.option("--status", type=click.Choice(["active", "suspended", "completed", "terminated"]))
 @click.option("--business-key")
-@click.option("--limit", default=100, show_default=True)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=0), help="At most this many rows.")
 @json_option
 @click.pass_obj
 @handle_errors
@@ -231,7 +231,7 @@ def _instance_text(d: dict, history: bool = False) -> str:
 @click.option("--assignee", help="Tasks assigned to this user.")
 @click.option("--instance", "instance_id", help="Tasks of this instance.")
 @click.option("--overdue", is_flag=True, help="Only tasks past their due date.")
-@click.option("--limit", default=100, show_default=True)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=0), help="At most this many rows.")
 @json_option
 @click.pass_obj
 @handle_errors

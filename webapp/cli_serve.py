@@ -27,9 +27,9 @@ def run_server(app_factory, host: str, port: int, processes: int, threads: int, 
 
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (MOTCUA_HOST, default 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (MOTCUA_PORT, default 5000).")
-@click.option("--processes", default=None, type=int, help="Web processes (MOTCUA_WEB_PROCESSES, default 1).")
-@click.option("--threads", default=None, type=int, help="Threads per process (MOTCUA_WEB_THREADS, default 16).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (MOTCUA_PORT, default 5000).")
+@click.option("--processes", default=None, type=click.IntRange(min=1), help="Web processes (MOTCUA_WEB_PROCESSES, default 1).")
+@click.option("--threads", default=None, type=click.IntRange(min=1), help="Threads per process (MOTCUA_WEB_THREADS, default 16).")
 @click.option("--no-scheduler", is_flag=True, help="Do not fire timers here (run 'motcua scheduler' elsewhere).")
 @click.pass_obj
 def serve(obj: Context, host, port, processes, threads, no_scheduler) -> None:

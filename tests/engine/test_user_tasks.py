@@ -1,5 +1,6 @@
-"""Claims on user tasks when an account is disabled: its claimed tasks go back to their groups with the reason in
-the history, and a colleague may give back a task still held by a disabled account."""
+"""engine.user_tasks: claims when an account is disabled (its claimed tasks go back to their groups with the reason
+in the history, and a colleague may give back a task still held by a disabled account), and an id that is not a
+user task's is 'no user task', whatever history it has."""
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from engine import account_admin, accounts, audit, db, instances, runtime, user_tasks
-from engine.errors import Forbidden, InstanceNotActive, TaskAlreadyClaimed, TaskHeldByAnother
+from engine import account_admin, accounts, audit, db, external_tasks, instances, runtime, user_tasks
+from engine.errors import Forbidden, InstanceNotActive, NotFound, TaskAlreadyClaimed, TaskHeldByAnother
 from engine.models import Account, HistoryEvent, UserTask
 from tests.engine.test_instances import finish_lookup, open_task, start_sample
 
@@ -87,3 +88,25 @@ def test_refusals_carry_who_holds_the_task_and_the_instance_status(factory, clai
         with pytest.raises(InstanceNotActive) as stopped:
             user_tasks.unclaim(s, tid, operator)
     assert stopped.value.status == "suspended"
+
+
+
+def _attempt(factory, action, task_id, operator):
+    with db.transaction(factory) as s:
+        if action == "claim":
+            user_tasks.claim(s, task_id, operator, "officer1")
+        else:
+            user_tasks.complete(s, task_id, operator, {})
+
+
+@pytest.mark.parametrize("action", ["claim", "complete"])
+def test_an_external_task_id_is_no_user_task_open_or_done(factory, sample, operator, action):
+    start_sample(factory, operator, "H-1")
+    with db.transaction(factory) as s:
+        (waiting,) = external_tasks.fetch_and_lock(s, "worker-1", {"population-lookup": 60_000})
+    with pytest.raises(NotFound, match=f"no user task {waiting.id}"):
+        _attempt(factory, action, waiting.id, operator)
+    with db.transaction(factory) as s:
+        external_tasks.complete(s, waiting.id, "worker-1", {"registry_found": True})
+    with pytest.raises(NotFound, match=f"no user task {waiting.id}"):
+        _attempt(factory, action, waiting.id, operator)

@@ -76,6 +76,7 @@ def _one_task() -> bytes:
     (["start", "sample_residence", "--data", "{not json"], 2, "not valid JSON"),
     (["show", "00000000-0000-0000-0000-000000000000"], 2, "no process instance"),
     (["deploy", "/no/such/path"], 2, "no such file"),
+    (["start", "sample_residence", "--business-key", "H" * 300], 2, "business key is too long: at most 255"),
 ])
 def test_bad_input_exits_2_with_a_message_on_stderr(cli, args, code, words):
     cli("init")
@@ -97,3 +98,21 @@ def test_a_refused_deployment_lists_every_problem(cli, tmp_path):
 def test_an_uninitialised_database_says_what_to_do(cli):
     code, _, err = cli("definitions")
     assert code == 1 and "motcua init" in err
+
+
+@pytest.mark.parametrize("command", ["instances", "tasks"])
+def test_a_negative_limit_exits_2_with_a_message(cli, command):
+    cli("init")
+    code, out, err = cli(command, "--limit", "-1")
+    assert code == 2 and "--limit" in err and "-1 is not in the range x>=0" in err and out == ""
+    assert cli(command, "--limit", "0")[0] == 0
+
+
+@pytest.mark.parametrize("command", ["claim", "complete"])
+def test_an_external_task_id_is_no_user_task(cli, command):
+    cli("init")
+    cli("deploy", PROCESSES / "sample-residence")
+    instance = json.loads(cli("start", "sample_residence", "--data", '{"citizen_id": "001099012345"}', "--json")[1])
+    external_id = instance["externalTasks"][0]["id"]
+    code, out, err = cli(command, external_id, "--user", "an")
+    assert code == 2 and f"no user task {external_id}" in err and "no longer open" not in err and out == ""

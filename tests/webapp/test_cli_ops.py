@@ -122,3 +122,14 @@ def test_the_scheduler_process_fires_a_due_timer_and_stops_on_sigterm(sqlite_url
                 scheduler.kill()
     finally:
         engine.dispose()
+
+
+def test_serve_refuses_a_port_out_of_range_before_starting(cli, monkeypatch):  # noqa: F811
+    from webapp import cli_serve
+    started = []
+    monkeypatch.setattr(cli_serve, "run_server", lambda *args, **kwargs: started.append(args))
+    cli("init")
+    for port in ("99999", "0", "-1"):
+        code, _, err = cli("serve", "--port", port)
+        assert code == 2 and "--port" in err and "is not in the range 1<=x<=65535" in err
+    assert cli("serve", "--port", "65535")[0] == 0 and started[0][2] == 65535

@@ -1,7 +1,11 @@
 """Authentication for ``/engine-rest``: HTTP Basic (any account) or a bearer token (service accounts).
 
 A password check costs an Argon2id hash (tens of milliseconds), so a successful check is remembered for a
-short while by a digest of the credential; a changed or wrong password never matches that digest.
+short while by a digest of the credential, together with the account's stamp at that moment. The account is
+still read on every request: a new password changes the stamp, and a disabled account is refused, at the next
+request, even when the change was made by another process (``motcua users …``). A bearer token is looked up by
+its SHA-256 on every request (one indexed read, no slow hash), so a re-issued token or a disabled account
+applies at once too.
 """
 from __future__ import annotations
 
@@ -20,11 +24,11 @@ from webapp.rest import blueprint
 
 PUBLIC_ENDPOINTS = {"engine_rest.openapi_document"}
 CACHE_SECONDS = 300
-_verified: dict[str, tuple[float, Principal]] = {}
+_verified: dict[str, tuple[float, str]] = {}  # digest of name and password -> (expiry, account stamp)
 _lock = threading.Lock()
 
 
-def _cached(key: str) -> Principal | None:
+def _cached(key: str) -> str | None:
     with _lock:
         hit = _verified.get(key)
         if hit and hit[0] > time.monotonic():
@@ -33,15 +37,17 @@ def _cached(key: str) -> Principal | None:
     return None
 
 
-def _remember(key: str, principal: Principal) -> None:
+def _remember(key: str, stamp: str | None) -> None:
+    if stamp is None:
+        return
     with _lock:
         if len(_verified) > 10_000:
             _verified.clear()
-        _verified[key] = (time.monotonic() + CACHE_SECONDS, principal)
+        _verified[key] = (time.monotonic() + CACHE_SECONDS, stamp)
 
 
 def forget_cached() -> None:
-    """Forget remembered credentials (after an account changes, and between tests)."""
+    """Forget remembered credentials (between tests; an account's change needs no call: its stamp changes)."""
     with _lock:
         _verified.clear()
 
@@ -52,15 +58,13 @@ def principal_from_request() -> Principal | None:
     if credential is None:
         return None
     if credential.type == "bearer" and credential.token:
-        key = "t:" + hashlib.sha256(credential.token.encode()).hexdigest()
-        found = _cached(key) or accounts.by_token(database.session(), credential.token)
-    elif credential.type == "basic" and credential.username and credential.password is not None:
-        key = "b:" + hashlib.sha256(f"{credential.username}\0{credential.password}".encode()).hexdigest()
-        found = _cached(key) or accounts.by_password(database.session(), credential.username, credential.password)
-    else:
+        return accounts.by_token(database.session(), credential.token)
+    if credential.type != "basic" or not credential.username or credential.password is None:
         return None
+    key = hashlib.sha256(f"{credential.username}\0{credential.password}".encode()).hexdigest()
+    found = accounts.by_password(database.session(), credential.username, credential.password, verified=_cached(key))
     if found is not None:
-        _remember(key, found)
+        _remember(key, found.stamp)
     return found
 
 

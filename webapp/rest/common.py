@@ -8,13 +8,18 @@ from flask import request
 from engine.errors import BadInput
 
 MAX_RESULTS = 1000
+INT_MAX = 2**31 - 1  # the largest whole number a body field takes unless it says otherwise (Java's int)
+DURATION_MAX_MS = 366 * 24 * 3600 * 1000  # a lock or retry timeout of more than a year is a mistake
 
 
 def body() -> dict[str, Any]:
     """The request's JSON object (an empty body is an empty object)."""
     if not request.get_data(cache=True):
         return {}
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise BadInput("the request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise BadInput("the request body must be a JSON object")
     return data
@@ -30,15 +35,39 @@ def bool_arg(name: str) -> bool | None:
     return value.lower() == "true"
 
 
-def int_field(data: dict[str, Any], name: str, default: int | None = None, minimum: int | None = None) -> int | None:
-    """An integer field of a JSON body."""
-    value = data.get(name, default)
+def int_field(data: dict[str, Any], name: str, default: int | None = None, minimum: int | None = None,
+              maximum: int = INT_MAX) -> int | None:
+    """An integer field of a JSON body between ``minimum`` and ``maximum``; absent or null is ``default``."""
+    value = data.get(name)
+    if value is None:
+        value = default
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadInput(f"{name} must be a whole number")
     if minimum is not None and value < minimum:
         raise BadInput(f"{name} must be at least {minimum}")
+    if value > maximum:
+        raise BadInput(f"{name} must be at most {maximum}")
+    return value
+
+
+def duration_field(data: dict[str, Any], name: str, default: int | None = None, minimum: int | None = None) -> int | None:
+    """A duration in milliseconds (at most :data:`DURATION_MAX_MS`), as :func:`int_field` reads it."""
+    return int_field(data, name, default, minimum, DURATION_MAX_MS)
+
+
+def str_field(data: dict[str, Any], name: str, default: str | None = None, required: bool = False) -> str | None:
+    """A text field of a JSON body; absent or null is ``default`` (:class:`BadInput` when ``required``)."""
+    value = data.get(name)
+    if value is None:
+        value = default
+    if value is None or (required and value == ""):
+        if required:
+            raise BadInput(f"{name} is required")
+        return value
+    if not isinstance(value, str):
+        raise BadInput(f"{name} must be text")
     return value
 
 

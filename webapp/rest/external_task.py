@@ -12,7 +12,7 @@ from webapp import database
 from engine import typed_variables as variables
 from webapp.rest import blueprint
 from webapp.rest.auth import require_operator
-from webapp.rest.common import body, bool_arg, int_field, paging
+from webapp.rest.common import body, bool_arg, duration_field, int_field, paging, str_field
 from flask import request
 
 POLL_FIRST_MS = 50
@@ -25,13 +25,14 @@ def _topics(data) -> tuple[dict[str, int], dict[str, list[str] | None]]:
         raise BadInput("topics must be a non-empty list of {topicName, lockDuration}")
     durations, wanted = {}, {}
     for item in topics:
-        if not isinstance(item, dict) or not item.get("topicName"):
+        if not isinstance(item, dict):
             raise BadInput("every topic needs a topicName")
-        durations[item["topicName"]] = int_field(item, "lockDuration", minimum=1) or 0
-        if not durations[item["topicName"]]:
-            raise BadInput(f"topic {item['topicName']}: lockDuration (ms) is required")
+        topic = str_field(item, "topicName", required=True)
+        durations[topic] = duration_field(item, "lockDuration", minimum=1) or 0
+        if not durations[topic]:
+            raise BadInput(f"topic {topic}: lockDuration (ms) is required")
         names = item.get("variables")
-        wanted[item["topicName"]] = names if isinstance(names, list) else None
+        wanted[topic] = names if isinstance(names, list) else None
     return durations, wanted
 
 
@@ -49,15 +50,13 @@ def external_task_fetch_and_lock():
     """Lock up to maxTasks tasks; with asyncResponseTimeout, wait that long for one to come (long polling)."""
     require_operator()
     data = body()
-    worker_id = data.get("workerId")
-    if not worker_id or not isinstance(worker_id, str):
-        raise BadInput("workerId is required")
+    worker_id = str_field(data, "workerId", required=True)
     max_tasks = int_field(data, "maxTasks", minimum=0)
     if max_tasks is None:
         raise BadInput("maxTasks is required")
     durations, wanted = _topics(data)
     settings = database.state().settings
-    wait_ms = min(int_field(data, "asyncResponseTimeout", 0, minimum=0), settings.long_poll_max_ms)
+    wait_ms = min(duration_field(data, "asyncResponseTimeout", 0, minimum=0), settings.long_poll_max_ms)
     deadline = time.monotonic() + wait_ms / 1000
     pause = POLL_FIRST_MS
     factory = database.state().factory
@@ -80,10 +79,7 @@ def _command(fn, *args, **kwargs) -> Response:
 
 
 def _worker(data) -> str:
-    worker_id = data.get("workerId")
-    if not worker_id:
-        raise BadInput("workerId is required")
-    return worker_id
+    return str_field(data, "workerId", required=True)
 
 
 @blueprint.post("/external-task/<task_id>/complete")
@@ -100,9 +96,9 @@ def external_task_failure(task_id: str):
     """Report a failure; the worker says how many retries are left (0 opens an incident)."""
     require_operator()
     data = body()
-    return _command(external_tasks.failure, task_id, _worker(data), data.get("errorMessage") or "",
-                    data.get("errorDetails"), int_field(data, "retries", 0, minimum=0),
-                    int_field(data, "retryTimeout", 0, minimum=0))
+    return _command(external_tasks.failure, task_id, _worker(data), str_field(data, "errorMessage", ""),
+                    str_field(data, "errorDetails"), int_field(data, "retries", 0, minimum=0),
+                    duration_field(data, "retryTimeout", 0, minimum=0))
 
 
 @blueprint.post("/external-task/<task_id>/bpmnError")
@@ -110,8 +106,8 @@ def external_task_bpmn_error(task_id: str):
     """Throw a BPMN error from the task (an error boundary event catches it, else an incident)."""
     require_operator()
     data = body()
-    return _command(external_tasks.bpmn_error, task_id, _worker(data), data.get("errorCode") or "",
-                    data.get("errorMessage"), variables.decode(data.get("variables")))
+    return _command(external_tasks.bpmn_error, task_id, _worker(data), str_field(data, "errorCode", ""),
+                    str_field(data, "errorMessage"), variables.decode(data.get("variables")))
 
 
 @blueprint.post("/external-task/<task_id>/extendLock")
@@ -119,7 +115,7 @@ def external_task_extend_lock(task_id: str):
     """Extend the caller's lock by newDuration ms from now."""
     require_operator()
     data = body()
-    return _command(external_tasks.extend_lock, task_id, _worker(data), int_field(data, "newDuration", minimum=1))
+    return _command(external_tasks.extend_lock, task_id, _worker(data), duration_field(data, "newDuration", minimum=1))
 
 
 @blueprint.post("/external-task/<task_id>/unlock")

@@ -9,7 +9,7 @@ from webapp import database
 from engine import typed_variables as variables
 from webapp.rest import blueprint
 from webapp.rest.auth import require_operator
-from webapp.rest.common import body
+from webapp.rest.common import body, str_field
 
 
 def _keys(data) -> dict:
@@ -28,8 +28,9 @@ def correlate():
     actor = require_operator()
     data = body()
     session = database.session()
-    ids = messages.correlate(session, data.get("messageName") or "", actor, business_key=data.get("businessKey"),
-                             instance_id=data.get("processInstanceId"), correlation_keys=_keys(data),
+    ids = messages.correlate(session, str_field(data, "messageName", ""), actor,
+                             business_key=str_field(data, "businessKey"),
+                             instance_id=str_field(data, "processInstanceId"), correlation_keys=_keys(data),
                              variables=variables.decode(data.get("processVariables")),
                              all_instances=bool(data.get("all")))
     database.commit()

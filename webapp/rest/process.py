@@ -6,12 +6,12 @@ import json
 from flask import Response, jsonify, request
 
 from engine import instances, queries
-from engine.errors import BadInput, NotFound
+from engine.errors import NotFound
 from webapp import database
 from engine import typed_variables as variables
 from webapp.rest import blueprint
 from webapp.rest.auth import actor, agency_scope, require_operator
-from webapp.rest.common import body, paging
+from webapp.rest.common import body, paging, str_field
 
 
 def instance_json(row: dict) -> dict:
@@ -58,9 +58,7 @@ def submit_form(key: str):
 
 def _start(key: str, from_form: bool):
     data = body()
-    business_key = data.get("businessKey")
-    if business_key is not None and not isinstance(business_key, str):
-        raise BadInput("businessKey must be text")
+    business_key = str_field(data, "businessKey")
     session = database.session()
     loaded = instances.start(session, actor(), key, variables.decode(data.get("variables")), business_key,
                              from_form=from_form)

@@ -12,7 +12,7 @@ from engine import typed_variables as variables
 from webapp.rest import blueprint
 from webapp.rest.auth import actor, agency_scope
 from engine.errors import BadInput, NotFound
-from webapp.rest.common import body, bool_arg, paging
+from webapp.rest.common import body, bool_arg, paging, str_field
 
 
 def task_json(row: dict) -> dict:
@@ -60,7 +60,7 @@ def task_get(task_id: str):
 @blueprint.post("/task/<task_id>/claim")
 def task_claim(task_id: str):
     """Make userId the assignee."""
-    user_tasks.claim(database.session(), visible(task_id), actor(), body().get("userId"))
+    user_tasks.claim(database.session(), visible(task_id), actor(), str_field(body(), "userId"))
     database.commit()
     return Response(status=204)
 

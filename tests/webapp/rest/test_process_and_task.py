@@ -190,3 +190,15 @@ def test_overdue_tasks_are_flagged_and_filtered(client, bot, factory, operator):
     soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)).isoformat()
     assert len(client.get(f"/engine-rest/task?dueBefore={soon.replace('+', '%2B')}", headers=bot).get_json()) == 1
     assert client.get("/engine-rest/task?dueBefore=2026-12-01T17:00:00", headers=bot).status_code == 400
+
+
+@pytest.mark.parametrize("action", ["claim", "complete"])
+def test_an_external_task_id_is_no_user_task(client, bot, factory, sample, operator, action):
+    from engine import db, instances
+    with db.transaction(factory) as s:
+        instances.start(s, operator, "sample_residence", {"citizen_id": "001099012345"})
+    (job,) = client.post("/engine-rest/external-task/fetchAndLock", headers=bot, json={
+        "workerId": "w", "maxTasks": 1, "topics": [{"topicName": "population-lookup", "lockDuration": 10_000}]}
+    ).get_json()
+    reply = client.post(f"/engine-rest/task/{job['id']}/{action}", headers=bot, json={"userId": "officer1"})
+    assert reply.status_code == 404 and f"no user task {job['id']}" in reply.get_json()["message"]

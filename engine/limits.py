@@ -1,0 +1,28 @@
+"""Text that must fit the columns it is written to: checked at the command boundary, so a value too long is a
+:class:`BadInput` naming the field and its limit (HTTP 400, exit code 2) rather than a database error.
+
+The limits are read from the models' column types, never repeated here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import BadInput
+from engine.models import ExternalTask, HistoryEvent, ProcessInstance, WorkerSeen
+
+
+def column_length(*columns: Any) -> int:
+    """The most characters every one of these mapped columns holds (the smallest of their lengths)."""
+    return min(column.type.length for column in columns)
+
+
+BUSINESS_KEY_MAX = column_length(ProcessInstance.business_key, ExternalTask.business_key)
+WORKER_ID_MAX = column_length(ExternalTask.worker_id, WorkerSeen.worker_id, HistoryEvent.user_id)  # its history too
+TOPIC_MAX = column_length(ExternalTask.topic, WorkerSeen.topic)
+
+
+def check_length(field: str, value: str | None, limit: int) -> str | None:
+    """``value`` unchanged; :class:`BadInput` naming ``field`` and ``limit`` when it has more characters."""
+    if value is not None and len(value) > limit:
+        raise BadInput(f"{field} is too long: at most {limit} characters, not {len(value)}")
+    return value
