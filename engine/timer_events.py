@@ -24,42 +24,37 @@ def _as_incident(task, kind: str, err: Exception) -> WorkflowTaskException:
                                  "e.g. 2026-12-31T17:00:00+07:00, P3D or R3/PT1H)", task=task, exception=err)
 
 
+def _incident_on_error(method, kind: str):
+    """``method`` of a timer definition, with a plain exception it raises turned into the element's incident."""
+    def run(self, my_task):
+        try:
+            return method(self, my_task)
+        except SpiffWorkflowException:
+            raise
+        except Exception as err:  # noqa: BLE001 - whatever the value was, it becomes the element's incident
+            raise _as_incident(my_task, kind, err) from err
+    return run
+
+
 # Named as SpiffWorkflow's: an event-based gateway keeps the events it has seen in the state, stored by class
 # name, so states written before and after these classes existed both come back as them (engine.serializer).
 class TimeDateEventDefinition(spiff_timer.TimeDateEventDefinition):
     """A timer at a date and time."""
 
-    def has_fired(self, my_task):
-        try:
-            return super().has_fired(my_task)
-        except SpiffWorkflowException:
-            raise
-        except Exception as err:  # noqa: BLE001 - whatever the value was, it becomes the element's incident
-            raise _as_incident(my_task, "date", err) from err
+    has_fired = _incident_on_error(spiff_timer.TimeDateEventDefinition.has_fired, "date")
 
 
 class DurationTimerEventDefinition(spiff_timer.DurationTimerEventDefinition):
     """A timer after a duration."""
 
-    def has_fired(self, my_task):
-        try:
-            return super().has_fired(my_task)
-        except SpiffWorkflowException:
-            raise
-        except Exception as err:  # noqa: BLE001
-            raise _as_incident(my_task, "duration", err) from err
+    has_fired = _incident_on_error(spiff_timer.DurationTimerEventDefinition.has_fired, "duration")
 
 
 class CycleTimerEventDefinition(spiff_timer.CycleTimerEventDefinition):
     """A repeating timer; its interval must be positive."""
 
     def cycle_complete(self, my_task):
-        try:
-            ready = super().cycle_complete(my_task)
-        except SpiffWorkflowException:
-            raise
-        except Exception as err:  # noqa: BLE001
-            raise _as_incident(my_task, "cycle", err) from err
+        ready = _incident_on_error(spiff_timer.CycleTimerEventDefinition.cycle_complete, "cycle")(self, my_task)
         value = my_task._get_internal_data("event_value")
         if isinstance(value, dict) and value.get("cycles") not in (0, 1) and not value.get("duration", 0) > 0:
             raise _as_incident(my_task, "cycle", ValueError("its interval must be longer than zero"))
