@@ -1,11 +1,11 @@
 """Authentication for ``/engine-rest``: HTTP Basic (any account) or a bearer token (service accounts).
 
 A password check costs an Argon2id hash (tens of milliseconds), so a successful check is remembered for a
-short while by a digest of the credential, together with the account's stamp at that moment. The account is
-still read on every request: a new password changes the stamp, and a disabled account is refused, at the next
-request, even when the change was made by another process (``motcua users …``). A bearer token is looked up by
-its SHA-256 on every request (one indexed read, no slow hash), so a re-issued token or a disabled account
-applies at once too.
+short while by a digest of the credential, together with the account's stamp at that moment. A remembered
+credential (password or token) is trusted for :data:`RECHECK_SECONDS` before its account is read again: a new
+password, a re-issued token or a disabled account applies within that time in every process, even when the change
+was made by another one (``motcua users …``), while a client's steady stream of calls costs no read of its account
+per call.
 """
 from __future__ import annotations
 
@@ -23,27 +23,31 @@ from webapp import database
 from webapp.rest import blueprint
 
 PUBLIC_ENDPOINTS = {"engine_rest.openapi_document"}
-CACHE_SECONDS = 300
-_verified: dict[str, tuple[float, str]] = {}  # digest of name and password -> (expiry, account stamp)
+CACHE_SECONDS = 300  # how long a successful password check is remembered (its stamp still checked)
+RECHECK_SECONDS = 2.0  # how long a remembered credential is trusted before its account is read again
+# digest of the credential -> (remembered until, account stamp, trusted until, principal)
+_verified: dict[str, tuple[float, str | None, float, Principal]] = {}
 _lock = threading.Lock()
 
 
-def _cached(key: str) -> str | None:
+def _cached(key: str) -> tuple[float, str | None, float, Principal] | None:
     with _lock:
         hit = _verified.get(key)
         if hit and hit[0] > time.monotonic():
-            return hit[1]
+            return hit
         _verified.pop(key, None)
     return None
 
 
-def _remember(key: str, stamp: str | None) -> None:
-    if stamp is None:
-        return
+def _remember(key: str, found: Principal | None, seconds: float = CACHE_SECONDS) -> None:
     with _lock:
+        if found is None:
+            _verified.pop(key, None)
+            return
         if len(_verified) > 10_000:
             _verified.clear()
-        _verified[key] = (time.monotonic() + CACHE_SECONDS, stamp)
+        now = time.monotonic()
+        _verified[key] = (now + seconds, found.stamp, now + RECHECK_SECONDS, found)
 
 
 def forget_cached() -> None:
@@ -58,13 +62,22 @@ def principal_from_request() -> Principal | None:
     if credential is None:
         return None
     if credential.type == "bearer" and credential.token:
-        return accounts.by_token(database.session(), credential.token)
+        key = "token:" + hashlib.sha256(credential.token.encode()).hexdigest()
+        hit = _cached(key)
+        if hit is not None and hit[2] > time.monotonic():
+            return hit[3]
+        found = accounts.by_token(database.session(), credential.token)
+        _remember(key, found, RECHECK_SECONDS)
+        return found
     if credential.type != "basic" or not credential.username or credential.password is None:
         return None
     key = hashlib.sha256(f"{credential.username}\0{credential.password}".encode()).hexdigest()
-    found = accounts.by_password(database.session(), credential.username, credential.password, verified=_cached(key))
-    if found is not None:
-        _remember(key, found.stamp)
+    hit = _cached(key)
+    if hit is not None and hit[2] > time.monotonic():
+        return hit[3]
+    found = accounts.by_password(database.session(), credential.username, credential.password,
+                                 verified=hit[1] if hit is not None else None)
+    _remember(key, found)
     return found
 
 
