@@ -19,6 +19,12 @@ POLL_FIRST_MS = 50
 POLL_MAX_MS = 500
 
 
+# Camunda 7's fetchAndLock topic options that narrow which tasks are locked; motcua does not filter by them
+UNSUPPORTED_FILTERS = frozenset({"businessKey", "processDefinitionId", "processDefinitionIdIn", "processDefinitionKey",
+                                 "processDefinitionKeyIn", "processDefinitionVersionTag", "processVariables",
+                                 "tenantIdIn", "withoutTenantId"})
+
+
 def _topics(data) -> tuple[dict[str, int], dict[str, list[str] | None]]:
     topics = data.get("topics")
     if not isinstance(topics, list) or not topics:
@@ -28,6 +34,10 @@ def _topics(data) -> tuple[dict[str, int], dict[str, list[str] | None]]:
         if not isinstance(item, dict):
             raise BadInput("every topic needs a topicName")
         topic = str_field(item, "topicName", required=True)
+        filters = sorted(k for k, v in item.items() if k in UNSUPPORTED_FILTERS and v not in (None, False, [], {}))
+        if filters:  # silently ignored, they would hand a worker tasks not meant for it
+            raise BadInput(f"topic {topic}: {', '.join(filters)} cannot be used to choose tasks here; give each "
+                           "kind of work its own topic")
         durations[topic] = duration_field(item, "lockDuration", minimum=1) or 0
         if not durations[topic]:
             raise BadInput(f"topic {topic}: lockDuration (ms) is required")

@@ -95,3 +95,14 @@ def test_claim_refuses_a_user_id_that_is_not_text(client, bot, factory, sample, 
     (task,) = client.get(f"/engine-rest/task?processInstanceId={iid}", headers=bot).get_json()
     refused(client.post(f"/engine-rest/task/{task['id']}/claim", headers=bot, json={"userId": {"a": 1}}), "userId")
     assert client.get(f"/engine-rest/task/{task['id']}", headers=bot).get_json()["assignee"] is None
+
+
+@pytest.mark.parametrize("option", [{"businessKey": "HS-0"}, {"processVariables": {"amount": 1}},
+                                    {"processDefinitionKeyIn": ["p"]}])
+def test_a_topic_filter_motcua_does_not_apply_is_refused_rather_than_ignored(client, bot, factory, operator, option):
+    start_instances(factory, operator)
+    topic = {"topicName": "payment-check", "lockDuration": 60000, **option}
+    reply = client.post("/engine-rest/external-task/fetchAndLock", headers=bot,
+                        json={"workerId": "w1", "maxTasks": 5, "topics": [topic]})
+    refused(reply, next(iter(option)))
+    assert len(fetch(client, bot).get_json()) == 1  # the refused call locked nothing
