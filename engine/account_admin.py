@@ -86,13 +86,15 @@ def set_disabled(session: Session, name: str, disabled: bool, *, by: str | None 
 
 def set_password(session: Session, name: str, password: str, *, by: str | None = None,
                  reason: str | None = None) -> Account:
-    """Give an account a new password (at least :data:`engine.accounts.PASSWORD_MIN` characters). Audited as
-    ``password_set`` by ``by`` (never the password)."""
+    """Give an account a new password (at least :data:`engine.accounts.PASSWORD_MIN` characters); the account's open
+    web sessions end (whoever knew the old one is signed out). Audited as ``password_set`` by ``by`` (never the
+    password)."""
     account = _account(session, name)
     if not password:
         raise BadInput("the new password is empty")
     accounts.check_password_rules(password)
     account.password_hash = accounts.hash_password(password)
+    web_sessions.revoke_all(session, "officer", account.name)
     session.flush()
     audit.record(session, by, "password_set", "account", account.name, reason)
     return account

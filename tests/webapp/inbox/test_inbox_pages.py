@@ -177,6 +177,18 @@ def test_a_copied_cookie_is_refused_once_the_officer_signs_out(app, desk):
     assert answer.status_code == 302 and "/can-bo/dang-nhap" in answer.headers["Location"]
 
 
+def test_a_new_password_signs_out_whoever_knew_the_old_one(app, desk, factory):
+    from engine import account_admin
+    holder, other = app.test_client(), app.test_client()
+    sign_in(holder, "can-bo-1", "mat-khau-1")
+    sign_in(other, "can-bo-2", "mat-khau-2")
+    with db.transaction(factory) as session:
+        account_admin.set_password(session, "can-bo-1", "mat-khau-moi-dai-hon", by="quan-tri")
+    assert "/can-bo/dang-nhap" in holder.get("/can-bo/").headers["Location"]
+    assert other.get("/can-bo/").status_code == 200  # another account's session goes on
+    assert sign_in(holder, "can-bo-1", "mat-khau-moi-dai-hon").status_code == 302
+
+
 def test_disabling_an_account_ends_its_sessions_for_good(app, desk, factory):
     from engine import account_admin
     client = app.test_client()
