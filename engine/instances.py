@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import keyword
+import math
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -21,9 +22,17 @@ MAX_NESTING = 100  # lists and objects inside one another; deeper values would o
 def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
     """Whether a JSON-like value has more than ``limit`` lists and objects inside one another (checked without
     recursion, so any depth is safe to ask about)."""
+    return _walk(value, limit) == "deep"
+
+
+def _walk(value: Any, limit: int = MAX_NESTING) -> str | None:
+    """"deep" past ``limit`` levels, "not finite" at a NaN or an infinity (JSON cannot store them: they would come
+    back as null), None when the value is fine; without recursion."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return "not finite"
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, (list, tuple)):
@@ -31,9 +40,9 @@ def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
         else:
             continue
         if depth > limit:
-            return True
+            return "deep"
         stack.extend((child, depth + 1) for child in children)
-    return False
+    return None
 
 
 def check_variables(variables: Any) -> dict[str, Any]:
@@ -46,9 +55,13 @@ def check_variables(variables: Any) -> dict[str, Any]:
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name):
             raise InvalidVariables(f"'{name}' is not a usable variable name: use letters, digits and '_', "
                                    "starting with a letter")
-    if any(too_deep(value) for value in variables.values()):
-        raise InvalidVariables(f"the variables are nested too deeply: at most {MAX_NESTING} levels of lists and "
-                               "objects")
+    for name, value in variables.items():
+        wrong = _walk(value)
+        if wrong == "deep":
+            raise InvalidVariables(f"the variables are nested too deeply: at most {MAX_NESTING} levels of lists and "
+                                   "objects")
+        if wrong == "not finite":
+            raise InvalidVariables(f"'{name}' holds NaN or an infinity, which cannot be stored: give a number")
     return copy.deepcopy(variables)  # the workflow keeps its own copy: a caller changing its dict later changes nothing
 
 

@@ -160,6 +160,9 @@ def test_bad_start_requests(factory, sample, operator):
             instances.start(s, operator, "sample_residence", {"__class__": 1})
         with pytest.raises(InvalidVariables):
             instances.start(s, operator, "sample_residence", ["not", "a", "dict"])
+        for number in (float("nan"), float("inf")):  # JSON would store them as null: refused, not lost
+            with pytest.raises(InvalidVariables, match="NaN or an infinity"):
+                instances.start(s, operator, "sample_residence", {"phi": {"lan": [1, number]}})
 
 
 def _two_databases_one_id(tmp_path, operator) -> list:

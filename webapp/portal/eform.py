@@ -10,6 +10,7 @@ and reported.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -111,9 +112,10 @@ def _number(text: str, kind: str) -> Any:
             return int(text.replace(".", "").replace(" ", ""))
         return text  # kept as typed; the schema's type check reports it
     try:
-        return float(text.replace(",", "."))
+        number = float(text.replace(",", "."))
     except ValueError:
         return text
+    return number if math.isfinite(number) else text  # "nan", "inf": kept as typed, so the type check reports them
 
 
 def _date(form: MultiDict, name: str) -> Any:

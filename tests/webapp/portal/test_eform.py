@@ -62,3 +62,10 @@ def test_text_answers_are_read_in_nfc():
                                                                    *read["ten_goi_khac"],
                                                                    read["nganh_nghe"][0]["ten_nganh"]))
     assert len(read["ho_ten"]) == 15 and len(nfd["ho_ten"]) > 15
+
+
+def test_nan_and_infinity_in_a_number_field_are_kept_as_typed_for_the_type_check():
+    (page,) = eform.pages({"type": "object", "properties": {"phi": {"type": "number", "title": "Phí"}}})
+    f = page.fields[0]
+    read = {typed: eform.read([f], MultiDict({"phi": typed}))["phi"] for typed in ("12,5", "nan", "inf", "-Infinity")}
+    assert read == {"12,5": 12.5, "nan": "nan", "inf": "inf", "-Infinity": "-Infinity"}
