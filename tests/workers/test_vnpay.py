@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.workers.vnpay_support import CONFIG, SECRET, T0, VIETNAMESE, CountingStore, by_hand, ipn
+from tests.workers.vnpay_support import CONFIG, SECRET, T0, VIETNAMESE, CountingStore, InMemoryOrderStore, by_hand, ipn
 from workers.payments import vnpay
-from workers.payments.vnpay import InMemoryOrderStore, Order
+from workers.payments.vnpay import Order
 
 
 # --- signing ------------------------------------------------------------------------------------------

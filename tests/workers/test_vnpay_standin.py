@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.workers.vnpay_support import CONFIG, T0, VIETNAMESE, CountingStore, hand_signed
+from tests.workers.vnpay_support import CONFIG, T0, VIETNAMESE, CountingStore, InMemoryOrderStore, hand_signed
 from workers.payments import vnpay, vnpay_standin
-from workers.payments.vnpay import InMemoryOrderStore, Order
+from workers.payments.vnpay import Order
 
 
 # --- the stand-in gateway -----------------------------------------------------------------------------

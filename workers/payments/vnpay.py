@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -210,41 +209,6 @@ class OrderStore(Protocol):
 
     def settle(self, txn_ref: str, status: str, bank_txn_no: str | None, pay_date: datetime | None,
                raw: dict[str, str]) -> bool: ...
-
-
-class InMemoryOrderStore:
-    """A thread-safe :class:`OrderStore` for tests and the demo."""
-
-    def __init__(self, orders: Iterable[Order] = ()):
-        self._lock = threading.Lock()
-        self._orders = {order.txn_ref: order for order in orders}
-
-    def add(self, order: Order) -> Order:
-        """Store a new order (replacing one with the same reference)."""
-        with self._lock:
-            self._orders[order.txn_ref] = order
-        return order
-
-    def get(self, txn_ref: str) -> Order | None:
-        """The order, or None."""
-        with self._lock:
-            return self._orders.get(txn_ref)
-
-    def pending(self) -> list[Order]:
-        """The orders still waiting for the gateway's word."""
-        with self._lock:
-            return [order for order in self._orders.values() if order.status == "pending"]
-
-    def settle(self, txn_ref: str, status: str, bank_txn_no: str | None, pay_date: datetime | None,
-               raw: dict[str, str]) -> bool:
-        """Record the outcome if the order is still pending; False if it was settled already."""
-        with self._lock:
-            order = self._orders.get(txn_ref)
-            if order is None or order.status != "pending":
-                return False
-            self._orders[txn_ref] = replace(order, status=status, bank_txn_no=bank_txn_no, paid_at=pay_date,
-                                            raw=dict(raw))
-            return True
 
 
 @dataclass(frozen=True)

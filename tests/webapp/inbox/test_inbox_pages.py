@@ -93,12 +93,17 @@ def test_completing_checks_the_form_then_moves_the_dossier(app, desk, factory):
     assert variables["giay_to_thieu"] == ["Giấy chứng sinh bản gốc", "Văn bản ủy quyền"]
 
 
-def test_two_officers_on_one_task_one_wins_the_other_reads_why(app, desk, factory):
-    birth, _ = desk
+def two_officers(app, code):
+    """can-bo-1 and can-bo-2 signed in, and the id of the dossier's task both see."""
     first, second = app.test_client(), app.test_client()
     sign_in(first, "can-bo-1", "mat-khau-1")
     sign_in(second, "can-bo-2", "mat-khau-2")
-    tid = task_id(first, birth)
+    return first, second, task_id(first, code)
+
+
+def test_two_officers_on_one_task_one_wins_the_other_reads_why(app, desk, factory):
+    birth, _ = desk
+    first, second, tid = two_officers(app, birth)
     t1, t2 = csrf(first, f"/can-bo/viec/{tid}"), csrf(second, f"/can-bo/viec/{tid}")
     assert first.post(f"/can-bo/viec/{tid}", data={"csrf_token": t1, "quyet_dinh": "tiep_nhan"}).status_code == 302
     late = second.post(f"/can-bo/viec/{tid}", data={"csrf_token": t2, "quyet_dinh": "tu_choi",
@@ -111,10 +116,7 @@ def test_two_officers_on_one_task_one_wins_the_other_reads_why(app, desk, factor
 
 def test_a_claimed_task_is_not_completed_by_a_colleague(app, desk):
     birth, _ = desk
-    first, second = app.test_client(), app.test_client()
-    sign_in(first, "can-bo-1", "mat-khau-1")
-    sign_in(second, "can-bo-2", "mat-khau-2")
-    tid = task_id(first, birth)
+    first, second, tid = two_officers(app, birth)
     assert first.post(f"/can-bo/viec/{tid}/nhan", data={"csrf_token": csrf(first, f"/can-bo/viec/{tid}")}).status_code == 302
     assert "Người xử lý: <strong>can-bo-1</strong>" in second.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
     refused = second.post(f"/can-bo/viec/{tid}", data={"csrf_token": csrf(second, f"/can-bo/viec/{tid}"),
@@ -124,10 +126,7 @@ def test_a_claimed_task_is_not_completed_by_a_colleague(app, desk):
 
 def test_the_engines_conflicts_are_told_in_vietnamese(app, desk, factory):
     birth, _ = desk
-    first, second = app.test_client(), app.test_client()
-    sign_in(first, "can-bo-1", "mat-khau-1")
-    sign_in(second, "can-bo-2", "mat-khau-2")
-    tid = task_id(first, birth)
+    first, second, tid = two_officers(app, birth)
     path = f"/can-bo/viec/{tid}"
     stale = csrf(second, path)  # can-bo-2's page from before can-bo-1 took the task
     first.post(f"{path}/nhan", data={"csrf_token": csrf(first, path)})
