@@ -72,6 +72,7 @@ class Settings:
     metrics_token: str | None = None  # a bearer token for /metrics; None: only direct requests from this host
     scheduler_expected: bool | None = None  # /healthz fails without a live scheduler; None: when this process runs one
     scheduler_stale_seconds: float = 60.0  # a scheduler silent this long is taken for dead
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* headers are believed; 0: none
 
     @property
     def payment_standin(self) -> bool:
@@ -100,6 +101,13 @@ def _number(env: Mapping[str, str], name: str, kind: type, default):
         return kind(raw)
     except ValueError:
         raise ValueError(f"{name}={raw!r} is not a number") from None
+
+
+def _proxies(env: Mapping[str, str]) -> int:
+    count = _number(env, "MOTCUA_TRUSTED_PROXIES", int, 0)
+    if not 0 <= count <= 10:
+        raise ValueError(f"MOTCUA_TRUSTED_PROXIES={count} must be the number of reverse proxies in front (0 to 10)")
+    return count
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool | None:
@@ -197,4 +205,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_token=env.get("MOTCUA_METRICS_TOKEN") or None,
         scheduler_expected=_flag(env, "MOTCUA_SCHEDULER_EXPECTED"),
         scheduler_stale_seconds=_number(env, "MOTCUA_SCHEDULER_STALE_SECONDS", float, 60.0),
+        trusted_proxies=_proxies(env),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +32,12 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[Session] 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    if settings.trusted_proxies:
+        # the client's address (the sign-in and look-up limits) and the scheme and host the citizen
+        # used come from the proxies' X-Forwarded-* headers; without trusted proxies those headers are ignored,
+        # so nobody can pick the address their failed sign-ins count against
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     if factory is None:
         engine = db.make_engine(settings.database_url, echo=settings.sql_echo)
         factory = db.make_session_factory(engine)

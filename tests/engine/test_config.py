@@ -38,3 +38,14 @@ def test_a_real_gateway_wins_over_the_stand_in():
 def test_a_real_gateway_without_its_own_terminal_and_secret_refuses_to_start(change, named):
     with pytest.raises(ValueError, match=named):
         load_settings({**REAL, **change})
+
+
+@pytest.mark.parametrize("value", ["-1", "11", "two"])
+def test_the_number_of_trusted_proxies_must_be_a_small_count(value):
+    with pytest.raises(ValueError, match="MOTCUA_TRUSTED_PROXIES"):
+        load_settings({"MOTCUA_TRUSTED_PROXIES": value})
+
+
+def test_no_proxy_is_trusted_unless_configured():
+    assert load_settings({}).trusted_proxies == 0
+    assert load_settings({"MOTCUA_TRUSTED_PROXIES": "2"}).trusted_proxies == 2
