@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import BadInput
-from engine.models import ExternalTask, HistoryEvent, ProcessInstance, WorkerSeen
+from engine.models import ExternalTask, HistoryEvent, ProcessInstance, UserTask, WorkerSeen
 
 
 def column_length(*columns: Any) -> int:
@@ -19,6 +19,7 @@ def column_length(*columns: Any) -> int:
 BUSINESS_KEY_MAX = column_length(ProcessInstance.business_key, ExternalTask.business_key)
 WORKER_ID_MAX = column_length(ExternalTask.worker_id, WorkerSeen.worker_id, HistoryEvent.user_id)  # its history too
 TOPIC_MAX = column_length(ExternalTask.topic, WorkerSeen.topic)
+USER_ID_MAX = column_length(UserTask.assignee, HistoryEvent.user_id, ProcessInstance.started_by)  # who acts, who holds
 
 
 def check_length(field: str, value: str | None, limit: int) -> str | None:

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import projections
+from engine import limits, projections
 from engine.errors import InstanceNotActive, NotFound, StaleVersion
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.serializer import StateSerializer
@@ -47,6 +47,11 @@ class Actor:
     user_id: str
     groups: frozenset[str] = frozenset()
     operator: bool = False
+
+    def __post_init__(self) -> None:
+        # the acting user is written to history (and a claim's to the task): a name the columns cannot hold is
+        # bad input, not a database error in the middle of a command
+        limits.check_length("user id", self.user_id, limits.USER_ID_MAX)
 
     @classmethod
     def system(cls) -> Actor:

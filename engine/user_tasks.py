@@ -14,7 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import dialect, dossier_actions, runtime
+from engine import dialect, dossier_actions, limits, runtime
 from engine.errors import BadInput, NotACandidate, NotFound, TaskAlreadyClaimed, TaskHeldByAnother, TaskNotActive
 from engine.forms import validate_form
 from engine.instances import check_variables
@@ -70,7 +70,7 @@ def _load_ready(session: Session, task_id: str, actor: Actor, expected_version: 
 
 def claim(session: Session, task_id: str, actor: Actor, user_id: str | None = None) -> UserTask:
     """Make a user (the actor by default) the assignee of an unassigned task."""
-    user_id = user_id or actor.user_id
+    user_id = limits.check_length("userId", user_id or actor.user_id, limits.USER_ID_MAX)
     loaded, task, row = _load_ready(session, task_id, actor, None)
     if row.assignee and row.assignee != user_id:
         raise TaskAlreadyClaimed(f"task {task_id} is already claimed by {row.assignee}", row.assignee)

@@ -77,6 +77,7 @@ def _one_task() -> bytes:
     (["show", "00000000-0000-0000-0000-000000000000"], 2, "no process instance"),
     (["deploy", "/no/such/path"], 2, "no such file"),
     (["start", "sample_residence", "--business-key", "H" * 300], 2, "business key is too long: at most 255"),
+    (["complete", "00000000-0000-0000-0000-000000000000", "--user", "u" * 101], 2, "user id is too long: at most 100"),
 ])
 def test_bad_input_exits_2_with_a_message_on_stderr(cli, args, code, words):
     cli("init")

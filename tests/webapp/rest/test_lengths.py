@@ -40,3 +40,28 @@ def test_a_worker_id_of_the_longest_length_can_lock_and_complete(client, bot, fa
     (task,) = fetch(client, bot, worker=worker).get_json()
     done = client.post(f"/engine-rest/external-task/{task['id']}/complete", headers=bot, json={"workerId": worker})
     assert done.status_code == 204
+
+
+def _review_task(client, bot, factory, operator) -> str:
+    """Start the sample procedure and complete its population lookup: the review task's id."""
+    from engine import db, instances
+    with db.transaction(factory) as s:
+        instances.start(s, operator, "sample_residence", {"citizen_id": "001099012345"})
+    (job,) = client.post("/engine-rest/external-task/fetchAndLock", headers=bot, json={
+        "workerId": "w", "maxTasks": 1, "topics": [{"topicName": "population-lookup", "lockDuration": 10_000}]}
+    ).get_json()
+    client.post(f"/engine-rest/external-task/{job['id']}/complete", headers=bot, json={
+        "workerId": "w", "variables": {"registry_found": {"value": True, "type": "Boolean"}}})
+    (task,) = client.get("/engine-rest/task", headers=bot).get_json()
+    return task["id"]
+
+
+def test_a_claim_for_a_user_id_longer_than_its_column_is_refused_and_the_task_stays_open(client, bot, factory, sample,
+                                                                                       operator):
+    task_id = _review_task(client, bot, factory, operator)
+    reply = client.post(f"/engine-rest/task/{task_id}/claim", headers=bot, json={"userId": "u" * 101})
+    assert reply.status_code == 400 and "userId is too long: at most 100" in reply.get_json()["message"]
+    assert client.get(f"/engine-rest/task/{task_id}", headers=bot).get_json()["assignee"] is None
+    fits = client.post(f"/engine-rest/task/{task_id}/claim", headers=bot, json={"userId": "u" * 100})
+    assert fits.status_code == 204
+    assert client.get(f"/engine-rest/task/{task_id}", headers=bot).get_json()["assignee"] == "u" * 100
