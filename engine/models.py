@@ -238,7 +238,11 @@ class HistoryEvent(Base):
                             postgresql_include=["instance_id", "task_id", "at"]),
                       Index("ix_history_event_started", "activity_id", "instance_id", "task_id",
                             sqlite_where=text("kind = 'activity_started'"),
-                            postgresql_where=text("kind = 'activity_started'"), postgresql_include=["at"]))
+                            postgresql_where=text("kind = 'activity_started'"), postgresql_include=["at"]),
+                      # a user task's events by its id, newest first (migration 0023)
+                      Index("ix_history_event_user_task", "task_id", "id",
+                            sqlite_where=text("activity_type = 'userTask'"),
+                            postgresql_where=text("activity_type = 'userTask'")))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))

@@ -124,6 +124,7 @@ def current_state(session: Session, task_id: str, agency: str | None) -> dict[st
     """What became of a task another officer acted on: the last thing done to it, by whom and when, the dossier's
     status now and the steps it waits at — for an officer of the dossier's agency (``agency`` None: any)."""
     events = session.scalars(select(HistoryEvent).where(HistoryEvent.task_id == task_id,
+                                                        HistoryEvent.activity_type == "userTask",
                                                         HistoryEvent.kind.in_(tuple(_OUTCOMES)))
                              .order_by(HistoryEvent.id.desc()).limit(5)).all()
     # an officer's own act (task_*) says more than the engine's note that the element ended (activity_*)

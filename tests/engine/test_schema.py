@@ -55,3 +55,32 @@ def test_the_heatmap_indexes_come_and_go_with_migration_0021(engine):
     assert not {"ix_history_event_completed", "ix_history_event_started"} & names()
     assert schema.upgrade(engine) == schema.head_revision()
     assert {"ix_history_event_completed", "ix_history_event_started"} <= names()
+
+
+def test_a_user_tasks_history_is_read_through_its_index(engine, factory, sample, operator):
+    # the second officer's answer ("completed by … at …") must not read the whole history (migration 0023)
+    from sqlalchemy import select, text
+
+    import pytest
+
+    from engine import db, user_tasks
+    from engine.errors import TaskNotActive
+    from engine.models import HistoryEvent
+    from tests.engine.test_instances import finish_lookup, open_task, start_sample
+    start_sample(factory, operator)
+    finish_lookup(factory)
+    task_id = open_task(factory, "mot-cua")["id"]
+    with db.transaction(factory) as s:
+        user_tasks.complete(s, task_id, operator, {"review_decision": "accept"})
+    with pytest.raises(TaskNotActive, match="no longer open: it was completed"), db.transaction(factory) as s:
+        user_tasks.complete(s, task_id, operator, {"review_decision": "accept"})
+    query = (select(HistoryEvent).where(HistoryEvent.task_id == task_id, HistoryEvent.activity_type == "userTask")
+             .order_by(HistoryEvent.id.desc()).limit(1))
+    compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as c:
+        if engine.dialect.name == "postgresql":
+            c.execute(text("SET enable_seqscan = off"))  # a tiny table: ask whether the index can serve at all
+            plan = "\n".join(c.execute(text(f"EXPLAIN {compiled}")).scalars())
+        else:
+            plan = "\n".join(str(row[-1]) for row in c.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "ix_history_event_user_task" in plan
