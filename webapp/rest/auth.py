@@ -75,8 +75,11 @@ def principal_from_request() -> Principal | None:
     hit = _cached(key)
     if hit is not None and hit[2] > time.monotonic():
         return hit[3]
-    found = accounts.by_password(database.session(), credential.username, credential.password,
+    session = database.session()
+    found = accounts.by_password(session, credential.username, credential.password,
                                  verified=hit[1] if hit is not None else None)
+    if found is not None and session.dirty:
+        session.commit()  # an old hash replaced by today's: kept even when the call itself writes nothing
     _remember(key, found)
     return found
 

@@ -104,3 +104,21 @@ def test_a_remembered_credential_is_trusted_for_the_window_then_its_account_is_r
     assert client.get(URL, headers=people["officer1"]).status_code == 401
     assert client.get(URL, headers=bot).status_code == 401
     assert auth.RECHECK_SECONDS <= 5  # "within a couple of seconds", as docs/operators.md says
+
+
+def test_an_old_scrypt_hash_is_replaced_at_the_first_api_call_too(client, factory):
+    # the inbox upgraded old hashes at sign-in; a machine account that only ever calls the API kept its scrypt hash
+    import hashlib
+    import secrets
+
+    from engine.models import Account
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(b"cu-nhung-dai", salt=salt, dklen=32, n=2**14, r=8, p=1)
+    with db.transaction(factory) as s:
+        accounts.add(s, "he-thong-cu", "tam-thoi", groups=["admin"])
+        s.get(Account, "he-thong-cu").password_hash = f"scrypt${2**14}$8$1${salt.hex()}${digest.hex()}"
+    old = basic("he-thong-cu", "cu-nhung-dai")
+    assert client.get("/engine-rest/process-definition", headers=old).status_code == 200  # a read: no commit of its own
+    with db.transaction(factory) as s:
+        assert s.get(Account, "he-thong-cu").password_hash.startswith("$argon2id$")
+    assert client.get("/engine-rest/process-definition", headers=old).status_code == 200
