@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import calendar_functions
+from engine import calendar_functions, loop_limits
 from engine import sandbox_limits as limits
 from engine.sandbox_limits import SandboxViolation
 from engine.errors import ExpressionRefused
@@ -238,6 +238,11 @@ class SandboxEngine(PythonScriptEngine):
 
     def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None):
         super().__init__(environment=SandboxEnvironment(helpers))
+
+    def evaluate(self, task, expression, external_context=None):
+        """Evaluate an expression for a task; one that drives a loop is held to the loop bounds
+        (engine.loop_limits)."""
+        return loop_limits.checked(task, expression, super().evaluate(task, expression, external_context))
 
     def create_task_exec_exception(self, task, script, err):
         """The incident a failing script raises. SpiffWorkflow's own version appends the error's first argument as

@@ -1,0 +1,45 @@
+"""Bounds on BPMN loops: the iterations of a standard loop and the instances of a multi-instance activity.
+
+SpiffWorkflow runs a loop over an automatic task (a script, say) inside the command that reaches it, and creates
+every instance of a multi-instance activity at once. A loop whose condition never turns false, or a
+``loopCardinality`` read from a variable that holds ten million, would therefore run one command without end — on
+SQLite with the write lock held, so the whole engine would wait — and grow the instance's state without bound.
+The sandbox's script engine checks the two expressions that drive loops (:func:`checked`): past the bound the
+element fails with a plain message, which opens an incident on it, and the command ends.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
+
+MAX_LOOP_ITERATIONS = 1_000  # iterations of one standard loop (loopMaximum may set fewer)
+MAX_INSTANCES = 1_000        # instances of one multi-instance activity from loopCardinality
+
+
+def checked(task, expression: str, value: Any) -> Any:
+    """``value``, the result of ``expression`` evaluated for ``task``, unless it drives a loop past its bound."""
+    spec = task.task_spec
+    if isinstance(spec, StandardLoopTask) and expression == spec.condition and value:
+        done = len(task.internal_data.get("merged", []))
+        if done >= MAX_LOOP_ITERATIONS:
+            raise WorkflowTaskException(
+                f"the loop of {_name(task)} has run {done:,} times and its condition '{expression}' still says go "
+                f"on: a loop may run at most {MAX_LOOP_ITERATIONS:,} times (set loopMaximum, or fix the condition)",
+                task=task)
+    elif isinstance(spec, MultiInstanceTask) and spec.cardinality is not None and expression == spec.cardinality:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise WorkflowTaskException(f"loopCardinality '{expression}' of {_name(task)} must be a whole number "
+                                        f"of instances, not {value!r}", task=task)
+        if value > MAX_INSTANCES:
+            raise WorkflowTaskException(f"loopCardinality '{expression}' of {_name(task)} asks for {value:,} "
+                                        f"instances: at most {MAX_INSTANCES:,} are allowed", task=task)
+    return value
+
+
+def _name(task) -> str:
+    spec = task.task_spec
+    inner = task.workflow.spec.task_specs.get(spec.task_spec)  # the looped task itself carries the name
+    label = getattr(spec, "bpmn_name", None) or getattr(inner, "bpmn_name", None)
+    return f"'{label}' ({spec.bpmn_id})" if label else str(spec.bpmn_id)
