@@ -18,7 +18,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine import dialect, forms, sandbox, specs, timer_events
+from engine import dialect, forms, loop_limits, sandbox, specs, timer_events
 from engine.errors import ExpressionRefused, Problem
 
 B = f"{{{dialect.BPMN_NS}}}"
@@ -152,7 +152,11 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
         else:
             problems.extend(_check_expression(name, script, script.text, True, extra_functions))
     elif tag in ("conditionExpression", "loopCardinality", "completionCondition", "loopCondition"):
-        if (el.text or "").strip():
+        text = (el.text or "").strip()
+        if tag == "loopCardinality" and text.isdigit() and int(text) > loop_limits.MAX_INSTANCES:
+            problems.append(_problem(name, el, f"loopCardinality {int(text):,} is more instances than allowed "
+                                               f"({loop_limits.MAX_INSTANCES:,})"))
+        elif text:
             problems.extend(_check_expression(name, el, el.text, False, extra_functions))
     elif tag == "property" and el.tag.startswith(C):
         problems.extend(_check_dossier_property(name, el))

@@ -51,3 +51,14 @@ def test_a_cardinality_past_the_bound_or_not_a_count_is_an_incident(factory, ope
 def test_a_cardinality_within_the_bound_makes_that_many_instances(factory, operator):
     iid = started(factory, operator, multi_instance("n"), variables={"n": loop_limits.MAX_INSTANCES})
     assert detail(factory, iid)["status"] == "completed"
+
+
+def test_a_literal_cardinality_past_the_bound_is_refused_at_deploy(factory):
+    from engine.errors import DeploymentRefused
+    from tests.bpmn_builder import end, linear, process, start
+    from tests.conftest import deploy_files
+    with pytest.raises(DeploymentRefused) as refused:
+        deploy_files(factory, [("p.bpmn", process(linear(start(), multi_instance("5000"), end())))])
+    (problem,) = refused.value.problems
+    assert problem.file == "p.bpmn" and "loopCardinality 5,000 is more instances than allowed (1,000)" in \
+        problem.message and problem.line
