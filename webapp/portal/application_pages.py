@@ -9,7 +9,7 @@ from engine import applications, catalogue
 from engine.errors import FormValidationFailed, NotFound
 from engine.forms import errors_vi
 from webapp.database import session as db_session
-from webapp.portal import blueprint, eform, file_answers
+from webapp.portal import blueprint, eform, file_answers, uploads
 from webapp.portal.citizens import citizen_required, registry_profile
 
 
@@ -77,6 +77,7 @@ def apply_page(draft_id: str, number: int):
         files = file_answers.read(page.fields, answers, request.files, request.form, settings)
         errors, removed = dict(files.errors), files.removed
         answers = applications.save(draft, {**changes, **files.changes})
+        uploads.discard(session, settings, files.dropped)  # deleted after the commit, if nothing else names them
         session.commit()  # nothing typed or uploaded is lost, whatever the checks below say
         if request.form.get("them_dong"):
             extra_rows[request.form["them_dong"]] = 1

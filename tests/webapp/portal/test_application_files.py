@@ -96,3 +96,42 @@ def test_more_files_than_the_field_takes_are_refused_in_vietnamese_and_the_earli
     assert "anh-19.jpg" not in on_disk  # nothing half-kept: the citizen chooses again, fewer files
     upload(portal, url, [19, 20])
     assert len(stored(factory)) == 20
+
+
+def on_disk(settings) -> list[str]:
+    return sorted(p.name for p in (settings.var_dir / "uploads").rglob("*") if p.is_file())
+
+
+def remove(client, url: str, shown_name: str):
+    html = client.get(url).get_data(as_text=True)
+    (value,) = re.findall(rf'name="xoa_tep" value="([^"]+)"[^>]*>Xóa <span class="visually-hidden">{shown_name}', html)
+    return client.post(url, data={"csrf_token": token(html), "xoa_tep": value})
+
+
+def test_a_removed_file_leaves_the_disk_once_nothing_names_it(portal, settings):
+    url = page_five(portal)
+    upload(portal, url, [1, 2])
+    assert remove(portal, url, "anh-1.jpg").status_code == 200
+    assert on_disk(settings) == ["anh-2.jpg"]
+    assert not [d for d in (settings.var_dir / "uploads").iterdir() if not any(d.iterdir())]  # no empty folders
+
+
+def test_a_removed_file_another_citizens_draft_holds_stays_on_disk(portal, factory, settings):
+    from tests.webapp.portal.test_application import REGISTRY
+    other = REGISTRY.numbers()[1]
+    sign_in(portal, other)
+    theirs = portal.get(f"/nop-ho-so/{CONSTRUCTION_PERMIT}").headers["Location"].replace("/trang/1", "/trang/5")
+    upload(portal, theirs, [1])  # the same photo under the same name: one file on disk for both drafts
+    url = page_five(portal)  # signs the owner in
+    upload(portal, url, [1, 2])
+    remove(portal, url, "anh-1.jpg")
+    assert on_disk(settings) == ["anh-1.jpg", "anh-2.jpg"]
+
+
+def test_a_replaced_single_file_leaves_the_disk(portal, settings):
+    url = page_five(portal)
+    for n in (1, 2):
+        html = portal.get(url).get_data(as_text=True)
+        portal.post(url, content_type="multipart/form-data", data={
+            "csrf_token": token(html), "document": (io.BytesIO(b"%PDF-1.4 drawing " + bytes([48 + n])), f"ban-ve-{n}.pdf")})
+    assert on_disk(settings) == ["ban-ve-2.pdf"]
