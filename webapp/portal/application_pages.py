@@ -1,5 +1,6 @@
 """Applying online: start (prefilled from the registry), one page per question group with an error summary,
-answers and uploads kept on every page, check your answers, submit, the dossier code."""
+answers and uploads kept on every page (files of a several-files field add up, each with its remove button), check
+your answers, submit, the dossier code."""
 from __future__ import annotations
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
@@ -8,7 +9,7 @@ from engine import applications, catalogue
 from engine.errors import FormValidationFailed, NotFound
 from engine.forms import errors_vi
 from webapp.database import session as db_session
-from webapp.portal import blueprint, eform, uploads
+from webapp.portal import blueprint, eform, file_answers, uploads
 from webapp.portal.citizens import citizen_required, registry_profile
 
 
@@ -69,24 +70,18 @@ def apply_page(draft_id: str, number: int):
     page = form_pages[number - 1]
     answers = applications.answers(draft)
     errors: dict[str, str] = {}
-    extra_rows = {}
+    extra_rows, removed = {}, []
     if request.method == "POST":
         changes = eform.read(page.fields, request.form)
-        for f in page.fields:
-            if f.widget in ("file", "files"):
-                try:
-                    stored = [uploads.store(u, current_app.extensions["motcua"].settings, f.title)
-                              for u in request.files.getlist(f.name) if u and u.filename]
-                except uploads.UploadRefused as refused:
-                    errors[f.name] = str(refused)
-                    continue
-                if stored:
-                    changes[f.name] = stored if f.widget == "files" else stored[0]
-        answers = applications.save(draft, changes)
+        settings = current_app.extensions["motcua"].settings
+        files = file_answers.read(page.fields, answers, request.files, request.form, settings)
+        errors, removed = dict(files.errors), files.removed
+        answers = applications.save(draft, {**changes, **files.changes})
+        uploads.discard(session, settings, files.dropped)  # deleted after the commit, if nothing else names them
         session.commit()  # nothing typed or uploaded is lost, whatever the checks below say
         if request.form.get("them_dong"):
             extra_rows[request.form["them_dong"]] = 1
-        else:
+        elif not request.form.get("xoa_tep"):  # a remove button only removes: the page stays, unchecked
             errors = {**errors_vi(schema, answers, only={f.name for f in page.fields}), **errors}
             if not errors:
                 if number < len(form_pages) and request.form.get("kiem_tra") != "1":
@@ -94,7 +89,8 @@ def apply_page(draft_id: str, number: int):
                 return redirect(url_for("portal.apply_check", draft_id=draft.id))
     return render_template("portal/application_page.html", procedure=procedure, page=page, number=number,
                            total=len(form_pages), answers=answers, errors=errors, extra_rows=extra_rows,
-                           draft=draft, date_parts=eform.date_parts, returning=request.args.get("kiem_tra")), \
+                           draft=draft, date_parts=eform.date_parts, returning=request.args.get("kiem_tra"),
+                           removed=removed), \
         400 if errors else 200
 
 

@@ -148,12 +148,20 @@ def supplement(code: str):
                 chosen[f"tep-{i}"] = upload.filename
             except uploads.UploadRefused as refused:
                 errors[f"tep-{i}"] = str(refused)
-        if not errors:
+        stored = [f["tep"] for f in files]
+        if errors:  # the citizen chooses the files again: those stored now are nobody's, unless another names them
+            uploads.delete_unused(session, settings, stored)
+        else:
             variables = {"giay_to_bo_sung": files, **({"ghi_chu_bo_sung": note[:2000]} if note else {})}
             if replace_signed:
                 variables["document"] = files[0]["tep"]  # the re-signed document the signature check reads
-            citizen_dossiers.answer(session, code, citizen["so_dinh_danh"], variables)
-            session.commit()
+            try:
+                citizen_dossiers.answer(session, code, citizen["so_dinh_danh"], variables)
+                session.commit()
+            except Exception:
+                session.rollback()
+                uploads.delete_unused(session, settings, stored)
+                raise
             return redirect(url_for("portal.dossier_page", code=code))
     return render_template("portal/supplement.html", d=story, errors=errors, note=note, replace_signed=replace_signed,
                            chosen=chosen), 400 if errors else 200

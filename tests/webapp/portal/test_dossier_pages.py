@@ -275,3 +275,37 @@ def test_a_delivered_certified_copy_downloads_for_its_owner(client, factory, set
     download.close()
     sign_in(client, OTHER)
     assert client.get(f"/ho-so/{code}/ket-qua").status_code == 404
+
+
+def test_the_files_of_a_supplement_the_page_refused_leave_the_disk(client, dossiers, factory, settings):
+    import io
+    code = apply(factory, OWNER, missing=("Giấy chứng sinh", "Giấy xác nhận cư trú"))
+    sign_in(client)
+    url = f"/ho-so/{code}/bo-sung"
+    refused = client.post(url, content_type="multipart/form-data", data={
+        "csrf_token": csrf(client, url), "tep-0": (io.BytesIO(PDF), "gcs-moi.pdf")})
+    assert refused.status_code == 400 and "chọn lại tệp này" in refused.get_data(as_text=True)
+    assert not [p for p in (settings.var_dir / "uploads").rglob("*") if p.is_file()]
+
+
+def test_the_files_of_a_supplement_stay_with_a_dossier_the_officer_then_refuses(client, dossiers, factory, settings):
+    """Not discarded: the refused dossier keeps the supplement it was refused on, as its record (Form 03 is
+    issued on it), in the instance's variables; so the file stays on disk."""
+    import io
+    from engine import upload_refs
+    mine, _ = dossiers
+    sign_in(client)
+    url = f"/ho-so/{mine}/bo-sung"
+    sent = client.post(url, content_type="multipart/form-data", data={
+        "csrf_token": csrf(client, url), "tep-0": (io.BytesIO(PDF), "gcs-moi.pdf")})
+    assert sent.status_code == 302
+    with db.transaction(factory) as session:
+        (task,) = external_tasks.fetch_and_lock(session, "w", {"esign-verify": 60000}, 10)
+        external_tasks.complete(session, task.id, "w", {"signature_valid": True})
+    with db.transaction(factory) as session:
+        (task,) = [t for t in queries.user_tasks(session) if t["businessKey"] == mine]
+        user_tasks.complete(session, task["id"], Actor("can-bo", frozenset({"mot-cua"})), {
+            "quyet_dinh": "tu_choi", "ly_do_tu_choi": "Giấy chứng sinh bổ sung không do cơ sở y tế cấp"})
+    (path,) = [p for p in (settings.var_dir / "uploads").rglob("*") if p.is_file()]
+    with db.transaction(factory) as session:
+        assert upload_refs.referenced(session, [str(path)]) == {str(path)}
