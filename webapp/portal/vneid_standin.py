@@ -8,8 +8,8 @@ the synthetic population registry's; the password of every one of them is ``demo
 
 Only the portal's client is known, with the redirect URIs registered for it (``MOTCUA_OIDC_REDIRECT_URIS``, by
 default the portal's own callback under ``MOTCUA_PUBLIC_URL``): any other client or redirect URI gets an error page,
-never a redirect. Authorization codes are short-lived tokens signed with the stand-in's key (so any web process can redeem
-them) and each can be redeemed once per process; a real provider keeps that state server-side.
+never a redirect. Authorization codes are short-lived tokens signed with the stand-in's key (so any web process can
+redeem them) and each can be redeemed once per process; a real provider keeps that state server-side.
 """
 from __future__ import annotations
 
