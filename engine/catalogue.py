@@ -1,12 +1,14 @@
 """The catalogue of procedures citizens can apply for: the newest deployed version of each procedure that has
 a catalogue entry (``procedure.toml``), searchable without accents, filtered by agency, field and level.
 
-Search folds Vietnamese the way people type it on a phone: "dang ky khai sinh", "Đăng ký khai sinh" and
-"DANG KY KHAI SINH" all find the same procedure. Every word of the query must appear in the procedure's
-name, code, field, agency or result; matches in the name rank first.
+Search folds Vietnamese the way people type it on a phone: "dang ky khai sinh", "Đăng ký khai sinh",
+"DANG KY KHAI SINH" and "đăng kí khai sinh" all find the same procedure; "hoà" finds "hòa" (see :func:`fold`).
+Every word of the query must appear in the procedure's name, code, field, agency or result; matches in the name
+rank first.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,11 +23,20 @@ from engine.specs import SPECS
 LEVELS = {"toan-trinh": "Toàn trình", "mot-phan": "Một phần"}
 
 
+# "kí"/"ký", "lí"/"lý", "kĩ"/"kỹ", "qui"/"quy": after these consonants i and y are spellings of one vowel when it is the
+# whole rest of the word (both are in use; the school rules of 1984 and 2018 and habit differ). Only that case:
+# "tai"/"tay", "thui"/"thuy", "khi" stay different words. Written i, not y: a query word is matched as a substring,
+# so "ki" typed as the start of "kinh" must stay "ki".
+_I_OR_Y = re.compile(r"\b(qu|[hklmnstv])y\b")
+
+
 def fold(text: Any) -> str:
-    """Lower case without diacritics (đ → d), spaces collapsed: the form searches compare."""
+    """The form searches compare, for the query and the text searched alike: lower case, spaces collapsed, without
+    diacritics (đ → d) — so the old and new tone placement ("hoà"/"hòa", "thuỷ"/"thủy", "khoẻ"/"khỏe") and composed
+    or decomposed input are the same — and with y written i where the two are spelling variants ("ký" → "ki")."""
     decomposed = unicodedata.normalize("NFD", str(text or "").replace("đ", "d").replace("Đ", "D"))
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(plain.lower().split())
+    return _I_OR_Y.sub(r"\1i", " ".join(plain.lower().split()))
 
 
 @dataclass(frozen=True)

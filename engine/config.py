@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 STANDIN_TMN_CODE = "MOTCUA01"
 STANDIN_HASH_SECRET = "stand-in-secret-not-for-production"  # public: only ever used by the opt-in stand-in
+PORTAL_CALLBACK_PATH = "/dang-nhap/xong"  # the portal's OpenID Connect callback (webapp/portal/login.py)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Settings:
     vneid_standin: bool = False  # serve the VNeID stand-in at /sandbox-vneid (demo and tests only) when no issuer
     oidc_client_id: str = "motcua-portal"
     oidc_client_secret: str = "stand-in-client-secret"
+    oidc_redirect_uris: tuple[str, ...] = ()  # the client's registered redirect URIs; (): the portal's callback
     officer_oidc_issuer: str | None = None  # the province's OpenID provider officers may sign in with
     officer_oidc_client_id: str | None = None
     officer_oidc_client_secret: str | None = None
@@ -84,6 +88,13 @@ class Settings:
         """Whether fees can be paid at all: a real VNPay terminal, or the stand-in switched on."""
         return self.vnpay_url is not None or self.vnpay_standin
 
+    @property
+    def oidc_registered_redirect_uris(self) -> tuple[str, ...]:
+        """The redirect URIs registered with the portal's client (``MOTCUA_OIDC_REDIRECT_URIS``), else the portal's
+        own callback under the public URL: the VNeID stand-in sends a code to these, compared exactly, and nowhere
+        else (RFC 6749 §3.1.2, OpenID Connect Core §3.1.2.1)."""
+        return self.oidc_redirect_uris or (self.public_url + PORTAL_CALLBACK_PATH,)
+
 
 def normalize_database_url(url: str) -> str:
     """Use the psycopg 3 driver for ``postgresql://`` URLs, as that is the one motcua installs."""
@@ -119,6 +130,17 @@ def _flag(env: Mapping[str, str], name: str) -> bool | None:
     if raw in ("0", "false", "no"):
         return False
     raise ValueError(f"{name}={raw!r} is not 1 or 0")
+
+
+def _redirect_uris(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``MOTCUA_OIDC_REDIRECT_URIS``: absolute http(s) addresses without a fragment, separated by commas or spaces."""
+    uris = tuple(u for u in re.split(r"[\s,]+", env.get("MOTCUA_OIDC_REDIRECT_URIS") or "") if u)
+    for uri in uris:
+        parts = urlsplit(uri)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or "#" in uri:
+            raise ValueError(f"MOTCUA_OIDC_REDIRECT_URIS: {uri!r} is not an absolute http(s) address without a "
+                             "fragment (e.g. https://dichvucong.example.gov.vn/dang-nhap/xong)")
+    return uris
 
 
 def _officer_oidc(env: Mapping[str, str]) -> dict:
@@ -183,6 +205,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         vneid_standin=env.get("MOTCUA_VNEID_STANDIN") == "1",
         oidc_client_id=env.get("MOTCUA_OIDC_CLIENT_ID") or "motcua-portal",
         oidc_client_secret=env.get("MOTCUA_OIDC_CLIENT_SECRET") or "stand-in-client-secret",
+        oidc_redirect_uris=_redirect_uris(env),
         **_officer_oidc(env),
         secret_key=env.get("MOTCUA_SECRET_KEY") or None,
         lookup_limit=_number(env, "MOTCUA_LOOKUP_LIMIT", int, 10),

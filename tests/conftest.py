@@ -313,8 +313,11 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(app):
-    """The app on a free port; ``.url`` is its base URL."""
+    """The app on a free port; ``.url`` is its base URL and the app's public URL (the links it builds, and the
+    portal's callback the VNeID stand-in has registered, point at this server)."""
     server = LiveServer(app)
+    state = app.extensions["motcua"]
+    state.settings = dataclasses.replace(state.settings, public_url=server.url)
     yield server
     server.stop()
 

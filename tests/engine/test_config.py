@@ -49,3 +49,22 @@ def test_the_number_of_trusted_proxies_must_be_a_small_count(value):
 def test_no_proxy_is_trusted_unless_configured():
     assert load_settings({}).trusted_proxies == 0
     assert load_settings({"MOTCUA_TRUSTED_PROXIES": "2"}).trusted_proxies == 2
+
+
+def test_the_portals_client_is_registered_with_its_own_callback_by_default():
+    settings = load_settings({"MOTCUA_PUBLIC_URL": "https://dvc.example/"})
+    assert settings.oidc_registered_redirect_uris == ("https://dvc.example/dang-nhap/xong",)
+
+
+def test_the_registered_redirect_uris_are_read_exactly_as_listed():
+    settings = load_settings({"MOTCUA_OIDC_REDIRECT_URIS": " https://dvc.example/dang-nhap/xong,\n"
+                                                           "http://127.0.0.1:5000/dang-nhap/xong "})
+    assert settings.oidc_registered_redirect_uris == ("https://dvc.example/dang-nhap/xong",
+                                                      "http://127.0.0.1:5000/dang-nhap/xong")
+
+
+@pytest.mark.parametrize("value", ["/dang-nhap/xong", "dvc.example/dang-nhap/xong", "ftp://dvc.example/x",
+                                   "https://dvc.example/dang-nhap/xong#x", "https:///dang-nhap/xong"])
+def test_a_redirect_uri_that_is_not_an_absolute_http_address_refuses_to_start(value):
+    with pytest.raises(ValueError, match="MOTCUA_OIDC_REDIRECT_URIS"):
+        load_settings({"MOTCUA_OIDC_REDIRECT_URIS": value})

@@ -6,8 +6,10 @@ identification number (``so_dinh_danh``), the name and the date of birth, a JWKS
 the synthetic population registry's; the password of every one of them is ``demo``. It is mounted at
 ``/sandbox-vneid`` only when no real provider is configured (``MOTCUA_OIDC_ISSUER``).
 
-Authorization codes are short-lived tokens signed with the stand-in's key (so any web process can redeem
-them) and each can be redeemed once per process; a real provider keeps that state server-side.
+Only the portal's client is known, with the redirect URIs registered for it (``MOTCUA_OIDC_REDIRECT_URIS``, by
+default the portal's own callback under ``MOTCUA_PUBLIC_URL``): any other client or redirect URI gets an error page,
+never a redirect. Authorization codes are short-lived tokens signed with the stand-in's key (so any web process can
+redeem them) and each can be redeemed once per process; a real provider keeps that state server-side.
 """
 from __future__ import annotations
 
@@ -86,6 +88,22 @@ def _client_ok(client_id: str | None, secret: str | None) -> bool:
         (secret or "").encode(), settings.oidc_client_secret.encode())
 
 
+def _refusal(args) -> str | None:
+    """Why an authorization request is refused (in Vietnamese), or None. Like a real provider, the stand-in sends a
+    code only to a redirect URI registered for the client, compared exactly as a string — no prefix, no added path
+    or query (RFC 6749 §3.1.2, OpenID Connect Core §3.1.2.1) — so a forged link cannot send a citizen's code to
+    someone else; the token endpoint then wants that same URI with the code."""
+    settings = current_app.extensions["motcua"].settings
+    if args.get("client_id") != settings.oidc_client_id:
+        return "Ứng dụng (client_id) chưa được đăng ký với máy chủ định danh."
+    if args.get("redirect_uri") not in settings.oidc_registered_redirect_uris:
+        return "Địa chỉ chuyển về (redirect_uri) chưa được đăng ký cho ứng dụng này."
+    if args.get("response_type") != "code" or args.get("code_challenge_method") != "S256" \
+            or not args.get("code_challenge"):
+        return "Ứng dụng yêu cầu đăng nhập thiếu thông tin bắt buộc (response_type=code, PKCE S256)."
+    return None
+
+
 LOGIN_ATTEMPTS = 10
 LOGIN_WINDOW = dt.timedelta(minutes=10)
 
@@ -132,10 +150,9 @@ def make_blueprint() -> Blueprint:
     @bp.route("/authorize", methods=["GET", "POST"])
     def authorize():
         args = request.values
-        if args.get("client_id") != current_app.extensions["motcua"].settings.oidc_client_id \
-                or args.get("response_type") != "code" or args.get("code_challenge_method") != "S256" \
-                or not args.get("code_challenge") or not args.get("redirect_uri"):
-            return render_template("portal/vneid_standin.html", invalid=True, args=args), 400
+        reason = _refusal(args)
+        if reason:  # an error page, never a redirect: the redirect URI is not known to be the client's
+            return render_template("portal/vneid_standin.html", invalid=True, reason=reason, args=args), 400
         errors = {}
         if request.method == "POST" and _too_many_failures():
             errors["mat_khau"] = "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau 10 phút"

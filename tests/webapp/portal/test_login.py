@@ -167,3 +167,70 @@ def test_a_copied_cookie_is_refused_once_the_citizen_signs_out(live_server):
     thief.cookies.set("motcua_session", copied)
     answer = thief.get(f"{live_server.url}/tai-khoan", timeout=10, allow_redirects=False)
     assert answer.status_code == 302 and "/dang-nhap" in answer.headers["Location"]
+
+
+def authorize_query(base: str, **change) -> dict[str, str]:
+    """An authorization request as the portal sends it (its own client, its own callback, PKCE S256)."""
+    query = {"response_type": "code", "client_id": "motcua-portal", "scope": "openid profile",
+             "redirect_uri": f"{base}/dang-nhap/xong", "state": "s-1", "nonce": "n-1",
+             "code_challenge": "c" * 43, "code_challenge_method": "S256"}
+    return {**query, **change}
+
+
+FOREIGN = ["https://lua-dao.example/dang-nhap/xong", "{base}/dang-nhap/xong/../../lay-ma",
+           "{base}/dang-nhap/xong?tiep=https://lua-dao.example", "{base}/dang-nhap/xong/", "{base}/dang-nhap",
+           "{base}.lua-dao.example/dang-nhap/xong", "{base}/dang-nhap/xong#frag", "//lua-dao.example/dang-nhap/xong"]
+
+
+@pytest.mark.parametrize("redirect_uri", FOREIGN)
+def test_an_unregistered_redirect_uri_is_refused_with_a_page_and_no_redirect(live_server, redirect_uri):
+    """RFC 6749 §3.1.2.4, OpenID Connect Core §3.1.2.1: only a redirect URI registered exactly for the client."""
+    uri = redirect_uri.format(base=live_server.url)
+    web = requests.Session()
+    shown = web.get(f"{live_server.url}/sandbox-vneid/authorize", params=authorize_query(live_server.url,
+                                                                                          redirect_uri=uri),
+                    timeout=10, allow_redirects=False)
+    assert shown.status_code == 400 and "Location" not in shown.headers
+    assert "redirect_uri" in shown.text and "chưa được đăng ký" in shown.text and 'name="mat_khau"' not in shown.text
+    # the login form's hidden field changed on its way back: the right credentials still get no code anywhere
+    form = start(web, live_server.url)
+    fields = {**hidden_fields(form.text), "so_dinh_danh": CITIZEN, "mat_khau": "demo", "redirect_uri": uri}
+    answer = web.post(form.url.split("?")[0], data=fields, timeout=10, allow_redirects=False)
+    assert answer.status_code == 400 and "Location" not in answer.headers and "code=" not in answer.text
+
+
+def test_an_unknown_client_is_refused_with_a_page_and_no_redirect(live_server):
+    answer = requests.get(f"{live_server.url}/sandbox-vneid/authorize", timeout=10, allow_redirects=False,
+                          params=authorize_query(live_server.url, client_id="ung-dung-la"))
+    assert answer.status_code == 400 and "Location" not in answer.headers and "client_id" in answer.text
+
+
+def test_the_registered_callback_still_gets_its_code(live_server):
+    web = requests.Session()
+    code, fields = code_for(web, live_server.url)
+    assert code and fields["redirect_uri"] == f"{live_server.url}/dang-nhap/xong"
+
+
+def test_the_token_endpoint_wants_the_redirect_uri_the_code_was_issued_for(live_server, app):
+    settings = app.extensions["motcua"].settings
+    web = requests.Session()
+    code, fields = code_for(web, live_server.url)
+    pkce_ok = {"grant_type": "authorization_code", "code": requests.utils.unquote(code),
+               "client_id": settings.oidc_client_id, "client_secret": settings.oidc_client_secret}
+    for other in (f"{live_server.url}/dang-nhap/xong/", "https://lua-dao.example/dang-nhap/xong", None):
+        data = {**pkce_ok, "code_verifier": "v" * 64} | ({"redirect_uri": other} if other else {})
+        answer = requests.post(f"{live_server.url}/sandbox-vneid/token", data=data, timeout=10)
+        assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+
+
+def test_more_than_one_callback_may_be_registered(settings, factory):
+    import dataclasses
+
+    from webapp.app import create_app
+    app = create_app(dataclasses.replace(settings, oidc_redirect_uris=("https://dvc.example/dang-nhap/xong",
+                                                                       "http://localhost/dang-nhap/xong")), factory)
+    client = app.test_client()
+    for uri, status in [("https://dvc.example/dang-nhap/xong", 200), ("http://localhost/dang-nhap/xong", 200),
+                        (f"{settings.public_url}/dang-nhap/xong", 400)]:
+        answer = client.get("/sandbox-vneid/authorize", query_string=authorize_query("", redirect_uri=uri))
+        assert answer.status_code == status, uri
