@@ -13,9 +13,12 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
+from SpiffWorkflow.util.task import TaskState
 
-MAX_LOOP_ITERATIONS = 1_000  # iterations of one standard loop (loopMaximum may set fewer)
-MAX_INSTANCES = 1_000        # instances of one multi-instance activity from loopCardinality
+MAX_LOOP_ITERATIONS = 500    # iterations of one standard loop (loopMaximum may set fewer)
+MAX_INSTANCES = 500          # instances of one multi-instance activity from loopCardinality
+MAX_AUTOMATIC_STEPS = 1_500  # tasks one command runs by itself (gateways, scripts, events, instances...)
+MAX_SUBPROCESS_DEPTH = 20    # subprocesses and call activities nested in one another
 
 
 def checked(task, expression: str, value: Any) -> Any:
@@ -38,8 +41,39 @@ def checked(task, expression: str, value: Any) -> Any:
     return value
 
 
+class StepBudget:
+    """The automatic steps of one command: counted as SpiffWorkflow runs them, and the task being run remembered
+    (an error raised with no task is about it)."""
+
+    def __init__(self, limit: int = MAX_AUTOMATIC_STEPS) -> None:
+        self.limit = limit
+        self.count = 0
+        self.current = None
+
+    def spend(self, task) -> None:
+        """Count ``task``, about to be run; past the limit it fails instead (and its incident stops the loop)."""
+        self.current = task
+        self.count += 1
+        depth = getattr(task.workflow, "depth", 0)  # 0 for the top workflow, n for a subprocess n levels in
+        if depth > MAX_SUBPROCESS_DEPTH:
+            raise WorkflowTaskException(
+                f"{_name(task)} runs in a subprocess nested {depth} deep: at most {MAX_SUBPROCESS_DEPTH} levels are "
+                f"allowed (does a call activity call its own process, directly or through another?)", task=task)
+        if self.count > self.limit:
+            raise WorkflowTaskException(
+                f"{_name(task)} would be step {self.count:,} run in one go with no task to wait for: a loop in the "
+                f"diagram goes round without end (at most {self.limit:,} steps run at once; give the loop a wait or "
+                f"a condition that turns false)", task=task)
+
+    def running(self):
+        """The task being run when an error came, unless it completed or was cancelled (SpiffWorkflow puts a task
+        whose run raised in ERROR itself); else None."""
+        task = self.current
+        return task if task is not None and not task.has_state(TaskState.COMPLETED | TaskState.CANCELLED) else None
+
+
 def _name(task) -> str:
     spec = task.task_spec
-    inner = task.workflow.spec.task_specs.get(spec.task_spec)  # the looped task itself carries the name
+    inner = task.workflow.spec.task_specs.get(getattr(spec, "task_spec", None))  # a loop's task carries the name
     label = getattr(spec, "bpmn_name", None) or getattr(inner, "bpmn_name", None)
     return f"'{label}' ({spec.bpmn_id})" if label else str(spec.bpmn_id)

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import limits, projections
+from engine import limits, loop_limits, projections, task_tree  # noqa: F401 (task_tree: see its docstring)
 from engine.errors import InstanceNotActive, NotFound, StaleVersion
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.serializer import StateSerializer
@@ -159,14 +159,16 @@ def require_running(loaded: Loaded) -> None:
 
 def advance(loaded: Loaded) -> None:
     """Run the workflow as far as it goes; an expression or task that fails opens an incident instead of
-    undoing the command, so nothing the caller did is lost."""
+    undoing the command, so nothing the caller did is lost. The automatic steps one command runs are bounded
+    (engine.loop_limits): a loop with no wait in it stops with an incident instead of running without end."""
     wf = loaded.wf
+    steps = loop_limits.StepBudget()
     for _ in range(MAX_ERROR_ROUNDS):
         try:
-            wf.do_engine_steps()
+            wf.do_engine_steps(will_complete_task=steps.spend)
             return
         except WorkflowException as err:
-            _fail_task(loaded, err)
+            _fail_task(loaded, err, steps.running())
 
 
 def finish_task(loaded: Loaded, task) -> None:
@@ -178,10 +180,11 @@ def finish_task(loaded: Loaded, task) -> None:
         _fail_task(loaded, err)
 
 
-def _fail_task(loaded: Loaded, err: WorkflowException) -> None:
+def _fail_task(loaded: Loaded, err: WorkflowException, running=None) -> None:
     """Put the task an error is about in the ERROR state, its message kept for the incident; an error about no
-    task, or about a task that failed already in this command, is raised again."""
-    task = getattr(err, "task", None)
+    task, or about a task that failed already in this command, is raised again. An error that names no task (an
+    exclusive gateway with no condition true names only its spec) is about ``running``, the task being run."""
+    task = getattr(err, "task", None) or running
     if task is None or task.id in loaded.errors:
         raise err
     loaded.errors[task.id] = _error_text(err)
