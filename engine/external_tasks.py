@@ -15,7 +15,6 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
-from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
@@ -183,15 +182,31 @@ def bpmn_error(session: Session, task_id: str, worker_id: str, error_code: str, 
     payload = dict(variables)
     event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload=payload, target=task.workflow)
     loaded.record("bpmn_error", task, user_id=worker_id, code=error_code, message=error_message)
-    try:
-        loaded.wf.send_event(event)
-    except WorkflowException:
+    if not _catch_in_scope(loaded.wf, event, task.workflow):
         loaded.errors[task.id] = (f"the BPMN error '{error_code}' was thrown but no error event catches it"
                                   + (f": {error_message}" if error_message else ""))
         task.error()
     runtime.advance(loaded)
     runtime.save(session, loaded, Actor(worker_id, operator=True))
     return loaded
+
+
+def _catch_in_scope(wf, event: BpmnEvent, scope) -> bool:
+    """Deliver an error to the catch events of ``scope`` (the task's own process or subprocess), else of the
+    process around it, and so on outwards; whether one caught it. SpiffWorkflow's ``send_event`` does the same
+    walk but reports only the innermost scope, so an error caught by the boundary on a subprocess or call
+    activity looked uncaught."""
+    while scope is not None:
+        catchers = [t for t in wf.event_manager.tasks.values()
+                    if t.workflow == scope and t.task_spec.event_definition.catches(t, event)]
+        if catchers:
+            event.target = scope
+            for catcher in catchers:
+                catcher.task_spec.catch(catcher, event)
+                catcher.task_spec._update(catcher)
+            return True
+        scope = scope.parent_workflow
+    return False
 
 
 def extend_lock(session: Session, task_id: str, worker_id: str, new_duration_ms: int) -> ExternalTask:
