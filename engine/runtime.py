@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import limits, loop_limits, projections, task_tree  # noqa: F401 (task_tree: see its docstring)
+from engine import joins, limits, loop_limits, projections, task_tree  # noqa: F401 (task_tree: see its docstring)
 from engine.errors import InstanceNotActive, NotFound, StaleVersion
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.serializer import StateSerializer
@@ -166,9 +166,15 @@ def advance(loaded: Loaded) -> None:
     for _ in range(MAX_ERROR_ROUNDS):
         try:
             wf.do_engine_steps(will_complete_task=steps.spend)
-            return
         except WorkflowException as err:
             _fail_task(loaded, err, steps.running())
+            continue
+        # nothing left to do or to wait for, yet a join waits: an incident says so, once; the join keeps waiting,
+        # so that an operator can move its token on
+        if not getattr(loaded.row, "open_incidents", 0):
+            for join in joins.stuck(wf):
+                loaded.errors.setdefault(join.id, joins.stuck_message(join))
+        return
 
 
 def finish_task(loaded: Loaded, task) -> None:

@@ -16,7 +16,8 @@ def _caught_at(activity: str) -> str:
     return (f'<bpmn:boundaryEvent id="b" attachedToRef="{activity}"><bpmn:errorEventDefinition errorRef="Err"/>'
             '</bpmn:boundaryEvent><bpmn:userTask id="xu_ly" camunda:candidateGroups="staff"/>'
             '<bpmn:userTask id="sau" camunda:candidateGroups="staff"/><bpmn:endEvent id="e"/><bpmn:endEvent id="e2"/>'
-            + flow("f1", activity, "sau") + flow("f2", "sau", "e") + flow("f3", "b", "xu_ly") + flow("f4", "xu_ly", "e2"))
+            + flow("f1", activity, "sau") + flow("f2", "sau", "e") + flow("f3", "b", "xu_ly")
+            + flow("f4", "xu_ly", "e2"))
 
 
 def _worker_inside(process_id: str, prefix: str) -> str:

@@ -1,0 +1,62 @@
+"""Parallel joins: what a branch wrote is among the instance's variables while it waits at the join, and a join
+that a branch can no longer reach is an incident on the join instead of an instance waiting for nothing."""
+from __future__ import annotations
+
+from engine import db, instances, messages, modification, queries, user_tasks
+from tests.bpmn_builder import end, flow, process, start, user_task
+from tests.engine.test_loop_limits import start_p
+from tests.engine.test_runtime_errors import complete_the_form, detail
+
+
+def _split(*branches: str, join_to: str = "j") -> str:
+    """A parallel split ``g`` into the branch elements given, each flowing into the join ``j``."""
+    return ('<bpmn:parallelGateway id="g"/><bpmn:parallelGateway id="j"/>' + flow("fs", start()[0], "g")
+            + "".join(flow(f"fb{i}", "g", b) + flow(f"fj{i}", b, join_to) for i, b in enumerate(branches)))
+
+
+def test_what_a_branch_wrote_is_in_the_variables_while_it_waits_at_the_join(factory, operator):
+    body = process(start()[1] + user_task("a")[1] + '<bpmn:scriptTask id="calc" scriptFormat="python"><bpmn:script>'
+                   'y = 5</bpmn:script></bpmn:scriptTask>' + user_task("sau")[1] + end()[1] + _split("a", "calc")
+                   + flow("f8", "j", "sau") + flow("f9", "sau", "end"))
+    iid = start_p(factory, operator, body, {"x": 1})
+    assert detail(factory, iid)["variables"] == {"x": 1, "y": 5}
+
+
+def test_a_user_task_answer_is_in_the_variables_while_its_branch_waits_at_the_join(factory, operator):
+    body = process(start()[1] + user_task("a")[1] + user_task("b")[1] + '<bpmn:intermediateCatchEvent id="m">'
+                   '<bpmn:messageEventDefinition messageRef="M"/></bpmn:intermediateCatchEvent>' + end()[1]
+                   + _split("a", "b") + flow("f8", "j", "m") + flow("f9", "m", "end"),
+                   extra='<bpmn:message id="M" name="tra_loi"/>')
+    iid = start_p(factory, operator, body, {"x": 1})
+    with db.transaction(factory) as s:
+        (task,) = [t for t in queries.user_tasks(s, instance_id=iid) if t["taskDefinitionKey"] == "a"]
+        user_tasks.complete(s, task["id"], operator, {"ma_ho_so": "HS-1"})
+    assert detail(factory, iid)["variables"] == {"x": 1, "ma_ho_so": "HS-1"}
+    complete_the_form(factory, operator, iid, {"b_xong": True})
+    with db.transaction(factory) as s:  # correlation keys are matched against the variables
+        assert messages.correlate(s, "tra_loi", operator, correlation_keys={"ma_ho_so": "HS-1"}) == [iid]
+    assert detail(factory, iid)["status"] == "completed"
+
+
+def test_a_join_a_branch_can_no_longer_reach_is_an_incident_on_the_join(factory, operator):
+    # the second branch leaves through the exclusive gateway's default flow: the join would wait for it forever
+    body = process(start()[1] + user_task("a")[1] + '<bpmn:exclusiveGateway id="x" default="fd"/>'
+                   '<bpmn:endEvent id="e0"/>' + user_task("sau")[1] + end()[1] + _split("a", "x")
+                   .replace(flow("fj1", "x", "j"), flow("fj1", "x", "j", "di_tiep")) + flow("fd", "x", "e0")
+                   + flow("f8", "j", "sau") + flow("f9", "sau", "end"))
+    iid = start_p(factory, operator, body, {"di_tiep": False})
+    complete_the_form(factory, operator, iid, {"ket_qua": "xong"})
+    found = detail(factory, iid)
+    (incident,) = found["incidents"]
+    assert incident["activityId"] == "j" and "can no longer" in incident["incidentMessage"]
+    assert found["status"] == "active" and found["variables"] == {"di_tiep": False, "ket_qua": "xong"}
+    with db.transaction(factory) as s:  # resuming runs the instance on: the same join gets no second incident
+        instances.suspend(s, iid, operator)
+    with db.transaction(factory) as s:
+        instances.resume(s, iid, operator)
+    assert len(detail(factory, iid)["incidents"]) == 1
+    with db.transaction(factory) as s:  # the token still waits at the join, so an operator can move it on
+        modification.move(s, iid, "j", "sau", operator, "nhánh thứ hai đã kết thúc")
+    complete_the_form(factory, operator, iid, {})
+    found = detail(factory, iid)
+    assert found["status"] == "completed" and all(i["resolvedAt"] for i in found["incidents"])
