@@ -107,6 +107,13 @@ def prepare(root: etree._Element) -> dict[str, str]:
         for start in process.findall(f"{{{BPMN_NS}}}startEvent"):
             for timer in start.findall(f"{{{BPMN_NS}}}timerEventDefinition"):
                 start.remove(timer)
+    # Data objects and data stores are drawn for the reader, as Camunda 7 treats them: variables belong to the
+    # process. SpiffWorkflow would move a task's variable into the data object its association names (and fail the
+    # task when no variable has the data object's id, as in every diagram Camunda Modeler draws), and it refuses
+    # data stores it has no code for; so their associations and the stores go before it reads the file.
+    for tag in ("dataInputAssociation", "dataOutputAssociation", "dataStore"):
+        for el in list(root.iter(f"{{{BPMN_NS}}}{tag}")):
+            el.getparent().remove(el)
     return {new: old for old, new in renamed.items()}
 
 

@@ -162,6 +162,11 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
         problems.extend(_check_dossier_property(name, el))
     elif tag in ("inputParameter", "outputParameter") and el.tag.startswith(C):
         problems.extend(_check_io_parameter(name, el, tag))
+    elif tag in ("in", "out") and el.tag.startswith(C) and el.get("variables") != "all" and not el.get("businessKey"):
+        problems.append(_problem(name, el, f"camunda:{tag} mapping of single variables is not run by motcua: a called "
+                                           "process gets all of the caller's variables and gives all of its own back, "
+                                           f"as with camunda:{tag} variables=\"all\"; remove the mapping and use the "
+                                           "variables' own names in both processes"))
     elif tag in ("timeDate", "timeDuration", "timeCycle"):
         text = (el.text or "").strip()
         if not text:
