@@ -134,6 +134,7 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
         problems.extend(_check_user_task(name, el, load_form, extra_functions))
     elif tag == "startEvent":
         problems.extend(_check_form_key(name, el, load_form))
+        problems.extend(_check_event_subprocess_start(name, el))
     elif tag == "businessRuleTask":
         ref = el.get(f"{C}decisionRef")
         if not ref:
@@ -178,6 +179,20 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
         else:
             problems.extend(_check_expression(name, el, text, False, extra_functions))
     return problems
+
+
+_EVENT_SUBPROCESS_REFUSED = {"errorEventDefinition": "an error", "escalationEventDefinition": "an escalation"}
+
+
+def _check_event_subprocess_start(name: str, el: etree._Element) -> list[Problem]:
+    """An event subprocess started by an error or an escalation: SpiffWorkflow starts it but neither interrupts the
+    task that threw nor says the event was caught, so the task would run on beside it with a false incident."""
+    parent = el.getparent()
+    if parent is None or local(parent) != "subProcess" or parent.get("triggeredByEvent") != "true":
+        return []
+    return [_problem(name, el, f"an event subprocess started by {_EVENT_SUBPROCESS_REFUSED[local(d)]} is not run by "
+                               "motcua: catch it with a boundary event on the task or subprocess that throws it")
+            for d in el if isinstance(d.tag, str) and local(d) in _EVENT_SUBPROCESS_REFUSED]
 
 
 DOSSIER_CLOCK_VALUES = ("pause", "delivered", "extend")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import db, external_tasks, instances, queries
+from engine.errors import DeploymentRefused
 from tests.bpmn_builder import HEADER, flow
 from tests.conftest import deploy_files
 from tests.engine.test_runtime_errors import detail
@@ -65,3 +66,17 @@ def test_a_bpmn_error_nobody_catches_is_still_an_incident_on_the_worker_task(fac
         external_tasks.bpmn_error(s, task.id, "w", "HONG")
     (incident,) = detail(factory, iid)["incidents"]
     assert incident["activityId"] == "cx" and "no error event catches it" in incident["incidentMessage"]
+
+
+@pytest.mark.parametrize("definition", ['<bpmn:errorEventDefinition errorRef="Err"/>',
+                                        '<bpmn:escalationEventDefinition escalationRef="Esc"/>'])
+def test_an_event_subprocess_started_by_an_error_or_escalation_is_refused_at_deploy(factory, definition):
+    # SpiffWorkflow started it but left the worker's task running beside it, with an incident saying uncaught
+    esp = ('<bpmn:subProcess id="esp" triggeredByEvent="true"><bpmn:startEvent id="es">' + definition
+           + '</bpmn:startEvent><bpmn:endEvent id="ee"/>' + flow("e0", "es", "ee") + '</bpmn:subProcess>')
+    diagram = _doc(("p", _worker_inside("p", "") + esp)).replace(
+        b"</bpmn:definitions>", b'<bpmn:escalation id="Esc" escalationCode="X"/></bpmn:definitions>')
+    with pytest.raises(DeploymentRefused) as refused:
+        deploy_files(factory, [("p.bpmn", diagram)])
+    (problem,) = refused.value.problems
+    assert problem.element_id == "es" and problem.line and "is not run by motcua" in problem.message
