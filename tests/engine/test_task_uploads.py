@@ -28,7 +28,8 @@ def test_files_are_kept_replaced_and_go_with_the_completed_task(factory, sample)
     with db.transaction(factory) as session:
         assert task_uploads.kept(session, tid) == {"anh": [PATH]}
         assert upload_refs.referenced(session, [PATH]) == {PATH}
-        user_tasks.complete(session, tid, Actor("an", operator=True), {"review_decision": "accept", "review_note": "Đủ"})
+        user_tasks.complete(session, tid, Actor("an", operator=True),
+                            {"review_decision": "accept", "review_note": "Đủ"})
     with db.transaction(factory) as session:
         assert task_uploads.kept(session, tid) == {}
     with db.transaction(factory) as session, pytest.raises(TaskNotActive):
