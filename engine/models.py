@@ -390,4 +390,6 @@ class DossierSequence(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
-from engine import audit_models, citizen_models, office_models, web_session_models  # noqa: E402,F401  (register their tables on this metadata)
+# register their tables on this metadata
+from engine import audit_models, citizen_models, office_models  # noqa: E402,F401
+from engine import task_upload_models, web_session_models  # noqa: E402,F401

@@ -33,8 +33,15 @@ def _is_file(prop: dict) -> bool:
     return (prop.get("x-ui") or {}).get("widget") == "file"
 
 
+def _several_files(prop: dict) -> bool:
+    """A field of several files (an array of paths), as the forms write it (webapp.portal.eform reads it alike)."""
+    items = prop.get("items") or {}
+    return prop.get("type") == "array" and items.get("type") != "object" and (_is_file(prop) or _is_file(items))
+
+
 def _uploads(forms: list[dict], variables: dict[str, Any]) -> list[dict[str, Any]]:
-    """The files the process's forms asked for: a file field, or a list whose items hold a file (a supplement)."""
+    """The files the process's forms asked for: a file field, every file of a field of several files (each with its
+    own key, ``<field>-<n>``), or a list whose items hold a file (a supplement)."""
     out, seen = [], set()
     for form in forms:
         for name, prop in (form.get("properties") or {}).items():
@@ -43,6 +50,12 @@ def _uploads(forms: list[dict], variables: dict[str, Any]) -> list[dict[str, Any
                 continue
             if _is_file(prop) and isinstance(value, str) and value:
                 out.append({"key": name, "title": prop.get("title") or name, "path": value})
+            elif _several_files(prop) and isinstance(value, list):
+                paths = [v for v in value if isinstance(v, str) and v]
+                for i, path in enumerate(paths):
+                    title = prop.get("title") or name
+                    out.append({"key": f"{name}-{i}", "path": path,
+                                "title": f"{title} – tệp {i + 1}/{len(paths)}" if len(paths) > 1 else title})
             elif isinstance(value, list) and isinstance(items.get("properties"), dict):
                 file_fields = [n for n, p in items["properties"].items() if _is_file(p)]
                 for i, item in enumerate(v for v in value if isinstance(v, dict)):

@@ -3,10 +3,11 @@ deleted and a file somebody does refer to never is.
 
 Uploads are stored under their content's SHA-256 (``<folder>/<2 hex>/<64 hex>/<name>``, webapp.portal.uploads),
 so two citizens who upload the same document share one file: a file let go by one draft may still be named by
-another draft or by any dossier. A dossier names its files in its instance's variables and, for what its finished
-steps saw (an earlier supplement, a signed document replaced by a later one), in the serialized workflow: both count,
-so the files of a dossier — refused or not — stay with it as its record. Rows are found by the digest (ASCII, so
-it matches whatever escaping the JSON uses) and then checked for the exact path.
+another draft, by an officer's files kept for an open task (engine.task_uploads) or by any dossier. A dossier names
+its files in its instance's variables and, for what its finished steps saw (an earlier supplement, a signed document
+replaced by a later one), in the serialized workflow: both count, so the files of a dossier — refused or not — stay
+with it as its record. Rows are found by the digest (ASCII, so it matches whatever escaping the JSON uses) and then
+checked for the exact path.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine.citizen_models import ApplicationDraft
 from engine.models import ExternalTask, ProcessInstance
+from engine.task_upload_models import TaskUpload
 
 DIGEST = re.compile(r"[0-9a-f]{64}")
 # a row names a file only after the file was written; the margin covers clocks of different hosts
@@ -36,11 +38,12 @@ def digest_of(path: str) -> str | None:
 # (text column, when its row last changed) of the rows that may name an upload
 COLUMNS = ((ApplicationDraft.data, ApplicationDraft.updated_at),
            (ProcessInstance.variables, ProcessInstance.updated_at), (ProcessInstance.state, ProcessInstance.updated_at),
-           (ExternalTask.variables, ExternalTask.created_at))
+           (ExternalTask.variables, ExternalTask.created_at), (TaskUpload.path, TaskUpload.uploaded_at))
 
 
 def referenced(session: Session, paths: Iterable[str], written: dict[str, dt.datetime] | None = None) -> set[str]:
-    """The ``paths`` that a draft, a process instance (variables or workflow state) or an external task names.
+    """The ``paths`` that a draft, a process instance (variables or workflow state), an external task or an officer's
+    files kept for an open task (engine.task_uploads) names.
     ``written`` (path → when the file was written) narrows the search to rows changed since then; a path outside
     the store's layout is always reported as named (it is never ours to delete)."""
     named: set[str] = set()

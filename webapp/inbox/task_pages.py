@@ -11,9 +11,9 @@ from engine.errors import (Conflict, Forbidden, FormValidationFailed, InstanceNo
                            SupplementLimitReached)
 from engine.forms import errors_vi
 from webapp.database import session as db_session
-from webapp.inbox import blueprint, conflicts
+from webapp.inbox import blueprint, conflicts, task_files
 from webapp.inbox.auth import officer_required
-from webapp.portal import eform, uploads
+from webapp.portal import eform
 
 
 def task_or_404(principal, task_id: str):
@@ -25,16 +25,18 @@ def task_or_404(principal, task_id: str):
 
 
 def render_task(principal, row, errors=None, values=None, status=200):
-    """The task page, with errors and the officer's answers kept when something was refused."""
+    """The task page, with errors and the officer's answers kept when something was refused (the files kept for the
+    task's form are shown, each of a several-files field with its remove button)."""
     db = db_session()
     view = task_view.view(db, row, principal.name)
     schema, _ = queries.task_form(db, row.id)
     form_fields = [f for p in eform.pages(schema or {"properties": {}}) for f in p.fields]
+    values = {**(values or {}), **task_files.kept_answers(db, row.id, form_fields)}
     answers = [(f, view["variables"].get(f.name)) for p in eform.pages(view["startForm"] or {"properties": {}})
-               for f in p.fields if f.widget != "file"]
+               for f in p.fields if f.widget not in ("file", "files")]  # files: under "Giấy tờ", each with its link
     settings = current_app.extensions["motcua"].settings
     return render_template("inbox/task.html", officer=principal, task=row, view=view, fields=form_fields,
-                           answers=answers, shown=eform.shown, errors=errors or {}, values=values or {},
+                           answers=answers, shown=eform.shown, errors=errors or {}, values=values,
                            statuses=STATUSES, date_parts=eform.date_parts,
                            is_leader=settings.leader_group in principal.groups), status
 
@@ -84,7 +86,9 @@ def unclaim(task_id: str):
 @blueprint.post("/viec/<task_id>")
 @officer_required
 def complete(task_id: str):
-    """Complete the task with its form; a task someone else completed meanwhile is a clear conflict."""
+    """Complete the task with its form; a task someone else completed meanwhile is a clear conflict. The files posted
+    are kept for the task first (``tai_len`` and a file's remove button ``xoa_tep`` only do that), so a refused
+    completion loses none of them; after a failed completion they go to :func:`uploads.discard`."""
     principal = g.officer
     db = db_session()
     try:
@@ -94,33 +98,37 @@ def complete(task_id: str):
     schema, _ = queries.task_form(db, row.id)
     fields = [f for p in eform.pages(schema or {"properties": {}}) for f in p.fields]
     values = {k: v for k, v in eform.read(fields, request.form).items() if v not in (None, "", [])}
-    for f in fields:
-        if f.widget == "file" and request.files.get(f.name) and request.files[f.name].filename:
-            try:
-                values[f.name] = uploads.store(request.files[f.name], current_app.extensions["motcua"].settings,
-                                               f.title)
-            except uploads.UploadRefused as refused:
-                return render_task(principal, row, {f.name: str(refused)}, values, 400)
+    settings = current_app.extensions["motcua"].settings
+    try:
+        files, outcome = task_files.take(db, row.id, principal.actor(), fields, request.files, request.form, settings)
+        db.commit()  # nothing uploaded is lost, whatever the checks below say
+    except (Conflict, Forbidden) as err:
+        return conflict_page(conflicts.sentence(err), task_id)
+    values.update({k: v for k, v in files.items() if v})
+    if outcome.errors or request.form.get("xoa_tep") or request.form.get("tai_len"):
+        return render_task(principal, row, outcome.errors, values, 400 if outcome.errors else 200)
     errors = errors_vi(schema, values) if schema else {}
     if errors:
         return render_task(principal, row, errors, values, 400)
     try:
         user_tasks.complete(db, row.id, principal.actor(), values)
         db.commit()
-    except FormValidationFailed as failed:
+    except (FormValidationFailed, SupplementLimitReached, InstanceNotActive, Conflict, Forbidden) as err:
         db.rollback()
-        return render_task(principal, row, {e.field: e.message for e in failed.errors}, values, 400)
-    except SupplementLimitReached as refused:
-        db.rollback()
-        field = (schema or {}).get("x-motcua-supplement-request", {}).get("field", "quyet_dinh")
-        return render_task(principal, row, {field: refused.message}, values, 409)
-    except InstanceNotActive as err:
-        db.rollback()
-        if err.status == "suspended":  # the task is still there: keep what the officer typed on its page
-            return render_task(principal, row, {"hoan-thanh": conflicts.sentence(err)}, values, 409)
-        return conflict_page(conflicts.sentence(err), task_id)
-    except (Conflict, Forbidden) as err:
-        db.rollback()
-        return conflict_page(conflicts.sentence(err), task_id)
+        task_files.let_go(db, settings, files)  # those still kept for the task stay; the others leave the disk
+        db.commit()
+        return _refused(principal, row, schema, values, err, task_id)
     flash(f"Đã hoàn thành: {row.name}")
     return redirect(url_for("inbox.task_list"))
+
+
+def _refused(principal, row, schema, values, err, task_id: str):
+    """The page after a completion the engine refused: the form again with the reason, or the conflict page."""
+    if isinstance(err, FormValidationFailed):
+        return render_task(principal, row, {e.field: e.message for e in err.errors}, values, 400)
+    if isinstance(err, SupplementLimitReached):
+        field = (schema or {}).get("x-motcua-supplement-request", {}).get("field", "quyet_dinh")
+        return render_task(principal, row, {field: err.message}, values, 409)
+    if isinstance(err, InstanceNotActive) and err.status == "suspended":  # the task is still there: keep the answers
+        return render_task(principal, row, {"hoan-thanh": conflicts.sentence(err)}, values, 409)
+    return conflict_page(conflicts.sentence(err), task_id)
