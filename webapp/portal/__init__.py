@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
     from flask_wtf.csrf import CSRFProtect
 
     from webapp.portal import application_pages, catalogue_pages, citizens, dossier_pages, formatting, login, sessions  # noqa: F401,E501
-    from webapp.portal import eform, file_answers, vneid_standin, withdraw_pages  # noqa: F401
+    from webapp.portal import draft_pages, eform, file_answers, vneid_standin, withdraw_pages  # noqa: F401
     settings = app.extensions["motcua"].settings
     sessions.configure(app, settings)
     formatting.register(app)
