@@ -98,7 +98,7 @@ def complete(task_id: str):
         if f.widget == "file" and request.files.get(f.name) and request.files[f.name].filename:
             try:
                 values[f.name] = uploads.store(request.files[f.name], current_app.extensions["motcua"].settings,
-                                               f.title)
+                                               f.title, f.accept)
             except uploads.UploadRefused as refused:
                 return render_task(principal, row, {f.name: str(refused)}, values, 400)
     errors = errors_vi(schema, values) if schema else {}
