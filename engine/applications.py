@@ -1,5 +1,6 @@
-"""Citizens' online applications: drafts kept page by page, and the submission that starts the procedure with
-its dossier code. A draft belongs to the citizen who started it; nobody else can read or change it."""
+"""Citizens' online applications: drafts kept page by page, discarded by their owner, and the submission that starts
+the procedure with its dossier code. A draft belongs to the citizen who started it; nobody else can read, change or
+discard it. Once submitted it is a dossier, withdrawn through the procedure (engine.citizen_dossiers), not discarded."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import catalogue, dossier_codes, instances
-from engine.errors import BadInput, NotFound
+from engine import catalogue, dossier_codes, instances, upload_refs
+from engine.errors import BadInput, Conflict, NotFound
 from engine.citizen_models import ApplicationDraft
 from engine.runtime import Actor
 from engine.serializer import dumps_variables
@@ -19,11 +20,15 @@ from engine.serializer import dumps_variables
 MAX_OPEN_DRAFTS = 20
 
 
+class TooManyDrafts(BadInput):
+    """The citizen has as many applications in progress as one may: one must be finished or discarded first."""
+
+
 def start(session: Session, owner_id: str, procedure: catalogue.Procedure, answers: dict[str, Any]) -> ApplicationDraft:
     """A new draft of an application, with the answers already known (the registry's prefill)."""
     open_count = len(open_drafts(session, owner_id))
     if open_count >= MAX_OPEN_DRAFTS:
-        raise BadInput("too many applications in progress: finish or abandon one first")
+        raise TooManyDrafts(f"too many applications in progress ({open_count}): submit or discard one first")
     now = dt.datetime.now(dt.timezone.utc)
     draft = ApplicationDraft(id=str(uuid.uuid4()), owner_id=owner_id, procedure_code=procedure.code,
                              process_key=procedure.process_key, data=dumps_variables(answers), created_at=now,
@@ -38,6 +43,20 @@ def get(session: Session, draft_id: str, owner_id: str) -> ApplicationDraft:
     if draft is None or draft.owner_id != owner_id:
         raise NotFound("no such application")
     return draft
+
+
+def discard(session: Session, draft_id: str, owner_id: str) -> list[str]:
+    """Delete the citizen's own draft; return the uploaded files its answers named, for the caller to hand to the
+    uploads store (which deletes those nothing else names once the transaction commits). :class:`NotFound` for
+    anybody else's or a missing draft, :class:`Conflict` for one already submitted (a dossier is withdrawn)."""
+    draft = get(session, draft_id, owner_id)
+    session.refresh(draft, with_for_update=True)  # a submission racing with the discard: one of them sees the other
+    if draft.submitted_code:
+        raise Conflict(f"the application was already submitted as dossier {draft.submitted_code}: withdraw the "
+                       "dossier instead")
+    files = upload_refs.stored_paths(answers(draft))
+    session.delete(draft)
+    return files
 
 
 def answers(draft: ApplicationDraft) -> dict[str, Any]:

@@ -10,6 +10,12 @@ from engine.errors import FieldError, FormValidationFailed
 
 NOT_AFTER = "x-motcua-not-after"  # on a date field: "today" (Vietnam's date) or an ISO date it must not pass
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
+# The kinds of file an upload may be (told by its content); a file field's x-ui "accept" narrows them (as HTML's
+# accept attribute is written: MIME types or extensions, comma-separated, or a list), undeclared it takes all.
+FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+ACCEPT_ALIASES = {".pdf": ("application/pdf",), ".jpg": ("image/jpeg",), ".jpeg": ("image/jpeg",),
+                  ".png": ("image/png",), "image/*": ("image/jpeg", "image/png"),
+                  **{mime: (mime,) for mime in FILE_TYPES}}
 
 
 def _not_after(validator, limit: str, instance: Any, schema: dict):
@@ -20,6 +26,22 @@ def _not_after(validator, limit: str, instance: Any, schema: dict):
     bound = dt.datetime.now(VIETNAM).date() if limit == "today" else dt.date.fromisoformat(limit)
     if day > bound:
         yield ValidationError(f"{instance!r} is after {limit}")
+
+
+def accept_entries(prop: dict) -> list[str]:
+    """What a file field's ``x-ui.accept`` (or, for several files, its items') lists, as written, lower-cased."""
+    items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+    own, inner = (ui if isinstance(ui := p.get("x-ui"), dict) else {} for p in (prop, items))
+    declared = own.get("accept", inner.get("accept"))
+    entries = declared.split(",") if isinstance(declared, str) else declared if isinstance(declared, list) else []
+    return [e.strip().lower() for e in entries if isinstance(e, str) and e.strip()]
+
+
+def accepted_types(prop: dict) -> tuple[str, ...]:
+    """The MIME types (among :data:`FILE_TYPES`, in that order) a file field takes: those its ``accept`` names, or
+    all of them when it names none we know (deploy refuses entries it does not know)."""
+    named = {mime for entry in accept_entries(prop) for mime in ACCEPT_ALIASES.get(entry, ())}
+    return tuple(mime for mime in FILE_TYPES if mime in named) or FILE_TYPES
 
 
 FormValidator = validators.extend(Draft202012Validator, {NOT_AFTER: _not_after})

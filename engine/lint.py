@@ -295,15 +295,25 @@ def check_form(name: str, data: bytes) -> list[Problem]:
         Draft202012Validator.check_schema(schema)
     except SchemaError as err:
         return [Problem(name, f"the form is not a valid JSON Schema: {err.message}")]
-    return [Problem(name, f"{forms.NOT_AFTER} must be \"today\" or a date like 2026-12-31, not {bound!r}")
-            for bound in _not_after_bounds(schema) if not _a_bound(bound)]
+    nodes = list(_nodes(schema))
+    problems = [Problem(name, f"{forms.NOT_AFTER} must be \"today\" or a date like 2026-12-31, not {bound!r}")
+                for bound in (n[forms.NOT_AFTER] for n in nodes if forms.NOT_AFTER in n) if not _a_bound(bound)]
+    known = ", ".join(forms.ACCEPT_ALIASES)
+    return problems + [Problem(name, f"x-ui accept names {entry!r}, a kind of file that is never taken: uploads are "
+                                     f"PDF, JPEG or PNG; write some of {known}")
+                       for n in nodes if isinstance(n.get("x-ui"), dict)
+                       for entry in forms.accept_entries({"x-ui": n["x-ui"]}) if entry not in forms.ACCEPT_ALIASES]
 
 
-def _not_after_bounds(node: Any) -> list:
+def _nodes(node: Any):
+    """Every object of a JSON document, depth first."""
     if isinstance(node, dict):
-        own = [node[forms.NOT_AFTER]] if forms.NOT_AFTER in node else []
-        return own + [b for value in node.values() for b in _not_after_bounds(value)]
-    return [b for value in node for b in _not_after_bounds(value)] if isinstance(node, list) else []
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _nodes(value)
 
 
 def _a_bound(bound: Any) -> bool:

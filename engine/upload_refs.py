@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +34,14 @@ def digest_of(path: str) -> str | None:
     """The SHA-256 folder a stored upload lies in, or None for a path outside that layout."""
     parent = Path(path).parent.name
     return parent if DIGEST.fullmatch(parent) else None
+
+
+def stored_paths(value: Any) -> list[str]:
+    """The paths of stored uploads among the strings of a JSON-like value (answers, variables), each once, in order."""
+    if isinstance(value, str):
+        return [value] if digest_of(value) else []
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return list(dict.fromkeys(path for child in children for path in stored_paths(child)))
 
 
 # (text column, when its row last changed) of the rows that may name an upload

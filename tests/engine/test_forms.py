@@ -1,7 +1,9 @@
-"""Checking data against a form: the x-motcua-not-after keyword on dates (engine/forms.py)."""
+"""Checking data against a form: the x-motcua-not-after keyword on dates and the file types a file field accepts
+(engine/forms.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -35,3 +37,22 @@ def test_deploy_refuses_a_bound_that_is_not_today_or_a_date():
     assert lint.check_form("forms/a.json", good) == []
     (problem,) = lint.check_form("forms/b.json", bad)
     assert "x-motcua-not-after" in problem.message and "'hom nay'" in problem.message
+
+
+def test_a_file_fields_accepted_types_are_read_from_its_x_ui():
+    assert forms.accepted_types({"x-ui": {"widget": "file", "accept": "application/pdf"}}) == ("application/pdf",)
+    assert forms.accepted_types({"x-ui": {"accept": "image/jpeg, image/png"}}) == ("image/jpeg", "image/png")
+    assert forms.accepted_types({"x-ui": {"accept": [".pdf", ".JPG", "image/*"]}}) == \
+        ("application/pdf", "image/jpeg", "image/png")
+    assert forms.accepted_types({"type": "array", "items": {"x-ui": {"accept": "image/png"}}}) == ("image/png",)
+    assert forms.accepted_types({"x-ui": {"widget": "file"}}) == forms.FILE_TYPES  # undeclared: every kind we keep
+
+
+def test_deploy_refuses_an_accepted_type_that_is_never_taken():
+    def form(accept) -> bytes:
+        return json.dumps({"type": "object", "properties": {"f": {"type": "string", "x-ui": {"accept": accept}}}}).encode()
+    assert lint.check_form("forms/a.json", form(".pdf,image/png")) == []
+    assert lint.check_form("forms/a.json", form(["image/*"])) == []
+    problems = lint.check_form("forms/b.json", form("application/pdf, application/msword"))
+    assert [p.message.split("'")[1] for p in problems] == ["application/msword"]
+    assert "PDF, JPEG or PNG" in problems[0].message and "application/pdf" in problems[0].message

@@ -35,12 +35,13 @@ def init_app(app: Flask) -> None:
     from flask_wtf.csrf import CSRFProtect
 
     from webapp.portal import application_pages, catalogue_pages, citizens, dossier_pages, formatting, login, sessions  # noqa: F401,E501
-    from webapp.portal import eform, file_answers, vneid_standin, withdraw_pages  # noqa: F401
+    from webapp.portal import draft_pages, eform, file_answers, uploads, vneid_standin, withdraw_pages  # noqa: F401
     settings = app.extensions["motcua"].settings
     sessions.configure(app, settings)
     formatting.register(app)
     app.jinja_env.filters["row_errors"] = eform.row_errors  # the fields macro is shared with the inbox
     app.jinja_env.filters["file_key"] = file_answers.file_key
+    app.jinja_env.filters.update(accept_attribute=uploads.accept_attribute, file_types=uploads.type_names)
     app.context_processor(lambda: {"citizen": citizens.current()})
     app.register_blueprint(blueprint)
     csrf = CSRFProtect(app)

@@ -9,7 +9,7 @@ from engine import applications, catalogue
 from engine.errors import FormValidationFailed, NotFound
 from engine.forms import errors_vi
 from webapp.database import session as db_session
-from webapp.portal import blueprint, eform, file_answers, uploads
+from webapp.portal import blueprint, draft_pages, eform, file_answers, uploads
 from webapp.portal.citizens import citizen_required, registry_profile
 
 
@@ -52,7 +52,10 @@ def apply_start(code: str):
     draft = next((d for d in applications.open_drafts(session, citizen["so_dinh_danh"])
                   if d.procedure_code == procedure.code), None)
     if draft is None:
-        draft = applications.start(session, citizen["so_dinh_danh"], procedure, _prefill(schema, citizen))
+        try:
+            draft = applications.start(session, citizen["so_dinh_danh"], procedure, _prefill(schema, citizen))
+        except applications.TooManyDrafts:
+            return draft_pages.too_many_drafts_page()
         session.commit()
     return redirect(url_for("portal.apply_page", draft_id=draft.id, number=1))
 

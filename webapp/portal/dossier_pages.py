@@ -26,7 +26,8 @@ def my_dossiers():
     from engine import applications, catalogue
     session = db_session()
     names = {p.code: p.name for p in catalogue.procedures(session)}
-    drafts = [{"id": d.id, "procedure": names.get(d.procedure_code, d.procedure_code), "updated_at": d.updated_at}
+    drafts = [{"id": d.id, "procedure": names.get(d.procedure_code, d.procedure_code), "updated_at": d.updated_at,
+               "created_at": d.created_at}
               for d in applications.open_drafts(session, citizen["so_dinh_danh"])]
     return render_template("portal/my_dossiers.html", drafts=drafts,
                            dossiers=citizen_dossiers.owned(session, citizen["so_dinh_danh"]))

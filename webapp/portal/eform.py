@@ -18,6 +18,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from engine import forms
+
 LOCKED_PREFILL = {"citizen.citizen_id"}  # comes from the signed-in identity: never typed by the citizen
 # 1500, 1.500 or 1 500 (dots and spaces group thousands), never 1.5
 WHOLE_NUMBER = re.compile(r"-?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+|[0-9]{1,3}( [0-9]{3})+)")
@@ -37,6 +39,7 @@ class Field:
     options: list[tuple[str, str]] = field(default_factory=list)
     columns: list["Field"] = field(default_factory=list)  # rows: the columns of each row
     locked: bool = False
+    accept: tuple[str, ...] = forms.FILE_TYPES  # file, files: the kinds taken (MIME types, forms.accepted_types)
 
 
 @dataclass
@@ -86,7 +89,7 @@ def _field(name: str, prop: dict, required: set[str]) -> Field:
         columns = [_field(n, p, inner_required) for n, p in (items.get("properties") or {}).items()]
     return Field(name=name, title=prop.get("title") or name, widget=widget, schema=prop, required=name in required,
                  hint=ui.get("help") or prop.get("description"), options=_options(prop), columns=columns,
-                 locked=ui.get("prefill") in LOCKED_PREFILL)
+                 locked=ui.get("prefill") in LOCKED_PREFILL, accept=forms.accepted_types(prop))
 
 
 def pages(schema: dict) -> list[Page]:

@@ -3,7 +3,8 @@
 A field of one file takes a newly chosen file in place of the old one. A field of several files works as GOV.UK's
 "add another file": files already uploaded stay, newly chosen ones are added to them (the same file twice is listed
 once), each has its own remove button (``xoa_tep`` = ``<field>:<file key>``), and the schema's ``maxItems`` holds —
-a choice that would go past it is refused whole, in Vietnamese, and nothing of it is stored. Files let go of (removed
+a choice that would go past it is refused whole, in Vietnamese, and nothing of it is stored. Every file must be of a
+kind the field accepts (``x-ui.accept``), by its content. Files let go of (removed
 or replaced) are returned so that the caller can hand them to :func:`webapp.portal.uploads.discard`.
 """
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _several(f: Field, existing: list[str], chosen: list, settings: Settings, ou
     kept, refused = list(existing), []
     for upload in chosen:
         try:
-            path = uploads.store(upload, settings, f.title)
+            path = uploads.store(upload, settings, f.title, f.accept)
         except uploads.UploadRefused as reason:
             refused.append(f"{reason} ({file_name(upload.filename)})")
             continue
@@ -71,7 +72,7 @@ def _several(f: Field, existing: list[str], chosen: list, settings: Settings, ou
 
 def _one(f: Field, existing: list[str], chosen: list, settings: Settings, out: Outcome) -> None:
     try:
-        path = uploads.store(chosen[0], settings, f.title)
+        path = uploads.store(chosen[0], settings, f.title, f.accept)
     except uploads.UploadRefused as reason:
         out.errors[f.name] = str(reason)
         return

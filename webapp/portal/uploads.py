@@ -1,7 +1,8 @@
-"""Documents citizens upload: checked by content (PDF, JPEG, PNG — not by the name they carry), limited in
-size, stored outside the web root under their SHA-256, with the original name kept for people to read; and
-deleted once nothing refers to them any more (a file removed from a draft, the files of a supplement the page
-refused) — after the commit that lets go of them, never before, and never while a draft or a dossier names them."""
+"""Documents citizens upload: checked by content (PDF, JPEG, PNG, or fewer where the form's field declares the kinds
+it accepts — not by the name they carry), limited in size, stored outside the web root under their SHA-256, with the
+original name kept for people to read; and deleted once nothing refers to them any more (a file removed from a
+draft, the files of a supplement the page refused) — after the commit that lets go of them, never before, and never
+while a draft or a dossier names them."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,19 +11,24 @@ import logging
 import os
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from engine import upload_refs
+from engine import forms, upload_refs
 from engine.config import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
-SIGNATURES = ((b"%PDF-", ".pdf"), (b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"))
+# content's first bytes → the file's kind (its MIME type, as a form's accept names it), extension, name for people
+SIGNATURES = ((b"%PDF-", "application/pdf", ".pdf", "PDF"), (b"\xff\xd8\xff", "image/jpeg", ".jpg", "JPEG"),
+              (b"\x89PNG\r\n\x1a\n", "image/png", ".png", "PNG"))
+NAMES = {mime: name for _, mime, _, name in SIGNATURES}
+EXTENSIONS = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}  # as named
 
 
 class UploadRefused(ValueError):
@@ -40,16 +46,33 @@ def _safe_name(name: str, extension: str) -> str:
     return stem + extension
 
 
-def store(upload: FileStorage, settings: Settings, title: str) -> str:
-    """Keep an uploaded file; return its path. :class:`UploadRefused` for an empty, too large or foreign file."""
+def type_names(mimes: Iterable[str]) -> str:
+    """The kinds of file in words for people: ``PDF, JPEG hoặc PNG`` (none named: all of them)."""
+    names = [NAMES.get(m, m) for m in mimes] or [NAMES[m] for m in forms.FILE_TYPES]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " hoặc " + names[-1]
+
+
+def accept_attribute(mimes: Iterable[str]) -> str:
+    """A file input's ``accept`` for these kinds (extensions first: some phones only match those)."""
+    mimes = list(mimes)
+    return ",".join([extension for m in mimes for extension in EXTENSIONS.get(m, ())] + mimes)
+
+
+def store(upload: FileStorage, settings: Settings, title: str, accept: Iterable[str] = forms.FILE_TYPES) -> str:
+    """Keep an uploaded file whose content is one of the ``accept`` kinds (MIME types, as
+    :func:`engine.forms.accepted_types` reads a field's); return its path. :class:`UploadRefused` for an empty, too
+    large or foreign file, or one of another kind than the field takes, whatever its name says."""
     data = upload.stream.read(MAX_BYTES + 1)
     if not data:
         raise UploadRefused(f"Tệp {title.lower()} trống; chọn lại tệp")
     if len(data) > MAX_BYTES:
         raise UploadRefused(f"Tệp {title.lower()} lớn hơn 10 MB")
-    extension = next((ext for magic, ext in SIGNATURES if data.startswith(magic)), None)
-    if extension is None:
-        raise UploadRefused(f"Tệp {title.lower()} phải là PDF, JPEG hoặc PNG")
+    wanted = set(accept)
+    accept = [mime for mime in forms.FILE_TYPES if mime in wanted]
+    mime, extension = next(((m, ext) for magic, m, ext, _ in SIGNATURES if data.startswith(magic)), (None, None))
+    if mime not in accept:
+        found = f"; tệp đã chọn là {NAMES[mime]}" if mime else ""
+        raise UploadRefused(f"Tệp {title.lower()} phải là {type_names(accept)}{found}")
     digest = hashlib.sha256(data).hexdigest()
     target = folder(settings) / digest[:2] / digest / _safe_name(upload.filename or "", extension)
     if not target.exists():

@@ -9,6 +9,7 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
 from werkzeug.datastructures import FileStorage
 
 from engine import db
@@ -84,3 +85,17 @@ def test_only_files_in_the_uploads_folder_are_deleted(factory, settings, tmp_pat
     with factory() as session:
         assert uploads.delete_unused(session, settings, [str(outside)]) == []
     assert outside.is_file()
+
+
+def test_a_field_that_declares_its_types_takes_only_those_by_content(settings):
+    jpeg = b"\xff\xd8\xff\xe0 photo"
+    only_pdf = ("application/pdf",)
+    with pytest.raises(uploads.UploadRefused) as refused:  # a JPEG named .pdf is still a JPEG
+        uploads.store(FileStorage(io.BytesIO(jpeg), "giay-chung-sinh.pdf"), settings, "Giấy chứng sinh", only_pdf)
+    assert str(refused.value) == "Tệp giấy chứng sinh phải là PDF; tệp đã chọn là JPEG"
+    with pytest.raises(uploads.UploadRefused, match="^Tệp ảnh phải là JPEG hoặc PNG$"):
+        uploads.store(FileStorage(io.BytesIO(b"MZ\x90\x00"), "a.png"), settings, "Ảnh", ("image/jpeg", "image/png"))
+    assert not (settings.var_dir / "uploads").exists()  # nothing refused is kept
+    assert uploads.store(FileStorage(io.BytesIO(PDF), "a.pdf"), settings, "Tờ khai", only_pdf).endswith("a.pdf")
+    assert uploads.store(FileStorage(io.BytesIO(jpeg), "a.jpg"), settings, "Ảnh").endswith("a.jpg")  # undeclared
+    assert uploads.type_names(("application/pdf", "image/jpeg", "image/png")) == "PDF, JPEG hoặc PNG"
