@@ -89,6 +89,11 @@ def open_drafts(session: Session, owner_id: str) -> list[ApplicationDraft]:
 def submit(session: Session, draft: ApplicationDraft, procedure: catalogue.Procedure) -> str:
     """Start the procedure with the application (checked against its start form): the dossier gets its code
     and status 1 (Mới đăng ký); return the code. The draft is marked submitted in the same transaction."""
+    # a second submission or a discard racing with this one waits for it, then sees what it did
+    locked = session.scalars(select(ApplicationDraft).where(ApplicationDraft.id == draft.id).with_for_update()
+                             .execution_options(populate_existing=True)).first()
+    if locked is None:
+        raise NotFound("the application was discarded")
     if draft.submitted_code:
         return draft.submitted_code
     now = dt.datetime.now(dt.timezone.utc)

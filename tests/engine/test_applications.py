@@ -3,9 +3,11 @@ else's; a submitted application is a dossier and is not discarded; the limit on 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from engine import applications, catalogue, db
 from engine.citizen_models import ApplicationDraft
+from engine.models import ProcessInstance
 from engine.errors import Conflict, NotFound
 from tests.conftest import FORMS, PROCESSES
 
@@ -65,3 +67,42 @@ def test_too_many_open_drafts_is_its_own_error_and_discarding_one_makes_room(fac
     with db.transaction(factory) as session:
         applications.discard(session, first, OWNER)
     assert new_draft(factory, procedure)
+
+
+def _valid_draft(factory, procedure) -> str:
+    from tests.engine.test_inbox import BIRTH
+    return new_draft(factory, procedure, answers={k: v for k, v in BIRTH.items()
+                                                  if k not in ("citizen_id", "procedure_name")})
+
+
+def _postgresql_only(factory):
+    if factory.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: these requests cannot interleave there")
+
+
+def test_a_submission_that_read_the_draft_before_a_discard_committed_is_not_found_not_a_server_error(
+        factory, procedure):
+    _postgresql_only(factory)
+    draft_id = _valid_draft(factory, procedure)
+    with factory() as submitting:
+        draft = applications.get(submitting, draft_id, OWNER)  # the submit request has read the draft ...
+        with db.transaction(factory) as discarding:  # ... when the citizen's other tab discards it
+            applications.discard(discarding, draft_id, OWNER)
+        with pytest.raises(NotFound, match="discarded"):
+            applications.submit(submitting, draft, procedure)
+        submitting.rollback()
+    with db.transaction(factory) as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+
+
+def test_two_submissions_of_one_draft_make_one_dossier(factory, procedure):
+    _postgresql_only(factory)
+    draft_id = _valid_draft(factory, procedure)
+    with factory() as second:
+        late = applications.get(second, draft_id, OWNER)  # a double click: both requests have read the draft
+        with db.transaction(factory) as first:
+            code = applications.submit(first, applications.get(first, draft_id, OWNER), procedure)
+        assert applications.submit(second, late, procedure) == code
+        second.commit()
+    with db.transaction(factory) as session:
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 1
