@@ -18,7 +18,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine import dialect, forms, loop_limits, sandbox, specs, timer_events
+from engine import dialect, forms, lint_flows, loop_limits, sandbox, specs, timer_events
 from engine.errors import ExpressionRefused, Problem
 
 B = f"{{{dialect.BPMN_NS}}}"
@@ -81,6 +81,7 @@ def check_bpmn(name: str, data: bytes, load_form: Callable[[str], bytes | None],
             if not isinstance(el.tag, str):
                 continue
             problems.extend(_check_element(name, el, load_form, decisions, extra_functions))
+        problems.extend(_problem(name, gateway, message) for gateway, message in lint_flows.dead_joins(process))
     problems.extend(_missing_references(name, root))
     return problems, root
 

@@ -76,4 +76,5 @@ def _name(task) -> str:
     spec = task.task_spec
     inner = task.workflow.spec.task_specs.get(getattr(spec, "task_spec", None))  # a loop's task carries the name
     label = getattr(spec, "bpmn_name", None) or getattr(inner, "bpmn_name", None)
-    return f"'{label}' ({spec.bpmn_id})" if label else str(spec.bpmn_id)
+    ident = getattr(spec, "bpmn_id", None) or spec.name  # an engine-made task (a subprocess's start) has no BPMN id
+    return f"'{label}' ({ident})" if label else f"'{ident}'"

@@ -114,3 +114,29 @@ def test_a_process_that_calls_itself_stops_at_the_nesting_bound_with_an_incident
     (incident,) = found["incidents"]
     assert f"at most {loop_limits.MAX_SUBPROCESS_DEPTH} levels" in incident["incidentMessage"]
     assert found["status"] == "active"
+
+
+def test_a_loop_drawn_back_into_a_parallel_join_is_refused_at_deploy(factory):
+    # the join would wait for a token only it can produce; SpiffWorkflow recursed until Python stopped it (a 500)
+    from engine.errors import DeploymentRefused
+    from tests.conftest import deploy_files
+    body = process('<bpmn:startEvent id="s"/><bpmn:parallelGateway id="g"/><bpmn:userTask id="a"/>'
+                   '<bpmn:endEvent id="e"/>' + flow("f0", "s", "g") + flow("f1", "g", "a") + flow("f2", "a", "g")
+                   + flow("f3", "g", "e"))
+    with pytest.raises(DeploymentRefused) as refused:
+        deploy_files(factory, [("p.bpmn", body)])
+    (problem,) = [p for p in refused.value.problems if p.element_id == "g"]
+    assert "waits for a token from 'a'" in problem.message and problem.line
+
+
+def test_a_parallel_split_and_join_around_a_loop_deploys(factory, operator):
+    # the loop is merged by an exclusive gateway inside one branch: the join receives both branches once
+    body = process('<bpmn:startEvent id="s"/><bpmn:parallelGateway id="split"/><bpmn:exclusiveGateway id="m"/>'
+                   '<bpmn:scriptTask id="t" scriptFormat="python"><bpmn:script>x = x + 1</bpmn:script>'
+                   '</bpmn:scriptTask><bpmn:exclusiveGateway id="x"/><bpmn:scriptTask id="other" scriptFormat="python">'
+                   '<bpmn:script>y = 1</bpmn:script></bpmn:scriptTask><bpmn:parallelGateway id="join"/>'
+                   '<bpmn:endEvent id="e"/>' + flow("f0", "s", "split") + flow("f1", "split", "m") + flow("f2", "m", "t")
+                   + flow("f3", "t", "x") + flow("f4", "x", "m", "x &lt; 3") + flow("f5", "x", "join", "x &gt;= 3")
+                   + flow("f6", "split", "other") + flow("f7", "other", "join") + flow("f8", "join", "e"))
+    found = detail(factory, start_p(factory, operator, body, {"x": 0}))
+    assert found["status"] == "completed" and found["variables"]["x"] == 3 and found["variables"]["y"] == 1
