@@ -31,13 +31,20 @@ def draft_naming(session, path: str) -> ApplicationDraft:
     return row
 
 
-def test_a_file_let_go_of_is_deleted_after_the_commit_not_before(factory, settings):
+def let_go(factory, settings):
+    """A kept file, a committed draft naming it, and an open session in which the draft lets go of it."""
     path = keep(settings)
     with db.transaction(factory) as session:
         row = draft_naming(session, path)
-    with factory() as session:
-        session.get(ApplicationDraft, row.id).data = "{}"
-        uploads.discard(session, settings, [path])
+    session = factory()
+    session.get(ApplicationDraft, row.id).data = "{}"
+    uploads.discard(session, settings, [path])
+    return path, session
+
+
+def test_a_file_let_go_of_is_deleted_after_the_commit_not_before(factory, settings):
+    path, session = let_go(factory, settings)
+    with session:
         session.flush()
         assert Path(path).is_file()  # not yet: the transaction could still roll back
         session.commit()
@@ -46,12 +53,8 @@ def test_a_file_let_go_of_is_deleted_after_the_commit_not_before(factory, settin
 
 
 def test_a_rolled_back_let_go_keeps_the_file(factory, settings):
-    path = keep(settings)
-    with db.transaction(factory) as session:
-        row = draft_naming(session, path)
-    with factory() as session:
-        session.get(ApplicationDraft, row.id).data = "{}"
-        uploads.discard(session, settings, [path])
+    path, session = let_go(factory, settings)
+    with session:
         session.rollback()
         session.commit()  # a later commit of the same session does not delete what the rollback gave back
     assert Path(path).is_file()
