@@ -43,8 +43,8 @@ def waiting_data(task) -> dict[str, Any]:
 def stuck(wf: BpmnWorkflow) -> list:
     """The joins of an unfinished workflow that wait for branches which can no longer come: no task is ready,
     started or failed, and no event is awaited anywhere in it, yet a join waits. Empty in every other case."""
-    if wf.is_completed() or wf.event_manager.tasks:
-        return []
+    if wf.event_manager.tasks:  # (runs after every command: the cheap test first; a finished workflow has no joins
+        return []               # waiting, so it needs no test of its own)
     waiting = []
     for task in wf.get_tasks(state=TaskState.WAITING | _MOVING):
         if task.has_state(_MOVING):
