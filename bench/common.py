@@ -68,7 +68,8 @@ class Server:
     def __init__(self, url: str, processes: int = 1, threads: int = 16):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "MOTCUA_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+        # its own address is its public one: the VNeID stand-in sends codes only to the callback registered for it
+        env = {**os.environ, "MOTCUA_DATABASE_URL": url, "PYTHONPATH": str(ROOT), "MOTCUA_PUBLIC_URL": self.base}
         self.proc = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--port", str(self.port),
                                       "--processes", str(processes), "--threads", str(threads)],
                                      cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True)

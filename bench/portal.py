@@ -1,7 +1,7 @@
 """Portal latency: the catalogue search, a citizen's dossier page and the public look-up, over HTTP against
 ``motcua serve`` on PostgreSQL — first with a handful of dossiers (the baseline), then with 100,000.
 
-    python bench/portal.py [-n 100000] [--requests 300]
+    python bench/portal.py [-n 100000] [--requests 300] [--quick]
 
 Prints p50/p95 per page for both sizes and their ratio; the last line is one JSON object. Aim: p95 under 50 ms
 at 100,000 dossiers. The dossiers are cloned in SQL from real ones the engine started, with their history.
@@ -134,7 +134,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100_000, help="dossiers in the large run")
     parser.add_argument("--requests", type=int, default=300, help="requests per page and size")
+    parser.add_argument("--quick", action="store_true", help="200 dossiers, 10 requests a page: checks that it runs")
     args = parser.parse_args()
+    if args.quick:
+        args.n, args.requests = 200, 10
     from workers.registry import SyntheticRegistry
     owners = SyntheticRegistry(3000, 2026).numbers()[:20]
     pg = PgSchema()
