@@ -28,6 +28,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from SpiffWorkflow.util.task import TaskState
 
+from engine import decisions
 from engine.timer_events import TimerEvents
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -254,7 +255,14 @@ class MotcuaParser(CamundaParser):
         full_tag("sendTask"): (ExternalTaskParser, ExternalTask),
         full_tag("task"): (CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][0], PassThroughTask),
         full_tag("manualTask"): (CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("manualTask")][0], PassThroughTask),
+        full_tag("businessRuleTask"): (decisions.BusinessRuleTaskParser, decisions.BusinessRuleTask),
     }
+
+    def get_engine(self, decision_ref, node):
+        """The decision's engine with every hit policy motcua runs (:mod:`engine.decisions`)."""
+        if decision_ref not in self.dmn_parsers:
+            return super().get_engine(decision_ref, node)  # SpiffWorkflow's "No DMN Diagram available" error
+        return decisions.engine_for(self.dmn_parsers[decision_ref])
 
 
 @dataclass

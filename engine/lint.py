@@ -18,7 +18,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine import dialect, forms, lint_flows, loop_limits, sandbox, specs, timer_events
+from engine import dialect, dmn_checks, forms, lint_flows, loop_limits, sandbox, specs, timer_events
 from engine.errors import ExpressionRefused, Problem
 
 B = f"{{{dialect.BPMN_NS}}}"
@@ -344,7 +344,8 @@ def decisions_in(name: str, data: bytes, extra_functions: set[str] = frozenset()
         if len(decision.findall(f"{{{etree.QName(decision).namespace}}}decisionTable")) != 1:
             return set(), [Problem(name, f"the decision '{decision.get('id')}' cannot be evaluated: motcua runs "
                                          "decisions made of one decision table", line=decision.sourceline)]
-    return {el.get("id") for el in decisions}, _dmn_expression_problems(name, root, extra_functions)
+    return ({el.get("id") for el in decisions},
+            dmn_checks.shape_problems(name, root) + _dmn_expression_problems(name, root, extra_functions))
 
 
 def _dmn_expression_problems(name: str, root: etree._Element, extra_functions: set[str]) -> list[Problem]:
