@@ -26,6 +26,8 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as C
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine import storable
+
 AGGREGATIONS = ("SUM", "MIN", "MAX", "COUNT")
 
 
@@ -109,6 +111,8 @@ class BusinessRuleTask(CamundaBusinessRuleTask):
         engine = self.dmnEngine
         try:
             outputs = engine.outputs(my_task) if isinstance(engine, DecisionEngine) else engine.result(my_task)
+            for name, value in outputs.items():
+                storable.check(name, value)
             assign(my_task.data, outputs)
         except SpiffWorkflowException as err:
             err.add_note(f"Business Rule Task '{my_task.task_spec.bpmn_name or my_task.task_spec.bpmn_id}'.")

@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import calendar_functions, loop_limits
+from engine import calendar_functions, loop_limits, storable
 from engine import sandbox_limits as limits
 from engine.sandbox_limits import SandboxViolation
 from engine.errors import ExpressionRefused
@@ -224,6 +224,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         # the functions are dropped as callables; a variable named like one of them (days, sum) is the task's own
         hidden = (set(external_context or {}) - set(context)) | set(limits.GUARDS) | {"__builtins__"}
         result = {k: v for k, v in namespace.items() if k not in hidden and not callable(v)}
+        for name, value in result.items():
+            if name not in context or context[name] is not value:
+                storable.check(name, value)
         context.clear()
         context.update(result)
         return True

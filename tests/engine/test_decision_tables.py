@@ -120,3 +120,9 @@ def test_a_decision_requirement_is_refused_at_deploy(factory):
     with pytest.raises(DeploymentRefused) as err:
         deploy(factory, table("FIRST", TWO_MATCH).replace(b'<decision id="dec" name="d">', requirement.encode()))
     assert any("decision requirements are not followed" in p.message and p.line for p in err.value.problems)
+
+
+def test_an_output_that_cannot_be_stored_is_an_incident(factory, operator):
+    found = run(factory, operator, table("FIRST", [(["-"], ["range(2)"])]), {"x": 1})
+    (incident,) = found["incidents"]
+    assert incident["activityId"] == "d" and "'o' holds an object of type range" in incident["incidentMessage"]

@@ -98,3 +98,23 @@ def test_the_scheduler_fires_other_timers_when_one_instance_cannot_be_fired(fact
     assert detail(factory, fine)["status"] == "completed"
     broken_now = detail(factory, broken)
     assert broken_now["status"] == "active" and broken_now["nextTimerAt"] > later.isoformat()
+
+
+@pytest.mark.parametrize("code, kind", [("y = range(3)", "range"), ("y = zip(a, a)", "zip"),
+                                        ("y = enumerate(a)", "enumerate"), ("y = reversed(a)", "list_reverseiterator"),
+                                        ("y = d.keys()", "dict_keys"), ("y = [zip(a, a)]", "zip"),
+                                        ("y = (i for i in a)", "generator")])
+def test_a_script_leaving_an_object_that_cannot_be_stored_is_an_incident(factory, operator, code, kind):
+    iid = started(factory, operator, user_task("form"), script("calc", code), user_task("after"))
+    complete_the_form(factory, operator, iid, {"a": [1, 2], "d": {"k": 1}})  # was a TypeError: a server error
+    found = detail(factory, iid)
+    (incident,) = found["incidents"]
+    assert incident["activityId"] == "calc" and f"'y' holds an object of type {kind}" in incident["incidentMessage"]
+    assert found["variables"]["a"] == [1, 2]
+
+
+def test_a_script_may_store_what_it_computes_with_those_functions(factory, operator):
+    iid = started(factory, operator, script("calc", "y = list(range(3))\nz = sorted(d.keys())\nw = set(a)"),
+                  user_task("after"), variables={"a": [1, 1], "d": {"k": 1}})
+    variables = detail(factory, iid)["variables"]
+    assert (variables["y"], variables["z"], variables["w"]) == ([0, 1, 2], ["k"], [1])
