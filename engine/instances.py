@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, dossier_clock, limits, dossier_notices, dossiers, projections, runtime
+from engine import audit, dossier_clock, limits, dossier_notices, dossiers, projections, runtime, storable
 from engine.errors import BadInput, InstanceNotActive, InvalidVariables, NotFound
 from engine.forms import validate_form
 from engine.models import ExternalTask, ProcessDefinition, UserTask
@@ -62,6 +62,10 @@ def check_variables(variables: Any) -> dict[str, Any]:
                                    "objects")
         if wrong == "not finite":
             raise InvalidVariables(f"'{name}' holds NaN or an infinity, which cannot be stored: give a number")
+        found = storable.first_unstorable(value)
+        if found is not None:
+            raise InvalidVariables(f"'{name}' holds a value of type {type(found).__name__}, which cannot be stored: "
+                                   "give JSON values (text, numbers, true/false, null, lists and objects)")
     return copy.deepcopy(variables)  # the workflow keeps its own copy: a caller changing its dict later changes nothing
 
 

@@ -15,25 +15,27 @@ from typing import Any
 SCALARS = (str, int, float, bool, type(None), dt.datetime, dt.date, dt.timedelta, decimal.Decimal, uuid.UUID)
 
 
-def _first_unstorable(value: Any) -> Any:
+def first_unstorable(value: Any) -> Any:
+    """The first thing inside ``value`` that cannot be stored (a dict key that is not a string or number counts),
+    or None."""
     if isinstance(value, SCALARS):
         return None
     if isinstance(value, dict):
         for key, inner in value.items():
             if not isinstance(key, (str, int, float, bool)):
                 return key
-            found = _first_unstorable(inner)
+            found = first_unstorable(inner)
             if found is not None:
                 return found
         return None
     if isinstance(value, (list, tuple, set, frozenset)):
-        return next((found for found in map(_first_unstorable, value) if found is not None), None)
+        return next((found for found in map(first_unstorable, value) if found is not None), None)
     return value
 
 
 def check(name: str, value: Any) -> None:
     """Raise ``TypeError`` in words if the variable ``name`` holds something that cannot be stored."""
-    found = _first_unstorable(value)
+    found = first_unstorable(value)
     if found is not None:
         kind = type(found).__name__
         raise TypeError(f"the variable '{name}' holds an object of type {kind}, which cannot be kept as a variable: "
