@@ -173,12 +173,14 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
         text = (el.text or "").strip()
         if not text:
             problems.append(_problem(name, el, "the timer has no value: give a date, a duration (PT5M) or a cycle"))
-        elif dialect.is_iso_literal(text):
-            wrong = timer_events.literal_problem(tag, text)
+        else:
+            literal = dialect.is_iso_literal(text)
+            wrong = (timer_events.literal_problem(tag, text) if literal else None) or \
+                timer_events.placement_problem(tag, el)
             if wrong:
                 problems.append(_problem(name, el, wrong))
-        else:
-            problems.extend(_check_expression(name, el, text, False, extra_functions))
+            elif not literal:
+                problems.extend(_check_expression(name, el, text, False, extra_functions))
     return problems
 
 

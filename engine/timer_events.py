@@ -44,10 +44,31 @@ class TimeDateEventDefinition(spiff_timer.TimeDateEventDefinition):
     has_fired = _incident_on_error(spiff_timer.TimeDateEventDefinition.has_fired, "date")
 
 
-class DurationTimerEventDefinition(spiff_timer.DurationTimerEventDefinition):
-    """A timer after a duration."""
+def duration_problem(value) -> str | None:
+    """Why a duration SpiffWorkflow would misread silently cannot be used: it drops a leading minus (``-PT1H``
+    waited an hour) and reads a bare ``P`` as no time at all."""
+    text = value.strip().upper() if isinstance(value, str) else ""
+    if text.startswith("-"):
+        return f"the duration '{value}' is negative: a timer waits a positive duration (PT1H) or until a date"
+    if text == "P":
+        return f"the duration '{value}' gives no time: write one such as PT5M or P3D"
+    return None
 
-    has_fired = _incident_on_error(spiff_timer.DurationTimerEventDefinition.has_fired, "duration")
+
+def _checked_duration(method):
+    def has_fired(self, my_task):
+        if my_task._get_internal_data("event_value") is None:
+            problem = duration_problem(my_task.workflow.script_engine.evaluate(my_task, self.expression))
+            if problem:
+                raise ValueError(problem)
+        return method(self, my_task)
+    return has_fired
+
+
+class DurationTimerEventDefinition(spiff_timer.DurationTimerEventDefinition):
+    """A timer after a duration; a negative or empty one is an incident."""
+
+    has_fired = _incident_on_error(_checked_duration(spiff_timer.DurationTimerEventDefinition.has_fired), "duration")
 
 
 class CycleTimerEventDefinition(spiff_timer.CycleTimerEventDefinition):
@@ -87,10 +108,22 @@ def literal_problem(tag: str, text: str) -> str | None:
             Timer.parse_time_or_duration(text)
         elif tag == "timeDuration":
             Timer.parse_iso_duration(text)
+            if duration_problem(text):
+                return duration_problem(text)
         else:
             cycles, _start, interval = Timer.parse_iso_recurring_interval(text)
             if cycles not in (0, 1) and not interval.total_seconds() > 0:
                 return f"the cycle '{text}' repeats with no interval: give it a positive duration, e.g. R3/PT1H"
     except Exception as err:  # noqa: BLE001 - SpiffWorkflow raises plain exceptions for bad ISO 8601
         return f"'{text}' is not an ISO 8601 {tag[4:].lower()} ({err}); e.g. 2026-12-31T17:00:00+07:00, P3D, R3/PT1H"
+    return None
+
+
+def placement_problem(tag: str, element) -> str | None:
+    """Why a timer value cannot go on the event it is on: a cycle on an intermediate catch event (SpiffWorkflow
+    would pass the token on at every repetition, so ``R3/PT1H`` made three tokens after it)."""
+    event = element.getparent().getparent() if element.getparent() is not None else None
+    if tag == "timeCycle" and event is not None and event.tag.endswith("}intermediateCatchEvent"):
+        return ("a cycle on an intermediate timer would pass the token on at every repetition: an intermediate "
+                "timer waits once (timeDate or timeDuration); put a cycle on a start event or a boundary event")
     return None

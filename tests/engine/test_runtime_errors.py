@@ -32,8 +32,8 @@ def complete_the_form(factory, operator, iid, variables):
         user_tasks.complete(s, task["id"], operator, variables)
 
 
-def started(factory, operator, *elements, variables=None):
-    deploy_files(factory, [("p.bpmn", process(linear(start(), *elements, end())))])
+def started(factory, operator, *elements, variables=None, extra=""):
+    deploy_files(factory, [("p.bpmn", process(linear(start(), *elements, end()) + extra))])
     with db.transaction(factory) as s:
         return instances.start(s, operator, "p", variables or {}).row.id
 
@@ -54,8 +54,14 @@ def test_a_script_error_spiffworkflow_cannot_describe_is_an_incident(factory, op
     ("timeCycle", "R/PT0S", ["interval"]),  # would repeat without end inside one command
 ])
 def test_a_timer_value_from_a_form_that_cannot_run_is_an_incident_on_the_timer(factory, operator, tag, typed, words):
+    # a cycle waits on a boundary event (on an intermediate event deploy refuses it)
+    waiting = (user_task("wait", extra="") if tag == "timeCycle" else timer("hen", tag, "gia_tri"))
     with time_machine.travel(NOW, tick=False):
-        iid = started(factory, operator, user_task("form"), timer("hen", tag, "gia_tri"))
+        iid = started(factory, operator, user_task("form"), waiting, extra=(
+            '<bpmn:boundaryEvent id="hen" attachedToRef="wait" cancelActivity="false"><bpmn:timerEventDefinition>'
+            '<bpmn:timeCycle>gia_tri</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>'
+            '<bpmn:endEvent id="nhac"/><bpmn:sequenceFlow id="fb" sourceRef="hen" targetRef="nhac"/>')
+            if tag == "timeCycle" else "")
         complete_the_form(factory, operator, iid, {"gia_tri": typed})
     (incident,) = detail(factory, iid)["incidents"]
     assert incident["activityId"] == "hen" and all(w in incident["incidentMessage"] for w in words)
@@ -118,3 +124,26 @@ def test_a_script_may_store_what_it_computes_with_those_functions(factory, opera
                   user_task("after"), variables={"a": [1, 1], "d": {"k": 1}})
     variables = detail(factory, iid)["variables"]
     assert (variables["y"], variables["z"], variables["w"]) == ([0, 1, 2], ["k"], [1])
+
+
+@pytest.mark.parametrize("tag, text, words", [
+    ("timeDuration", "-PT1H", "is negative"),  # SpiffWorkflow dropped the minus: the timer waited an hour
+    ("timeDuration", "P", "gives no time"),
+    ("timeCycle", "R3/2020-01-01T00:00:00Z/PT1H", "intermediate timer waits once"),  # made three tokens
+    ("timeCycle", "R/PT1H", "intermediate timer waits once"),
+])
+def test_a_timer_value_spiffworkflow_misreads_is_refused_at_deploy(factory, tag, text, words):
+    with pytest.raises(DeploymentRefused) as err:
+        deploy_files(factory, [("p.bpmn", process(linear(start(), timer("t", tag, text), end())))])
+    (problem,) = [p for p in err.value.problems if p.severity == "error"]
+    assert problem.element_id == "t" and problem.line and words in problem.message
+
+
+def test_a_negative_duration_from_a_form_is_an_incident_on_the_timer(factory, operator):
+    with time_machine.travel(NOW, tick=False):
+        iid = started(factory, operator, user_task("form"), timer("hen", "timeDuration", "cho"), user_task("after"))
+        complete_the_form(factory, operator, iid, {"cho": "-PT1H"})
+    found = detail(factory, iid)
+    (incident,) = found["incidents"]
+    assert incident["activityId"] == "hen" and "'-PT1H' is negative" in incident["incidentMessage"]
+    assert found["nextTimerAt"] is None
