@@ -9,6 +9,9 @@ inside one command, so it is refused the same way.
 """
 from __future__ import annotations
 
+import datetime as dt
+import math
+
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -72,14 +75,32 @@ class DurationTimerEventDefinition(spiff_timer.DurationTimerEventDefinition):
 
 
 class CycleTimerEventDefinition(spiff_timer.CycleTimerEventDefinition):
-    """A repeating timer; its interval must be positive."""
+    """A repeating timer; its interval must be positive, and repetitions it missed fire once, not each."""
 
     def cycle_complete(self, my_task):
         ready = _incident_on_error(spiff_timer.CycleTimerEventDefinition.cycle_complete, "cycle")(self, my_task)
         value = my_task._get_internal_data("event_value")
         if isinstance(value, dict) and value.get("cycles") not in (0, 1) and not value.get("duration", 0) > 0:
             raise _as_incident(my_task, "cycle", ValueError("its interval must be longer than zero"))
+        if ready and isinstance(value, dict):
+            my_task._set_internal_data(event_value=skip_missed(value, dt.datetime.now(dt.timezone.utc)))
         return ready
+
+
+def skip_missed(value: dict, now: dt.datetime) -> dict:
+    """A cycle's state (SpiffWorkflow's ``{'cycles', 'next', 'duration'}``) with the repetitions already past
+    ``now`` skipped. SpiffWorkflow fires every repetition it missed, one after the other in one command: a cycle
+    starting in the past (``R/2020-01-01T00:00:00Z/PT1H``) or a scheduler stopped for a day set off thousands of
+    branches at once. As Camunda does, the missed ones count as fired by the one firing now; a cycle of ``R3`` whose
+    three repetitions all passed fires that once and ends."""
+    moment = dt.datetime.fromisoformat(value["next"]) if isinstance(value.get("next"), str) else None
+    interval = dt.timedelta(seconds=value.get("duration") or 0)
+    if value.get("cycles") == 0 or moment is None or moment.tzinfo is None or interval <= dt.timedelta(0) \
+            or moment >= now:
+        return value
+    missed = math.ceil((now - moment) / interval)
+    cycles = value["cycles"] if value["cycles"] < 0 else max(value["cycles"] - missed, 0)
+    return {**value, "cycles": cycles, "next": (moment + missed * interval).isoformat()}
 
 
 TIMER_CLASSES = {spiff_timer.TimeDateEventDefinition: TimeDateEventDefinition,
