@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from engine import db, deployment, schema
 from engine.models import ProcessDefinition
-from engine.pg_cursor import LeanColumn, LeanDescriptionCursor
+from engine.pg_cursor import LazyDescription, LeanColumn, LeanDescriptionCursor
 from tests.conftest import PROCESSES, deploy_files
 
 pytestmark = pytest.mark.postgresql
@@ -69,3 +69,22 @@ def test_orm_entities_load_through_it(pg_engine):
         assert (definition.key, definition.version) == ("sample_residence", 1)
         assert s.execute(sa.select(ProcessDefinition.key, ProcessDefinition.version)).one()._mapping == \
                {"key": "sample_residence", "version": 1}
+
+
+def test_the_description_builds_its_columns_only_when_read_and_outlives_the_next_statement(pg_engine, monkeypatch):
+    raw = pg_engine.raw_connection()
+    try:
+        cursor = raw.driver_connection.cursor()
+        cursor.execute("SELECT 1 AS a, 2 AS b, 3 AS c")
+        description = cursor.description
+        built = []
+        monkeypatch.setattr(LazyDescription, "_built",
+                            lambda self, _orig=LazyDescription._built: built.append(1) or _orig(self))
+        assert len(description) == 3 and not built  # SQLAlchemy's question for a statement it has run before
+        cursor.execute("SELECT 'x' AS other")  # the cursor moves on; the description read before still holds
+        assert [c.name for c in description] == ["a", "b", "c"] and built
+        assert description[1] == ("b", 23, None, None, None, None, None)
+        assert [c.name for c in cursor.description] == ["other"]
+    finally:
+        raw.rollback()
+        raw.close()
