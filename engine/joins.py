@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.task_elements import element_id
+from engine.task_tree import tasks_in_state
 
 _MOVING = TaskState.READY | TaskState.STARTED | TaskState.ERROR
 
@@ -46,7 +47,7 @@ def stuck(wf: BpmnWorkflow) -> list:
     if wf.event_manager.tasks:  # (runs after every command: the cheap test first; a finished workflow has no joins
         return []               # waiting, so it needs no test of its own)
     waiting = []
-    for task in wf.get_tasks(state=TaskState.WAITING | _MOVING):
+    for task in tasks_in_state(wf, TaskState.WAITING | _MOVING):
         if task.has_state(_MOVING):
             return []
         if is_waiting_join(task) and element_id(task) is not None:

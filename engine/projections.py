@@ -28,6 +28,7 @@ from engine.models import (Dossier, ExternalTask, HistoryEvent, Incident, Messag
                            UserTaskCandidate)
 from engine.serializer import dumps_variables
 from engine.task_elements import element_id, element_type, stamp
+from engine.task_tree import tasks_in_state
 from engine.write_batch import WriteBatch
 
 DEFAULT_PRIORITY = 50
@@ -148,8 +149,7 @@ def _delete_gone(session: Session, wf: BpmnWorkflow, gone_ids: list[UUID], batch
 
 def _finished_events(wf: BpmnWorkflow, loaded) -> list[dict[str, Any]]:
     events = []
-    for task in wf.get_tasks(state=TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR,
-                             updated_ts=loaded.started):
+    for task in tasks_in_state(wf, TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR, loaded.started):
         if not element_id(task) or loaded.finished_before.get(task.id) == (task.state, task.last_state_change):
             continue  # an end written before (a clock that stood still or went back would report it again)
         if task.state == TaskState.COMPLETED:

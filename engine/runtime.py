@@ -26,7 +26,8 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import joins, limits, loop_limits, projections, task_tree  # noqa: F401 (task_tree: see its docstring)
+from engine import joins, limits, loop_limits, projections
+from engine.task_tree import tasks_in_state  # (importing it lifts SpiffWorkflow's depth limit too)
 from engine.errors import InstanceNotActive, NotFound, StaleVersion
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.serializer import StateSerializer
@@ -94,7 +95,7 @@ def now() -> dt.datetime:
 
 def active_states(wf: BpmnWorkflow) -> dict[UUID, int]:
     """The active tasks of a workflow and their states."""
-    return {t.id: t.state for t in wf.get_tasks(state=ACTIVE)}
+    return {t.id: t._state for t in tasks_in_state(wf, ACTIVE)}
 
 
 def load(session: Session, instance_id: str, expected_version: int | None = None) -> Loaded:
@@ -142,7 +143,7 @@ def loaded_from(session: Session, row: ProcessInstance, expected_version: int | 
     if wf is None:
         wf = SERIALIZER.loads(row.state, parsed.spec, parsed.subprocess_specs)
         wf.script_engine = SCRIPT_ENGINE  # not serialized: without this the unsafe default engine comes back
-    finished = {t.id: (t.state, t.last_state_change) for t in wf.get_tasks(state=TaskState.FINISHED_MASK)}
+    finished = {t.id: (t._state, t.last_state_change) for t in tasks_in_state(wf, TaskState.FINISHED_MASK)}
     return Loaded(row=row, parsed=parsed, wf=wf, before=active_states(wf), finished_before=finished)
 
 
