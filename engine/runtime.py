@@ -231,7 +231,7 @@ def save(session: Session, loaded: Loaded, actor: Actor, send: bool = True) -> W
     projections.sync(session, loaded, after, actor, at, batch)
     if row.status not in ENDED:  # no command runs on an ended instance: nothing to keep it for
         batch.after_send.append(lambda: WORKFLOWS.keep_if_committed(session, row.id, row.version_no,
-                                                                    row.definition_id, wf))
+                                                                    row.definition_id, wf, loaded.finished_before))
     if send:
         batch.send(session)
     return batch

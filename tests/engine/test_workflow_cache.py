@@ -170,3 +170,29 @@ def _specs(session, row):
     from engine.specs import SPECS
     parsed = SPECS.get(session, SPECS.definition(session, row.definition_id))
     return parsed.spec, parsed.subprocess_specs
+
+
+def test_a_value_that_would_not_read_back_made_in_a_later_command_is_not_kept_either(factory, operator, deserialized):
+    pair_after_review = process(linear(start(), user_task("review"), script("pair", "pair = (1, 2)"),
+                                       user_task("approve"), end()))
+    iid = _start(factory, operator, pair_after_review)
+    assert _kept(factory, iid)
+    with db.transaction(factory) as s:  # the tuple is made in this command, by a task that finishes in it
+        user_tasks.complete(s, _task(factory, iid), operator, {"decision": "accept"})
+    assert not _kept(factory, iid)
+
+
+def test_finished_tasks_unchanged_since_the_command_began_are_not_looked_at_again(factory, operator):
+    from engine.workflow_cache import reads_back_exactly
+    iid = _start(factory, operator, process(linear(start(), script("pair", "pair = [1, 2]"), user_task("review"),
+                                                   end())))
+    with db.transaction(factory) as s:
+        wf = runtime.load(s, iid).wf
+    pair = next(t for t in wf.get_tasks() if t.task_spec.name == "pair")
+    review = next(t for t in wf.get_tasks() if t.task_spec.name == "review")
+    pair.data["pair"] = (1, 2)  # as if it had been a tuple all along, which no save lets by
+    assert not reads_back_exactly(wf)
+    assert reads_back_exactly(wf, {pair.id: (pair.state, pair.last_state_change)})
+    assert not reads_back_exactly(wf, {pair.id: (pair.state, pair.last_state_change - 1)})  # changed since: looked at
+    review.data["later"] = (3, 4)  # a task still open is always looked at
+    assert not reads_back_exactly(wf, {pair.id: (pair.state, pair.last_state_change)})
