@@ -18,17 +18,18 @@ import re
 from dataclasses import dataclass
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask, ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as CamundaUserTaskParser
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine import decisions
+from engine.multi_instance import MultiInstanceAnswers
 from engine.timer_events import TimerEvents
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -172,7 +173,7 @@ class PassThroughTask(NoneTask):
         self.manual = False
 
 
-class UserTaskParser(CamundaUserTaskParser):
+class UserTaskParser(MultiInstanceAnswers, CamundaUserTaskParser):
     """Reads the Camunda attributes of a user task."""
 
     def create_task(self):
@@ -191,7 +192,7 @@ class UserTaskParser(CamundaUserTaskParser):
             **self.bpmn_attributes)
 
 
-class ExternalTaskParser(TaskParser):
+class ExternalTaskParser(MultiInstanceAnswers, CamundaTaskParser):
     """Reads ``camunda:type="external"``, ``camunda:topic`` and ``camunda:taskPriority``."""
 
     def create_task(self):

@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, dialect, limits, runtime, sightings
+from engine import audit, dialect, limits, multi_instance, runtime, sightings
 from engine.errors import BadInput, LockNotHeld, NotFound, TaskNotActive
 from engine.instances import check_variables
 from engine.models import ExternalTask, Incident
@@ -138,6 +138,7 @@ def complete(session: Session, task_id: str, worker_id: str, variables: dict[str
     local_variables = check_variables(local_variables)
     loaded, task = _load_started(session, task_id, worker_id)
     task.data.update(variables)
+    multi_instance.note_answers(task, variables)
     task.data.update(local_variables)
     runtime.finish_task(loaded, task)
     loaded.record("external_task_completed", task, user_id=worker_id)

@@ -27,7 +27,7 @@ from engine import dialect, dossier_clock, joins
 from engine.models import (Dossier, ExternalTask, HistoryEvent, Incident, MessageSubscription, UserTask,
                            UserTaskCandidate)
 from engine.serializer import dumps_variables
-from engine.task_elements import element_id, element_type, stamp
+from engine.task_elements import element_id, element_type, stamp, work_element_id
 from engine.task_tree import tasks_in_state
 from engine.write_batch import WriteBatch
 
@@ -200,7 +200,7 @@ def _insert_user_task(session: Session, loaded, task, at: dt.datetime, batch: Wr
     tid = str(task.id)
     batch.insert(
         UserTask, id=tid, instance_id=row.id, definition_id=row.definition_id, process_key=row.process_key,
-        business_key=row.business_key, activity_id=element_id(task), name=spec.bpmn_name, lane=spec.lane,
+        business_key=row.business_key, activity_id=work_element_id(task), name=spec.bpmn_name, lane=spec.lane,
         form_key=spec.form_key, assignee=spec.assignee, candidate_groups=",".join(spec.candidate_groups),
         candidate_users=",".join(spec.candidate_users),
         priority=int(priority) if priority and str(priority).lstrip("-").isdigit() else DEFAULT_PRIORITY,
@@ -231,7 +231,7 @@ def _insert_external_task(loaded, task, at: dt.datetime, batch: WriteBatch) -> N
     priority = spec.priority
     batch.insert(
         ExternalTask, id=str(task.id), instance_id=row.id, definition_id=row.definition_id, process_key=row.process_key,
-        business_key=row.business_key, activity_id=element_id(task), activity_name=spec.bpmn_name,
+        business_key=row.business_key, activity_id=work_element_id(task), activity_name=spec.bpmn_name,
         topic=spec.topic, priority=int(priority) if priority else 0,
         variables=dumps_variables({**task.data, **getattr(spec, "input_parameters", {})}),
         retries=None, suspended=row.status == "suspended", created_at=at)
@@ -242,7 +242,7 @@ def _open_incidents(loaded, at: dt.datetime, batch: WriteBatch) -> list[dict[str
     for tid, message in loaded.errors.items():
         task = loaded.wf.get_task_from_id(tid)
         batch.insert(Incident, id=str(uuid.uuid4()), instance_id=loaded.row.id, task_id=str(tid),
-                     activity_id=element_id(task) if task else None, kind="failedExpression", message=message,
+                     activity_id=work_element_id(task) if task else None, kind="failedExpression", message=message,
                      created_at=at)
         events.append({"kind": "incident_opened", "task": task, "user_id": None, "details": {"message": message}})
     return events
@@ -273,7 +273,7 @@ def write_events(session: Session, loaded, events: list[dict[str, Any]], actor,
             at=stamp(task.last_state_change) if task is not None and event["kind"].startswith("activity_")
             else row.updated_at,
             kind=event["kind"],
-            activity_id=element_id(task) if task is not None else None,
+            activity_id=work_element_id(task) if task is not None else None,
             activity_name=task.task_spec.bpmn_name if task is not None else None,
             activity_type=element_type(task) if task is not None else None,
             task_id=str(task.id) if task is not None else None,

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 
-from engine import dialect, timer_events
+from engine import dialect, multi_instance, timer_events
 
 FORMAT = "motcua-1"  # stamped on every stored state, beside SpiffWorkflow's own serializer_version
 
@@ -51,7 +51,8 @@ def _config() -> dict:
     # the dialect's message events appear in state (an event-based gateway keeps the events it has seen); they
     # store as Camunda's and come back as the dialect's (the last registration of a type name wins)
     config[dialect.MessageEventDefinition] = MessageEventDefinitionConverter
-    for spiff_class, motcua_class in timer_events.TIMER_CLASSES.items():  # the same, for timers
+    for spiff_class, motcua_class in [*timer_events.TIMER_CLASSES.items(),  # the same, for timers
+                                      *multi_instance.MULTI_INSTANCE_CLASSES.items()]:  # and multi-instance tasks
         config[motcua_class] = config[spiff_class]
     return config
 

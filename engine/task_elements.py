@@ -13,6 +13,13 @@ def element_id(task) -> str | None:
     return bpmn_id
 
 
+def work_element_id(task) -> str | None:
+    """The id of the BPMN element whose work a task is: :func:`element_id`, and for one instance of a
+    multi-instance activity (SpiffWorkflow's ``<id> [child]`` task) the activity's id, so that each reviewer's
+    task of a parallel review shows in the inbox, its history and its incidents as that activity."""
+    return getattr(task.task_spec, "bpmn_id", None)
+
+
 def element_type(task) -> str:
     """The kind of BPMN element, as a short name (``userTask``, ``exclusiveGateway``...)."""
     name = type(task.task_spec).__name__

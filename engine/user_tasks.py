@@ -14,7 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import dialect, dossier_actions, limits, runtime
+from engine import dialect, dossier_actions, limits, multi_instance, runtime
 from engine.errors import BadInput, NotACandidate, NotFound, TaskAlreadyClaimed, TaskHeldByAnother, TaskNotActive
 from engine.forms import validate_form
 from engine.instances import check_variables
@@ -166,6 +166,7 @@ def complete(session: Session, task_id: str, actor: Actor, variables: dict[str, 
         if dossier_actions.requests_supplement(form, variables):
             dossier_actions.count_supplement_request(session, loaded.row.id)
     task.data.update(variables)
+    multi_instance.note_answers(task, variables)
     runtime.finish_task(loaded, task)
     loaded.record("task_completed", task, user_id=actor.user_id, due=row.due_at.isoformat() if row.due_at else None)
     runtime.advance(loaded)
