@@ -28,8 +28,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import decisions
-from engine.multi_instance import MultiInstanceAnswers
+from engine import decisions, multi_instance
 from engine.timer_events import TimerEvents
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -98,6 +97,7 @@ def prepare(root: etree._Element) -> dict[str, str]:
                     el.set(attr, renamed[el.get(attr)])
             if el.tag in (f"{{{BPMN_NS}}}incoming", f"{{{BPMN_NS}}}outgoing") and (el.text or "").strip() in renamed:
                 el.text = renamed[el.text.strip()]
+    multi_instance.prepare(root)
     for tag in ("timeDate", "timeDuration", "timeCycle"):
         for el in root.iter(f"{{{BPMN_NS}}}{tag}"):
             text = (el.text or "").strip()
@@ -173,7 +173,7 @@ class PassThroughTask(NoneTask):
         self.manual = False
 
 
-class UserTaskParser(MultiInstanceAnswers, CamundaUserTaskParser):
+class UserTaskParser(CamundaUserTaskParser):
     """Reads the Camunda attributes of a user task."""
 
     def create_task(self):
@@ -192,7 +192,7 @@ class UserTaskParser(MultiInstanceAnswers, CamundaUserTaskParser):
             **self.bpmn_attributes)
 
 
-class ExternalTaskParser(MultiInstanceAnswers, CamundaTaskParser):
+class ExternalTaskParser(CamundaTaskParser):
     """Reads ``camunda:type="external"``, ``camunda:topic`` and ``camunda:taskPriority``."""
 
     def create_task(self):

@@ -18,7 +18,8 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine import dialect, dmn_checks, forms, lint_flows, loop_limits, sandbox, specs, timer_events
+from engine import (dialect, dmn_checks, forms, lint_flows, loop_limits, multi_instance, sandbox, specs,
+                    timer_events)
 from engine.errors import ExpressionRefused, Problem
 
 B = f"{{{dialect.BPMN_NS}}}"
@@ -160,6 +161,8 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
                                                f"({loop_limits.MAX_INSTANCES:,})"))
         elif text:
             problems.extend(_check_expression(name, el, el.text, False, extra_functions))
+    elif tag == "multiInstanceLoopCharacteristics" and multi_instance.problem(el):
+        problems.append(_problem(name, el, multi_instance.problem(el)))
     elif tag == "property" and el.tag.startswith(C):
         problems.extend(_check_dossier_property(name, el))
     elif tag in ("inputParameter", "outputParameter") and el.tag.startswith(C):

@@ -28,15 +28,15 @@ def checked(task, expression: str, value: Any) -> Any:
         done = len(task.internal_data.get("merged", []))
         if done >= MAX_LOOP_ITERATIONS:
             raise WorkflowTaskException(
-                f"the loop of {_name(task)} has run {done:,} times and its condition '{expression}' still says go "
+                f"the loop of {element_label(task)} has run {done:,} times and its condition '{expression}' still says go "
                 f"on: a loop may run at most {MAX_LOOP_ITERATIONS:,} times (set loopMaximum, or fix the condition)",
                 task=task)
     elif isinstance(spec, MultiInstanceTask) and spec.cardinality is not None and expression == spec.cardinality:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise WorkflowTaskException(f"loopCardinality '{expression}' of {_name(task)} must be a whole number "
+            raise WorkflowTaskException(f"loopCardinality '{expression}' of {element_label(task)} must be a whole number "
                                         f"of instances, not {value!r}", task=task)
         if value > MAX_INSTANCES:
-            raise WorkflowTaskException(f"loopCardinality '{expression}' of {_name(task)} asks for {value:,} "
+            raise WorkflowTaskException(f"loopCardinality '{expression}' of {element_label(task)} asks for {value:,} "
                                         f"instances: at most {MAX_INSTANCES:,} are allowed", task=task)
     return value
 
@@ -57,11 +57,11 @@ class StepBudget:
         depth = getattr(task.workflow, "depth", 0)  # 0 for the top workflow, n for a subprocess n levels in
         if depth > MAX_SUBPROCESS_DEPTH:
             raise WorkflowTaskException(
-                f"{_name(task)} runs in a subprocess nested {depth} deep: at most {MAX_SUBPROCESS_DEPTH} levels are "
+                f"{element_label(task)} runs in a subprocess nested {depth} deep: at most {MAX_SUBPROCESS_DEPTH} levels are "
                 f"allowed (does a call activity call its own process, directly or through another?)", task=task)
         if self.count > self.limit:
             raise WorkflowTaskException(
-                f"{_name(task)} would be step {self.count:,} run in one go with no task to wait for: a loop in the "
+                f"{element_label(task)} would be step {self.count:,} run in one go with no task to wait for: a loop in the "
                 f"diagram goes round without end (at most {self.limit:,} steps run at once; give the loop a wait or "
                 f"a condition that turns false)", task=task)
 
@@ -72,7 +72,8 @@ class StepBudget:
         return task if task is not None and not task.has_state(TaskState.COMPLETED | TaskState.CANCELLED) else None
 
 
-def _name(task) -> str:
+def element_label(task) -> str:
+    """How a message names the element a task runs: its name and id, or its id alone."""
     spec = task.task_spec
     inner = task.workflow.spec.task_specs.get(getattr(spec, "task_spec", None))  # a loop's task carries the name
     label = getattr(spec, "bpmn_name", None) or getattr(inner, "bpmn_name", None)

@@ -1,22 +1,38 @@
-"""Multi-instance user and worker tasks: what each instance's answers do.
+"""Multi-instance activities: their collection, and what each instance's answers do.
 
-SpiffWorkflow runs a multi-instance activity as one task per instance under a task of the activity. With a
-``camunda:collection``, it writes each instance's ``camunda:elementVariable`` back into the collection when the
-instance completes and drops everything else the instance was given: three officers asked for their opinion in
-parallel would answer, and the process would go on without any of it. In Camunda the variables a task is
-completed with reach the process (the last answer given stands), and the element variable stays the instance's
-own. The task classes here do that: the variables a user or a worker completed an instance with
-(:func:`note_answers`) are written to the activity's data as the instance completes, so the next instance (of a
-sequential activity) and the steps after the activity see them. An instance that leaves a variable alone does not
-write it, so it never undoes an earlier instance's answer. With ``loopCardinality`` and no collection,
-SpiffWorkflow already merges each instance's data into the activity's.
+SpiffWorkflow runs a multi-instance activity as one task per instance under a task of the activity. Here:
+
+* a ``camunda:collection`` written as Camunda's expression for a variable (``${reviewers}``) is read as the
+  variable's name (:func:`prepare`), and one the engine cannot read is refused at deploy (:func:`problem`);
+* a collection that is missing, not a list or dict, or longer than ``loop_limits.MAX_INSTANCES`` gives the activity an
+  incident instead of a TypeError out of the command (or half a million instances);
+* with a collection, SpiffWorkflow writes each instance's element variable back into it and drops everything else
+  the instance was given: three officers asked for their opinion in parallel would answer, and the process would go
+  on without any of it. In Camunda the variables a task is completed with reach the process (the last answer given
+  stands), and the element variable stays the instance's own. The variables a user or a worker completed an
+  instance with (:func:`note_answers`) are written to the activity's data as the instance completes, so the next
+  instance (of a sequential activity) and the steps after the activity see them; an instance that leaves a variable
+  alone does not write it, so it never undoes an earlier instance's answer. With ``loopCardinality`` and no
+  collection, SpiffWorkflow already merges each instance's data into the activity's.
+
+Parsed definitions get these classes in place of SpiffWorkflow's (:func:`adopt`).
 """
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask as BpmnParallel
+from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as BpmnSequential
 from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+
+from engine import loop_limits
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+COLLECTION = f"{{{CAMUNDA_NS}}}collection"
 
 ANSWERS = "motcua_answers"  # an instance's internal data: the names of the variables it was completed with
 
@@ -26,13 +42,40 @@ def is_instance(task) -> bool:
     return task.task_spec.name.endswith(" [child]")
 
 
+def local_names(task) -> set[str]:
+    """The variables an instance of a multi-instance activity holds for itself (its element variable), which are
+    not the process's: empty for any other task."""
+    if not is_instance(task) or task.parent is None:
+        return set()
+    spec = task.parent.task_spec
+    return {ref.bpmn_id for ref in (getattr(spec, "input_item", None), getattr(spec, "output_item", None))
+            if ref is not None}
+
+
 def note_answers(task, variables: dict[str, Any]) -> None:
     """Remember the variables a user or worker completes an instance with (nothing for other tasks)."""
     if variables and is_instance(task):
         task.internal_data[ANSWERS] = sorted(set(task.internal_data.get(ANSWERS, [])) | set(variables))
 
 
-class _AnswersReachTheActivity:
+class _MotcuaMultiInstance:
+    def _checked_collection(self, my_task) -> None:
+        """Refuse, with a message for the incident, a collection that is missing, not a list or dict, or longer than
+        the engine makes instances of (SpiffWorkflow would fail with a TypeError, or try a million instances)."""
+        if self.data_input is None:
+            return
+        name = self.data_input.bpmn_id
+        if not self.data_input.exists(my_task):
+            raise WorkflowTaskException(f"the collection '{name}' of {loop_limits.element_label(my_task)} is not among the instance's "
+                                        "variables", task=my_task)
+        value = self.data_input.get(my_task)
+        if not isinstance(value, (list, dict)):
+            raise WorkflowTaskException(f"the collection '{name}' of {loop_limits.element_label(my_task)} must be a list (or a dict), "
+                                        f"not {type(value).__name__} {value!r:.80}", task=my_task)
+        if len(value) > loop_limits.MAX_INSTANCES:
+            raise WorkflowTaskException(f"the collection '{name}' of {loop_limits.element_label(my_task)} holds {len(value):,} items: at "
+                                        f"most {loop_limits.MAX_INSTANCES:,} instances are allowed", task=my_task)
+
     def merge_child(self, workflow, child):
         """Merge an instance into the activity as SpiffWorkflow does, then write the instance's answers."""
         super().merge_child(workflow, child)
@@ -46,24 +89,72 @@ class _AnswersReachTheActivity:
                 data[name] = copy.deepcopy(child.data[name])
 
 
-class MotcuaParallelMultiInstanceTask(_AnswersReachTheActivity, ParallelMultiInstanceTask):
-    """A parallel multi-instance activity whose instances' answers reach the process."""
+class _CheckedParallel(_MotcuaMultiInstance):
+    def create_children(self, my_task):
+        """Check the collection, then make one instance per item."""
+        self._checked_collection(my_task)
+        return super().create_children(my_task)
 
 
-class MotcuaSequentialMultiInstanceTask(_AnswersReachTheActivity, SequentialMultiInstanceTask):
-    """A sequential multi-instance activity whose instances' answers reach the process."""
+class _CheckedSequential(_MotcuaMultiInstance):
+    def init_remaining_items(self, my_task):
+        """Check the collection, then note the items still to run."""
+        self._checked_collection(my_task)
+        return super().init_remaining_items(my_task)
+
+
+class MotcuaParallelMultiInstanceTask(_CheckedParallel, ParallelMultiInstanceTask):
+    """A parallel multi-instance activity (Camunda's attributes) run as described above."""
+
+
+class MotcuaSequentialMultiInstanceTask(_CheckedSequential, SequentialMultiInstanceTask):
+    """A sequential multi-instance activity (Camunda's attributes) run as described above."""
+
+
+class MotcuaBpmnParallelMultiInstanceTask(_CheckedParallel, BpmnParallel):
+    """A parallel multi-instance activity written with BPMN's loopDataInputRef (a script task's, say)."""
+
+
+class MotcuaBpmnSequentialMultiInstanceTask(_CheckedSequential, BpmnSequential):
+    """A sequential one written with BPMN's loopDataInputRef."""
 
 
 MULTI_INSTANCE_CLASSES = {ParallelMultiInstanceTask: MotcuaParallelMultiInstanceTask,
-                          SequentialMultiInstanceTask: MotcuaSequentialMultiInstanceTask}
-"""SpiffWorkflow's Camunda multi-instance classes and motcua's, which the task parsers make instead."""
+                          SequentialMultiInstanceTask: MotcuaSequentialMultiInstanceTask,
+                          BpmnParallel: MotcuaBpmnParallelMultiInstanceTask,
+                          BpmnSequential: MotcuaBpmnSequentialMultiInstanceTask}
+"""SpiffWorkflow's multi-instance classes and motcua's, which parsed definitions use instead."""
 
 
-class MultiInstanceAnswers:
-    """Mixed into the user and worker task parsers so their multi-instance activities get the classes above."""
+def adopt(specs) -> None:
+    """Give the multi-instance activities of parsed specs motcua's classes."""
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            motcua_class = MULTI_INSTANCE_CLASSES.get(type(task_spec))
+            if motcua_class is not None:
+                task_spec.__class__ = motcua_class
 
-    def _add_multiinstance_task(self, loop_characteristics):
-        super()._add_multiinstance_task(loop_characteristics)
-        motcua_class = MULTI_INSTANCE_CLASSES.get(type(self.task))
-        if motcua_class is not None:
-            self.task.__class__ = motcua_class
+
+_NAME_EXPRESSION = re.compile(r"^\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")
+
+
+def prepare(root) -> None:
+    """Read a collection written as Camunda's expression for a variable (``${reviewers}``) as its name."""
+    for el in root.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics"):
+        match = _NAME_EXPRESSION.match((el.get(COLLECTION) or "").strip())
+        if match:
+            el.set(COLLECTION, match.group(1))
+
+
+def problem(el) -> str | None:
+    """What keeps a multi-instance activity's loop from running, for the deploy check; None if nothing."""
+    collection = (el.get(COLLECTION) or "").strip()
+    if not collection:
+        return None
+    if not (_NAME_EXPRESSION.match(collection) or collection.isidentifier()):
+        return (f"the collection '{collection}' must name a list variable (reviewers, or ${{reviewers}}): motcua "
+                "does not work out other expressions there; make the list in a script task before")
+    if not (el.get(f"{{{CAMUNDA_NS}}}elementVariable") or "").strip():
+        return ("a collection needs an element variable (camunda:elementVariable): the name under which each "
+                "instance gets its item")
+    return None

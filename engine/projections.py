@@ -23,7 +23,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from engine import dialect, dossier_clock, joins
+from engine import dialect, dossier_clock, joins, multi_instance
 from engine.models import (Dossier, ExternalTask, HistoryEvent, Incident, MessageSubscription, UserTask,
                            UserTaskCandidate)
 from engine.serializer import dumps_variables
@@ -43,7 +43,9 @@ def variables_of(wf: BpmnWorkflow, active: dict[UUID, int] | None = None) -> dic
         return dict(last.data) if last is not None else dict(wf.data)
     merged: dict[str, Any] = {}
     for task in sorted(tasks, key=lambda t: t.last_state_change):
-        merged.update(joins.waiting_data(task) if joins.is_waiting_join(task) else task.data)
+        data = joins.waiting_data(task) if joins.is_waiting_join(task) else task.data
+        local = multi_instance.local_names(task)  # one reviewer's name is not the process's
+        merged.update({k: v for k, v in data.items() if k not in local} if local else data)
     return merged
 
 

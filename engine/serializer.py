@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
@@ -51,9 +52,10 @@ def _config() -> dict:
     # the dialect's message events appear in state (an event-based gateway keeps the events it has seen); they
     # store as Camunda's and come back as the dialect's (the last registration of a type name wins)
     config[dialect.MessageEventDefinition] = MessageEventDefinitionConverter
-    for spiff_class, motcua_class in [*timer_events.TIMER_CLASSES.items(),  # the same, for timers
-                                      *multi_instance.MULTI_INSTANCE_CLASSES.items()]:  # and multi-instance tasks
+    for spiff_class, motcua_class in timer_events.TIMER_CLASSES.items():  # the same, for timers
         config[motcua_class] = config[spiff_class]
+    for motcua_class in multi_instance.MULTI_INSTANCE_CLASSES.values():  # and multi-instance activities
+        config[motcua_class] = MultiInstanceTaskConverter
     return config
 
 

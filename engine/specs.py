@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import dialect
+from engine import dialect, multi_instance
 from engine.db import database_name
 from engine.errors import NotFound
 from engine.models import DeploymentResource, ProcessDefinition
@@ -86,6 +86,7 @@ def parse_definition(key: str, bpmn: Mapping[str, bytes], dmn: Mapping[str, byte
     spec = parser.get_spec(key)
     subprocess_specs = parser.get_subprocess_specs(key)
     dialect.restore_ids([spec, *subprocess_specs.values()], renamed)
+    multi_instance.adopt([spec, *subprocess_specs.values()])
     interrupting = frozenset().union(*(dialect.interrupting_event_subprocesses(dialect.parse_xml(data))
                                        for data in bpmn.values()))
     dialect.isolate_event_subprocesses([spec, *subprocess_specs.values()], interrupting)

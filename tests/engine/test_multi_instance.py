@@ -33,6 +33,7 @@ def test_each_instance_of_a_parallel_user_task_is_an_inbox_task_of_the_activity(
     tasks = open_tasks(factory, iid)
     assert [(t["taskDefinitionKey"], t["name"], t["candidateGroups"]) for t in tasks] == \
         [("review", "Cho ý kiến", ["staff"])] * 3
+    assert "reviewer" not in detail(factory, iid)["variables"]  # one instance's reviewer is not the process's
     for number, task in enumerate(tasks):
         with db.transaction(factory) as s:
             user_tasks.complete(s, task["id"], operator, {"opinion": f"ý kiến {number}"})
@@ -87,3 +88,50 @@ def test_an_instance_answer_does_not_undo_what_an_earlier_instance_answered(fact
         user_tasks.complete(s, second["id"], operator, {"opinion": "đồng ý"})
     found = detail(factory, iid)
     assert found["variables"]["status"] == "đã xem" and found["variables"]["opinion"] == "đồng ý"
+
+
+def test_a_collection_written_as_camundas_expression_for_a_variable_is_that_variable(factory, operator):
+    loop = '<bpmn:multiInstanceLoopCharacteristics camunda:collection="${ reviewers }" camunda:elementVariable="r"/>'
+    iid = started(factory, operator, review(loop), variables={"reviewers": ["an", "binh"]})
+    assert len(open_tasks(factory, iid)) == 2
+
+
+@pytest.mark.parametrize("attributes, words", [
+    ('camunda:collection="${reviewers.list}" camunda:elementVariable="r"',
+     "the collection '${reviewers.list}' must name a list variable"),
+    ('camunda:collection="reviewers"', "a collection needs an element variable (camunda:elementVariable)")])
+def test_a_collection_the_engine_cannot_read_is_refused_at_deploy(factory, attributes, words):
+    from engine.errors import DeploymentRefused
+    from tests.bpmn_builder import end, linear, process, start
+    from tests.conftest import deploy_files
+    bpmn = process(linear(start(), review(f"<bpmn:multiInstanceLoopCharacteristics {attributes}/>"), end()))
+    with pytest.raises(DeploymentRefused) as refused:
+        deploy_files(factory, [("p.bpmn", bpmn)])
+    assert "p.bpmn:" in str(refused.value) and "[review]" in str(refused.value) and words in str(refused.value)
+
+
+@pytest.mark.parametrize("variables, words", [
+    ({}, "the collection 'reviewers' of 'Cho ý kiến' (review) is not among the instance's variables"),
+    ({"reviewers": "an, binh"}, "must be a list (or a dict), not str 'an, binh'"),
+    ({"reviewers": list(range(501))}, "holds 501 items: at most 500 instances are allowed")])
+@pytest.mark.parametrize("loop", [PARALLEL_OVER_REVIEWERS, PARALLEL_OVER_REVIEWERS.replace(
+    "<bpmn:multiInstanceLoopCharacteristics", '<bpmn:multiInstanceLoopCharacteristics isSequential="true"')])
+def test_a_collection_missing_not_a_list_or_too_long_is_an_incident_on_the_activity(factory, operator, variables,
+                                                                                    words, loop):
+    iid = started(factory, operator, review(loop), variables=variables)
+    found = detail(factory, iid)
+    (incident,) = found["incidents"]
+    assert incident["activityId"] == "review" and words in incident["incidentMessage"]
+    assert found["status"] == "active" and found["userTasks"] == []
+
+
+def test_a_script_over_a_collection_longer_than_the_bound_is_one_incident(factory, operator):
+    loop = ('<bpmn:multiInstanceLoopCharacteristics><bpmn:loopDataInputRef>items</bpmn:loopDataInputRef>'
+            '<bpmn:inputDataItem id="item" name="item"/></bpmn:multiInstanceLoopCharacteristics>')
+    each = ("each", f'<bpmn:scriptTask id="each" scriptFormat="python">{loop}<bpmn:script>x = item</bpmn:script>'
+                    '</bpmn:scriptTask>')
+    iid = started(factory, operator, each, variables={"items": list(range(2_000))})
+    (incident,) = detail(factory, iid)["incidents"]  # not fifty "step 1,501" incidents, as before
+    assert incident["activityId"] == "each" and "holds 2,000 items: at most 500" in incident["incidentMessage"]
+    done = started(factory, operator, each, variables={"items": list(range(3))})
+    assert detail(factory, done)["status"] == "completed"
