@@ -28,7 +28,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import decisions, multi_instance
+from engine import assignment, decisions, multi_instance
 from engine.timer_events import TimerEvents
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -141,13 +141,20 @@ class UserTask(CamundaUserTask):
     """A user task with the Camunda assignment attributes motcua honours."""
 
     def __init__(self, wf_spec, name, form, candidate_groups=(), candidate_users=(), assignee=None,
-                 due_date=None, priority=None, **kwargs):
+                 due_date=None, priority=None, assignment_expressions=None, **kwargs):
         super().__init__(wf_spec, name, form, **kwargs)
         self.candidate_groups = list(candidate_groups)
         self.candidate_users = list(candidate_users)
         self.assignee = assignee
         self.due_date = due_date
         self.priority = priority
+        self.assignment_expressions = dict(assignment_expressions or {})  # see engine.assignment
+
+    def _update_hook(self, my_task):
+        ready = super()._update_hook(my_task)
+        if ready:
+            assignment.work_out(my_task)
+        return ready
 
     @property
     def form_key(self) -> str | None:
@@ -179,14 +186,18 @@ class UserTaskParser(CamundaUserTaskParser):
     def create_task(self):
         form = self.get_form()
         lane = self.lane
-        groups = split_list(self.attribute("candidateGroups", "camunda"))
-        if not groups and lane:
+        written = {name: self.attribute(name, "camunda") for name in assignment.ATTRIBUTES}
+        expressions = {name: assignment.expression_of(value) for name, value in written.items()
+                       if assignment.expression_of(value)}
+        written.update(dict.fromkeys(expressions))
+        groups = split_list(written["candidateGroups"])
+        if not groups and lane and not expressions:
             groups = [lane]
         return self.spec_class(
             self.spec, self.bpmn_id, form=form,
             candidate_groups=groups,
-            candidate_users=split_list(self.attribute("candidateUsers", "camunda")),
-            assignee=(self.attribute("assignee", "camunda") or None),
+            candidate_users=split_list(written["candidateUsers"]),
+            assignee=(written["assignee"] or None), assignment_expressions=expressions,
             due_date=due_date_expression(self.attribute("dueDate", "camunda")),
             priority=self.attribute("priority", "camunda"),
             **self.bpmn_attributes)

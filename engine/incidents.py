@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy.orm import Session
 
 from engine import audit, external_tasks, runtime
@@ -41,7 +42,12 @@ def retry(session: Session, incident_id: str, actor: Actor, variables: dict[str,
     if task is None:
         raise Conflict(f"the element of incident {incident_id} is no longer in the instance")
     fixed = check_variables(variables) if variables else {}
-    loaded.wf.reset_from_task_id(UUID(incident.task_id))
+    if task.parent is not None:  # the reset gives the task its parent's data again (and may work out its assignee)
+        task.parent.data.update(fixed)
+    try:
+        loaded.wf.reset_from_task_id(UUID(incident.task_id))
+    except WorkflowException as err:  # what failed fails again: a new incident says so, and the retry is kept
+        runtime.fail_task(loaded, err)
     task = loaded.task(incident.task_id)
     for holder in (task, task.parent):  # a READY task takes its data from its parent again when it runs
         if holder is not None:

@@ -18,7 +18,7 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine import (dialect, dmn_checks, forms, lint_flows, loop_limits, multi_instance, sandbox, specs,
+from engine import (assignment, dialect, dmn_checks, forms, lint_flows, loop_limits, multi_instance, sandbox, specs,
                     timer_events)
 from engine.errors import ExpressionRefused, Problem
 
@@ -262,12 +262,15 @@ def _check_user_task(name, el, load_form, extra_functions) -> list[Problem]:
     due = el.get(f"{C}dueDate")
     if due:
         problems.extend(_check_expression(name, el, dialect.due_date_expression(due), False, extra_functions))
-    for attribute in ("assignee", "candidateGroups", "candidateUsers"):
+    for attribute in assignment.ATTRIBUTES:
         value = el.get(f"{C}{attribute}") or ""
-        if "${" in value or "#{" in value:
+        expression = assignment.expression_of(value)
+        if expression:
+            problems.extend(_check_expression(name, el, expression, False, extra_functions))
+        elif "${" in value or "#{" in value:
             problems.append(_problem(name, el, f"'{value}' in {attribute} would be taken as a name, not worked out: "
-                                               "motcua reads names there (comma-separated for groups and users); "
-                                               "use a lane or candidate groups for who may do the task"))
+                                               "write names (comma-separated for groups and users), or an expression "
+                                               "as the whole value, such as ${reviewer}"))
     has_lane = any((ref.text or "").strip() == el.get("id") for ref in el.getroottree().iter(f"{B}flowNodeRef"))
     if not (el.get(f"{C}candidateGroups") or el.get(f"{C}candidateUsers") or el.get(f"{C}assignee") or has_lane):
         problems.append(_problem(name, el, "nobody can see this user task: give it candidate groups, an assignee "

@@ -23,7 +23,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from engine import dialect, dossier_clock, joins, multi_instance
+from engine import assignment, dialect, dossier_clock, joins, multi_instance
 from engine.models import (Dossier, ExternalTask, HistoryEvent, Incident, MessageSubscription, UserTask,
                            UserTaskCandidate)
 from engine.serializer import dumps_variables
@@ -200,16 +200,16 @@ def _insert_user_task(session: Session, loaded, task, at: dt.datetime, batch: Wr
                               "details": {"message": str(err)}})
     priority = spec.priority
     tid = str(task.id)
+    assignee, groups, users = assignment.of(task)
     batch.insert(
         UserTask, id=tid, instance_id=row.id, definition_id=row.definition_id, process_key=row.process_key,
         business_key=row.business_key, activity_id=work_element_id(task), name=spec.bpmn_name, lane=spec.lane,
-        form_key=spec.form_key, assignee=spec.assignee, candidate_groups=",".join(spec.candidate_groups),
-        candidate_users=",".join(spec.candidate_users),
+        form_key=spec.form_key, assignee=assignee, candidate_groups=",".join(groups), candidate_users=",".join(users),
         priority=int(priority) if priority and str(priority).lstrip("-").isdigit() else DEFAULT_PRIORITY,
         due_at=due, created_at=at, suspended=row.status == "suspended", agency=_dossier_agency(session, loaded, task))
-    for group in dict.fromkeys(spec.candidate_groups):
+    for group in dict.fromkeys(groups):
         batch.insert(UserTaskCandidate, task_id=tid, kind="group", value=group)
-    for user in dict.fromkeys(spec.candidate_users):
+    for user in dict.fromkeys(users):
         batch.insert(UserTaskCandidate, task_id=tid, kind="user", value=user)
 
 

@@ -168,7 +168,7 @@ def advance(loaded: Loaded) -> None:
         try:
             wf.do_engine_steps(will_complete_task=steps.spend)
         except WorkflowException as err:
-            _fail_task(loaded, err, steps.running())
+            fail_task(loaded, err, steps.running())
             continue
         # nothing left to do or to wait for, yet a join waits: an incident says so, once; the join keeps waiting,
         # so that an operator can move its token on
@@ -184,10 +184,10 @@ def finish_task(loaded: Loaded, task) -> None:
     try:
         task.complete() if task.state == TaskState.STARTED else task.run()
     except WorkflowException as err:
-        _fail_task(loaded, err)
+        fail_task(loaded, err)
 
 
-def _fail_task(loaded: Loaded, err: WorkflowException, running=None) -> None:
+def fail_task(loaded: Loaded, err: WorkflowException, running=None) -> None:
     """Put the task an error is about in the ERROR state, its message kept for the incident; an error about no
     task, or about a task that failed already in this command, is raised again. An error that names no task (an
     exclusive gateway with no condition true names only its spec) is about ``running``, the task being run."""

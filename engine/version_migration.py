@@ -29,7 +29,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, dialect, modification, projections, runtime
+from engine import assignment, audit, dialect, modification, projections, runtime
 from engine.errors import BadInput, Conflict, Forbidden, NotFound
 from engine.models import (ExternalTask, MessageSubscription, ProcessDefinition, ProcessInstance, UserTask,
                            UserTaskCandidate)
@@ -314,13 +314,15 @@ def _refresh_projections(session: Session, loaded: Loaded, old: ParsedDefinition
         if not isinstance(spec, dialect.UserTask):
             continue
         tid = str(task.id)
+        assignment.work_out_again(task)  # the new version's expressions, or its names
+        _, groups, users = assignment.of(task)
         done = session.execute(update(UserTask).where(UserTask.id == tid).values(
             definition_id=row.definition_id, name=spec.bpmn_name, form_key=spec.form_key, lane=spec.lane,
-            candidate_groups=",".join(spec.candidate_groups), candidate_users=",".join(spec.candidate_users)))
+            candidate_groups=",".join(groups), candidate_users=",".join(users)))
         if done.rowcount:
             session.execute(delete(UserTaskCandidate).where(UserTaskCandidate.task_id == tid))
-            candidates = [{"task_id": tid, "kind": "group", "value": g} for g in dict.fromkeys(spec.candidate_groups)]
-            candidates += [{"task_id": tid, "kind": "user", "value": u} for u in dict.fromkeys(spec.candidate_users)]
+            candidates = [{"task_id": tid, "kind": "group", "value": g} for g in dict.fromkeys(groups)]
+            candidates += [{"task_id": tid, "kind": "user", "value": u} for u in dict.fromkeys(users)]
             if candidates:
                 session.execute(insert(UserTaskCandidate), candidates)
     for task in wf.get_tasks(state=TaskState.STARTED):

@@ -54,7 +54,7 @@ IO = '<bpmn:extensionElements><camunda:inputOutput>{}</camunda:inputOutput></bpm
      "output parameters are not run"),
     ('<bpmn:serviceTask id="el" camunda:type="external" camunda:topic="notify" '
      'camunda:taskPriority="99999999999999999999"/>', "between -9,223,372,036,854,775,807 and"),
-    ('<bpmn:userTask id="el" camunda:assignee="${initiator}"/>', "would be taken as a name"),
+    ('<bpmn:userTask id="el" camunda:assignee="user-${initiator}"/>', "would be taken as a name"),
     ('<bpmn:userTask id="el" camunda:candidateGroups="mot-cua,#{group}"/>', "would be taken as a name"),
 ])
 def test_extension_values_motcua_cannot_use_are_refused(factory, xml, words):
