@@ -102,6 +102,8 @@ def start(session: Session, actor: Actor, key: str | None = None, variables: dic
         if not parsed.start_form_key:
             raise BadInput(f"process '{definition.key}' has no start form (camunda:formKey on its start event)")
         validate_form(parsed.forms.get(parsed.start_form_key), variables)
+    if parsed.initiator_variable:  # who started it, as Camunda's camunda:initiator (never taken from the caller)
+        variables[parsed.initiator_variable] = actor.user_id
     wf = runtime.new_workflow(parsed)
     wf.get_next_task(spec_name="Start").data.update(variables)
     row = runtime.new_instance_row(definition, business_key, actor)

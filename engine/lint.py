@@ -18,8 +18,8 @@ from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine import (assignment, dialect, dmn_checks, forms, lint_flows, loop_limits, multi_instance, sandbox, specs,
-                    timer_events)
+from engine import (assignment, dialect, dmn_checks, forms, lint_camunda, lint_flows, loop_limits, multi_instance,
+                    sandbox, specs, timer_events)
 from engine.errors import ExpressionRefused, Problem
 
 B = f"{{{dialect.BPMN_NS}}}"
@@ -82,6 +82,7 @@ def check_bpmn(name: str, data: bytes, load_form: Callable[[str], bytes | None],
             if not isinstance(el.tag, str):
                 continue
             problems.extend(_check_element(name, el, load_form, decisions, extra_functions))
+            problems.extend(_problem(name, at, message) for at, message in lint_camunda.problems(el))
         problems.extend(_problem(name, gateway, message) for gateway, message in lint_flows.dead_joins(process))
     problems.extend(_missing_references(name, root))
     return problems, root

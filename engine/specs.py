@@ -46,6 +46,7 @@ class ParsedDefinition:
     subprocess_specs: dict
     forms: dict[str, dict] = field(default_factory=dict)
     start_form_key: str | None = None
+    initiator_variable: str | None = None  # camunda:initiator: the variable holding who started the instance
     procedure: dict | None = None  # the catalogue entry (procedure.toml) deployed with it, if any
     clock_pauses: frozenset[str] = frozenset()  # elements during which the dossier's clock stops
     deliveries: frozenset[str] = frozenset()  # elements whose completion delivers the result to the citizen
@@ -92,7 +93,8 @@ def parse_definition(key: str, bpmn: Mapping[str, bytes], dmn: Mapping[str, byte
     dialect.isolate_event_subprocesses([spec, *subprocess_specs.values()], interrupting)
     return ParsedDefinition(key=key, spec=spec, subprocess_specs=subprocess_specs,
                             forms={name: json.loads(data) for name, data in forms.items()},
-                            start_form_key=_start_form_key(key, bpmn), procedure=_procedure(key, procedures or {}),
+                            start_form_key=_start_attribute(key, bpmn, "formKey"),
+                            initiator_variable=_start_attribute(key, bpmn, "initiator"), procedure=_procedure(key, procedures or {}),
                             clock_pauses=_marked(key, bpmn, "pause"), deliveries=_marked(key, bpmn, "delivered"),
                             extensions=_marked(key, bpmn, "extend"),
                             statuses={element: int(value) for element, value in
@@ -144,16 +146,17 @@ def _marked(key: str, bpmn: Mapping[str, bytes], value: str) -> frozenset[str]:
     return frozenset(e for e, v in extension_properties(key, bpmn, "dossier_clock").items() if v == value)
 
 
-def _start_form_key(key: str, bpmn: Mapping[str, bytes]) -> str | None:
-    """The form key of the process's none start event (the citizen's application form), if it has one."""
+def _start_attribute(key: str, bpmn: Mapping[str, bytes], attribute: str) -> str | None:
+    """A Camunda attribute of the process's none start event: ``formKey`` (the citizen's application form) or
+    ``initiator`` (the variable that gets the starting user's name), if it has one."""
     b, c = "{http://www.omg.org/spec/BPMN/20100524/MODEL}", "{http://camunda.org/schema/1.0/bpmn}"
     for data in bpmn.values():
         for process in dialect.parse_xml(data).iter(f"{b}process"):
             if process.get("id") != key:
                 continue
             for event in process.findall(f"{b}startEvent"):
-                if event.get(f"{c}formKey") and not any(child.tag.endswith("EventDefinition") for child in event):
-                    return event.get(f"{c}formKey")
+                if event.get(f"{c}{attribute}") and not any(child.tag.endswith("EventDefinition") for child in event):
+                    return event.get(f"{c}{attribute}").strip() or None
     return None
 
 

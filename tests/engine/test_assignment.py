@@ -93,3 +93,21 @@ def test_a_retry_that_fails_again_opens_a_new_incident_instead_of_failing_the_re
     assert retried["resolvedAt"] is not None and len(still_open) == 1
     assert "could not be worked out" in still_open[0]["incidentMessage"]
     assert found["userTasks"] == [] and found["status"] == "active"
+
+
+def test_camunda_initiator_names_who_started_the_instance_and_a_caller_cannot_forge_it(factory, operator):
+    body = linear(("s", '<bpmn:startEvent id="s" camunda:initiator="starter"/>'),
+                  review('camunda:assignee="${starter}"'), end())
+    deploy_files(factory, [("p.bpmn", process(body))])
+    from engine import instances
+    with db.transaction(factory) as s:
+        iid = instances.start(s, Actor("can-bo-an", frozenset({"staff"})), "p", {"starter": "someone-else"}).row.id
+    (task,) = open_tasks(factory, iid)
+    assert task["assignee"] == "can-bo-an" and detail(factory, iid)["variables"]["starter"] == "can-bo-an"
+
+
+def test_an_initiator_that_is_not_a_variable_name_is_refused_at_deploy(factory):
+    body = linear(("s", '<bpmn:startEvent id="s" camunda:initiator="${starter}"/>'), review(""), end())
+    with pytest.raises(DeploymentRefused) as refused:
+        deploy_files(factory, [("p.bpmn", process(body))])
+    assert "camunda:initiator '${starter}' must be a variable name" in str(refused.value)

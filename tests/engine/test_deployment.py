@@ -56,6 +56,18 @@ IO = '<bpmn:extensionElements><camunda:inputOutput>{}</camunda:inputOutput></bpm
      'camunda:taskPriority="99999999999999999999"/>', "between -9,223,372,036,854,775,807 and"),
     ('<bpmn:userTask id="el" camunda:assignee="user-${initiator}"/>', "would be taken as a name"),
     ('<bpmn:userTask id="el" camunda:candidateGroups="mot-cua,#{group}"/>', "would be taken as a name"),
+    # Camunda extensions that would deploy and silently do nothing
+    ('<bpmn:userTask id="el" camunda:candidateGroups="a"><bpmn:extensionElements><camunda:executionListener '
+     'class="vn.Notify" event="start"/></bpmn:extensionElements></bpmn:userTask>', "execution listeners are not run"),
+    ('<bpmn:userTask id="el" camunda:candidateGroups="a"><bpmn:extensionElements><camunda:taskListener '
+     'expression="${x}" event="create"/></bpmn:extensionElements></bpmn:userTask>', "task listeners are not run"),
+    ('<bpmn:userTask id="el" camunda:candidateGroups="a"><bpmn:extensionElements><camunda:formData><camunda:formField '
+     'id="ok" type="boolean"/></camunda:formData></bpmn:extensionElements></bpmn:userTask>', "give the task a form key"),
+    ('<bpmn:userTask id="el" camunda:candidateGroups="a">'
+     + IO.format('<camunda:inputParameter name="k">v</camunda:inputParameter>') + '</bpmn:userTask>',
+     "read only on service tasks (given to the worker), not on a userTask"),
+    ('<bpmn:scriptTask id="el" scriptFormat="python" camunda:resultVariable="total"><bpmn:script>1 + 1</bpmn:script>'
+     '</bpmn:scriptTask>', "assign the variable in the script itself (total = ...)"),
 ])
 def test_extension_values_motcua_cannot_use_are_refused(factory, xml, words):
     body = "\n".join([start()[1], xml, end()[1], flow("f1", "start", "el"), flow("f2", "el", "end")])

@@ -1,0 +1,48 @@
+"""Camunda extensions that Camunda Modeler writes and motcua does not run.
+
+A listener, a generated form or a script's result variable that deployed and then silently did nothing would leave a
+procedure that looks right in the modeler and misbehaves in the province: a notification never sent, an officer's
+task with no form, a variable never set. Each is refused at deploy with what to draw instead.
+"""
+from __future__ import annotations
+
+from lxml import etree
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+REFUSED = {
+    "executionListener": "execution listeners are not run by motcua: do their work in the flow, with a service task "
+                         "(a worker) or a script task",
+    "taskListener": "task listeners are not run by motcua: do their work in the flow, with a service task (a worker) "
+                    "or a script task before or after the user task",
+    "formData": "generated forms (camunda:formData) are not read by motcua: give the task a form key, a JSON Schema "
+                "file in forms/ (docs/analyst.md, Forms)",
+}
+# tasks whose camunda:inputParameter motcua reads (given to the worker as variables of that task alone)
+READS_INPUTS = frozenset({"serviceTask", "sendTask"})
+
+
+def problems(el: etree._Element) -> list[tuple[etree._Element, str]]:
+    """(element, message) for each Camunda extension of ``el`` that motcua would not run."""
+    tag = etree.QName(el).localname
+    found = []
+    if el.tag.startswith(f"{{{CAMUNDA_NS}}}"):
+        if tag in REFUSED:
+            found.append((el, REFUSED[tag]))
+        elif tag == "inputOutput":
+            owner = el.getparent().getparent() if el.getparent() is not None else None
+            kind = etree.QName(owner).localname if owner is not None else ""
+            if kind not in READS_INPUTS:
+                found.append((el, f"input and output parameters are read only on service tasks (given to the "
+                                  f"worker), not on a {kind or 'this element'}: set the variable before it, in a "
+                                  "script task or the form that comes first"))
+    elif tag == "startEvent" and el.get(f"{{{CAMUNDA_NS}}}initiator") is not None \
+            and not el.get(f"{{{CAMUNDA_NS}}}initiator").strip().isidentifier():
+        found.append((el, f"camunda:initiator '{el.get(f'{{{CAMUNDA_NS}}}initiator')}' must be a variable name (such as "
+                          "starter): the variable that gets the name of who started the instance"))
+    elif tag == "scriptTask" and el.get(f"{{{CAMUNDA_NS}}}resultVariable"):
+        name = el.get(f"{{{CAMUNDA_NS}}}resultVariable")
+        found.append((el, f"camunda:resultVariable is not read by motcua: assign the variable in the script itself "
+                          f"({name} = ...)"))
+    return found
