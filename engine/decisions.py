@@ -11,7 +11,9 @@ so an output list is merged into the list a variable already holds (``[5, 5]`` o
   ``COLLECT`` with an aggregation (``SUM``, ``MIN``, ``MAX``, ``COUNT``) gives one value instead;
 * no rule matching sets each output to ``None`` (an empty list for the lists, 0 for ``COUNT``), as Camunda's
   null result, so a variable never keeps a value from an earlier round of the same table;
-* an output replaces the variable of its name; an output named ``a.b`` sets the key ``b`` of the dict ``a``.
+* an output replaces the variable of its name; an output named ``a.b`` sets the key ``b`` of the dict ``a``;
+* with ``camunda:resultVariable``, as in Camunda, the result goes to that one variable instead, shaped by
+  ``camunda:mapDecisionResult`` (:meth:`DecisionEngine.mapped`).
 
 ``PRIORITY`` and ``OUTPUT ORDER`` need the outputs' value lists, which motcua does not read: deploy refuses
 them (:mod:`engine.dmn_checks`).
@@ -42,25 +44,54 @@ class DecisionEngine(DMNEngine):
         """Every rule whose input entries all hold, in the table's order."""
         return [rule for rule in self.decision_table.rules if self._DMNEngine__check_rule(rule, task)]
 
-    def outputs(self, task) -> dict[str, Any]:
-        """The value of each output (by its name) under the table's hit policy."""
-        policy = self.decision_table.hit_policy
-        names = [output.name or output.label for output in self.decision_table.outputs]
+    def names(self) -> list[str]:
+        """The names of the table's outputs, in order."""
+        return [output.name or output.label for output in self.decision_table.outputs]
+
+    def entries(self, task) -> list[dict[str, Any]]:
+        """The decision's result as Camunda gives it: one entry (output name → value) per rule the hit policy
+        keeps, in rule order; with an aggregation, one entry of the aggregated values."""
+        policy, names = self.decision_table.hit_policy, self.names()
         rules = self.matching_rules(task)
         values = [_rule_outputs(rule, task) for rule in rules]
         if policy in ("COLLECT", "RULE ORDER"):
             if self.aggregation:
-                return {name: _aggregate(self.aggregation, [v[name] for v in values if name in v]) for name in names}
-            return {name: [v[name] for v in values if name in v] for name in names}
-        if not values:
-            return {name: None for name in names}
+                return [{name: _aggregate(self.aggregation, [v[name] for v in values if name in v]) for name in names}]
+            return values
         if policy == "UNIQUE" and len(values) > 1:
             raise _table_error(task, f"hit policy UNIQUE, but rules {_rows(rules)} all match: change the rules so "
                                      "that at most one matches, or use the hit policy FIRST")
         if policy == "ANY" and any(v != values[0] for v in values[1:]):
             raise _table_error(task, f"hit policy ANY, but the matching rules {_rows(rules)} give different outputs: "
                                      "make them agree, or use the hit policy FIRST")
-        return values[0]
+        return values[:1]
+
+    def outputs(self, task) -> dict[str, Any]:
+        """The value of each output (by its name) under the table's hit policy: each a list of the matching rules'
+        values for COLLECT and RULE ORDER without an aggregation; None when no rule matches."""
+        entries, names = self.entries(task), self.names()
+        if self.decision_table.hit_policy in ("COLLECT", "RULE ORDER") and not self.aggregation:
+            return {name: [v[name] for v in entries if name in v] for name in names}
+        return entries[0] if entries else {name: None for name in names}
+
+    def mapped(self, task, how: str) -> Any:
+        """The result as ``camunda:mapDecisionResult`` maps it into ``camunda:resultVariable``: ``singleEntry``
+        (the one output of the one entry), ``singleResult`` (the one entry), ``collectEntries`` (the one output of
+        every entry) or ``resultList`` (every entry)."""
+        entries, names = self.entries(task), self.names()
+        if how == "resultList":
+            return entries
+        if how in ("singleEntry", "collectEntries") and len(names) != 1:
+            raise _table_error(task, f"mapDecisionResult {how} needs a table with one output; this one has "
+                                     f"{len(names)} ({', '.join(names)}): use singleResult or resultList")
+        if how == "collectEntries":
+            return [entry[names[0]] for entry in entries]
+        if len(entries) > 1:
+            raise _table_error(task, f"mapDecisionResult {how} needs at most one result, but {len(entries)} rules "
+                                     "match: use collectEntries or resultList, or a hit policy that keeps one")
+        if not entries:
+            return None
+        return entries[0][names[0]] if how == "singleEntry" else entries[0]
 
 
 def _rule_outputs(rule, task) -> dict[str, Any]:
@@ -105,12 +136,22 @@ def assign(data: dict, outputs: dict[str, Any]) -> None:
 
 
 class BusinessRuleTask(CamundaBusinessRuleTask):
-    """A business rule task whose outputs replace variables instead of being deep-merged into them."""
+    """A business rule task whose outputs replace variables instead of being deep-merged into them; with
+    ``camunda:resultVariable``, the result goes to that variable alone, mapped as ``camunda:mapDecisionResult`` says
+    (Camunda's default ``resultList``)."""
+
+    def __init__(self, wf_spec, name, dmnEngine, result_variable=None, map_decision_result=None, **kwargs):
+        super().__init__(wf_spec, name, dmnEngine, **kwargs)
+        self.result_variable = result_variable
+        self.map_decision_result = map_decision_result or "resultList"
 
     def _run_hook(self, my_task):
         engine = self.dmnEngine
         try:
-            outputs = engine.outputs(my_task) if isinstance(engine, DecisionEngine) else engine.result(my_task)
+            if self.result_variable:
+                outputs = {self.result_variable: engine.mapped(my_task, self.map_decision_result)}
+            else:
+                outputs = engine.outputs(my_task) if isinstance(engine, DecisionEngine) else engine.result(my_task)
             for name, value in outputs.items():
                 storable.check(name, value)
             assign(my_task.data, outputs)
@@ -131,6 +172,8 @@ class BusinessRuleTaskParser(CamundaBusinessRuleTaskParser):
         decision_ref = self.get_decision_ref(self.node)
         return BusinessRuleTask(self.spec, self.bpmn_id,
                                 dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
+                                result_variable=(self.attribute("resultVariable", "camunda") or "").strip() or None,
+                                map_decision_result=(self.attribute("mapDecisionResult", "camunda") or "").strip(),
                                 **self.bpmn_attributes)
 
 

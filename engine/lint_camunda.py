@@ -41,8 +41,27 @@ def problems(el: etree._Element) -> list[tuple[etree._Element, str]]:
             and not el.get(f"{{{CAMUNDA_NS}}}initiator").strip().isidentifier():
         found.append((el, f"camunda:initiator '{el.get(f'{{{CAMUNDA_NS}}}initiator')}' must be a variable name (such as "
                           "starter): the variable that gets the name of who started the instance"))
+    elif tag == "businessRuleTask":
+        found.extend((el, message) for message in _decision_result_problems(el))
     elif tag == "scriptTask" and el.get(f"{{{CAMUNDA_NS}}}resultVariable"):
         name = el.get(f"{{{CAMUNDA_NS}}}resultVariable")
         found.append((el, f"camunda:resultVariable is not read by motcua: assign the variable in the script itself "
                           f"({name} = ...)"))
+    return found
+
+
+MAP_DECISION_RESULT = ("singleEntry", "singleResult", "collectEntries", "resultList")
+
+
+def _decision_result_problems(el: etree._Element) -> list[str]:
+    variable = el.get(f"{{{CAMUNDA_NS}}}resultVariable")
+    how = el.get(f"{{{CAMUNDA_NS}}}mapDecisionResult")
+    found = []
+    if variable is not None and not variable.strip().isidentifier():
+        found.append(f"camunda:resultVariable '{variable}' must be a variable name (such as fee)")
+    if how is not None and how.strip() not in MAP_DECISION_RESULT:
+        found.append(f"camunda:mapDecisionResult '{how}' is not one of {', '.join(MAP_DECISION_RESULT)}")
+    elif how is not None and variable is None:
+        found.append("camunda:mapDecisionResult maps the result into camunda:resultVariable, which is not set: set "
+                     "it, or remove both to have each output in the variable of its name")
     return found

@@ -126,3 +126,56 @@ def test_an_output_that_cannot_be_stored_is_an_incident(factory, operator):
     found = run(factory, operator, table("FIRST", [(["-"], ["range(2)"])]), {"x": 1})
     (incident,) = found["incidents"]
     assert incident["activityId"] == "d" and "'o' holds an object of type range" in incident["incidentMessage"]
+
+
+def run_into(factory, operator, dmn, variables, attributes):
+    """Like run, with Camunda's result variable attributes on the business rule task."""
+    rule_task = ("d", f'<bpmn:businessRuleTask id="d" camunda:decisionRef="dec" {attributes}/>')
+    deploy_files(factory, [("p.bpmn", process(linear(start(), rule_task, user_task("u"), end()))), ("d.dmn", dmn)])
+    with db.transaction(factory) as s:
+        iid = instances.start(s, operator, "p", variables).row.id
+    with db.transaction(factory) as s:
+        return queries.instance_detail(s, iid)
+
+
+TWO_OUTPUTS = [(["&gt; 1"], ['"a"', "1"]), (["&gt; 2"], ['"b"', "2"])]
+
+
+@pytest.mark.parametrize("policy, how, outputs, rules, expected", [
+    ("FIRST", "singleEntry", ("o",), TWO_MATCH, "a"),
+    ("FIRST", "singleResult", ("o", "n"), TWO_OUTPUTS, {"o": "a", "n": 1}),
+    ("COLLECT", "collectEntries", ("o",), TWO_MATCH, ["a", "b"]),
+    ("COLLECT", "resultList", ("o", "n"), TWO_OUTPUTS, [{"o": "a", "n": 1}, {"o": "b", "n": 2}]),
+    ("COLLECT", None, ("o",), TWO_MATCH, [{"o": "a"}, {"o": "b"}]),  # Camunda's default mapping: resultList
+    ("FIRST", "singleEntry", ("o",), [(["&gt; 9"], ['"z"'])], None),  # no rule matches
+    ("COLLECT", "collectEntries", ("o",), [(["&gt; 9"], ['"z"'])], []),
+])
+def test_a_result_variable_gets_the_result_mapped_as_camunda_maps_it(factory, operator, policy, how, outputs, rules,
+                                                                       expected):
+    mapping = f' camunda:mapDecisionResult="{how}"' if how else ""
+    found = run_into(factory, operator, table(policy, rules, outputs=outputs), {"x": 5},
+                     f'camunda:resultVariable="fee"{mapping}')
+    assert found["variables"]["fee"] == expected and not found["incidents"]
+    assert not set(outputs) & set(found["variables"])  # the outputs go to the result variable alone, as in Camunda
+
+
+@pytest.mark.parametrize("how, outputs, rules, words", [
+    ("singleEntry", ("o", "n"), TWO_OUTPUTS, "mapDecisionResult singleEntry needs a table with one output"),
+    ("singleResult", ("o",), TWO_MATCH, "mapDecisionResult singleResult needs at most one result, but 2 rules match")])
+def test_a_result_that_does_not_fit_its_mapping_is_an_incident(factory, operator, how, outputs, rules, words):
+    found = run_into(factory, operator, table("COLLECT", rules, outputs=outputs), {"x": 5},
+                     f'camunda:resultVariable="fee" camunda:mapDecisionResult="{how}"')
+    (incident,) = found["incidents"]
+    assert incident["activityId"] == "d" and words in incident["incidentMessage"]
+
+
+@pytest.mark.parametrize("attributes, words", [
+    ('camunda:resultVariable="fee" camunda:mapDecisionResult="singleValue"', "'singleValue' is not one of singleEntry"),
+    ('camunda:resultVariable="${fee}"', "camunda:resultVariable '${fee}' must be a variable name"),
+    ('camunda:mapDecisionResult="singleEntry"', "which is not set")])
+def test_result_mapping_attributes_the_engine_cannot_use_are_refused_at_deploy(factory, attributes, words):
+    rule_task = ("d", f'<bpmn:businessRuleTask id="d" camunda:decisionRef="dec" {attributes}/>')
+    with pytest.raises(DeploymentRefused) as refused:
+        deploy_files(factory, [("p.bpmn", process(linear(start(), rule_task, user_task("u"), end()))),
+                               ("d.dmn", table("FIRST", TWO_MATCH))])
+    assert "[d]" in str(refused.value) and words in str(refused.value)
