@@ -1,8 +1,9 @@
-"""Camunda extensions that Camunda Modeler writes and motcua does not run.
+"""What Camunda Modeler draws that motcua does not run: Camunda extensions, and messages a process throws.
 
-A listener, a generated form or a script's result variable that deployed and then silently did nothing would leave a
-procedure that looks right in the modeler and misbehaves in the province: a notification never sent, an officer's
-task with no form, a variable never set. Each is refused at deploy with what to draw instead.
+A listener, a generated form, a script's result variable or a message thrown to another process that deployed and
+then silently did nothing would leave a procedure that looks right in the modeler and misbehaves in the province: a
+notification never sent, an officer's task with no form, a variable never set, an agency never told. Each is refused
+at deploy with what to draw instead.
 """
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ def problems(el: etree._Element) -> list[tuple[etree._Element, str]]:
             and not el.get(f"{{{CAMUNDA_NS}}}initiator").strip().isidentifier():
         found.append((el, f"camunda:initiator '{el.get(f'{{{CAMUNDA_NS}}}initiator')}' must be a variable name (such as "
                           "starter): the variable that gets the name of who started the instance"))
+    elif tag in ("intermediateThrowEvent", "endEvent") and el.find(f"{{{BPMN_NS}}}messageEventDefinition") is not None:
+        found.append((el, "motcua does not deliver a message a process throws (to another dossier or outside): to tell "
+                          "another agency or system, use a service task (a worker) before a plain event; to wait for "
+                          "an answer, a message catch event"))
     elif tag == "businessRuleTask":
         found.extend((el, message) for message in _decision_result_problems(el))
     elif tag == "scriptTask" and el.get(f"{{{CAMUNDA_NS}}}resultVariable"):

@@ -68,6 +68,8 @@ IO = '<bpmn:extensionElements><camunda:inputOutput>{}</camunda:inputOutput></bpm
      "read only on service tasks (given to the worker), not on a userTask"),
     ('<bpmn:scriptTask id="el" scriptFormat="python" camunda:resultVariable="total"><bpmn:script>1 + 1</bpmn:script>'
      '</bpmn:scriptTask>', "assign the variable in the script itself (total = ...)"),
+    ('<bpmn:intermediateThrowEvent id="el"><bpmn:messageEventDefinition camunda:type="external" camunda:topic="send"/>'
+     '</bpmn:intermediateThrowEvent>', "motcua does not deliver a message a process throws"),
 ])
 def test_extension_values_motcua_cannot_use_are_refused(factory, xml, words):
     body = "\n".join([start()[1], xml, end()[1], flow("f1", "start", "el"), flow("f2", "el", "end")])
