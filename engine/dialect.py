@@ -29,6 +29,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine import assignment, decisions, multi_instance
+from engine.error_events import ErrorEvents
 from engine.timer_events import TimerEvents
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -252,7 +253,7 @@ class _MessageEvents:
 
 def _with_messages(tag: str):
     parser, spec = CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag(tag)]
-    return type(f"Motcua{parser.__name__}", (_MessageEvents, TimerEvents, parser), {}), spec
+    return type(f"Motcua{parser.__name__}", (_MessageEvents, TimerEvents, ErrorEvents, parser), {}), spec
 
 
 class MotcuaParser(CamundaParser):

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit, dialect, limits, multi_instance, runtime, sightings
+from engine.error_events import ErrorEventDefinition
 from engine.errors import BadInput, LockNotHeld, NotFound, TaskNotActive
 from engine.instances import check_variables
 from engine.models import ExternalTask, Incident
@@ -181,7 +181,8 @@ def bpmn_error(session: Session, task_id: str, worker_id: str, error_code: str, 
     variables = check_variables(variables)
     loaded, task = _load_started(session, task_id, worker_id)
     payload = dict(variables)
-    event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code), payload=payload, target=task.workflow)
+    event = BpmnEvent(ErrorEventDefinition(error_code, code=error_code, message=error_message), payload=payload,
+                      target=task.workflow)
     loaded.record("bpmn_error", task, user_id=worker_id, code=error_code, message=error_message)
     if not _catch_in_scope(loaded.wf, event, task.workflow):
         loaded.errors[task.id] = (f"the BPMN error '{error_code}' was thrown but no error event catches it"

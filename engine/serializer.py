@@ -18,9 +18,10 @@ from SpiffWorkflow.bpmn.serializer.default.task_spec import MultiInstanceTaskCon
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition as SpiffErrorEventDefinition
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 
-from engine import dialect, multi_instance, timer_events
+from engine import dialect, error_events, multi_instance, timer_events
 
 FORMAT = "motcua-1"  # stamped on every stored state, beside SpiffWorkflow's own serializer_version
 
@@ -52,6 +53,7 @@ def _config() -> dict:
     # the dialect's message events appear in state (an event-based gateway keeps the events it has seen); they
     # store as Camunda's and come back as the dialect's (the last registration of a type name wins)
     config[dialect.MessageEventDefinition] = MessageEventDefinitionConverter
+    config[error_events.ErrorEventDefinition] = config[SpiffErrorEventDefinition]  # the same, for errors
     for spiff_class, motcua_class in timer_events.TIMER_CLASSES.items():  # the same, for timers
         config[motcua_class] = config[spiff_class]
     for motcua_class in multi_instance.MULTI_INSTANCE_CLASSES.values():  # and multi-instance activities

@@ -80,3 +80,32 @@ def test_an_event_subprocess_started_by_an_error_or_escalation_is_refused_at_dep
         deploy_files(factory, [("p.bpmn", diagram)])
     (problem,) = refused.value.problems
     assert problem.element_id == "es" and problem.line and "is not run by motcua" in problem.message
+
+
+def _kept_at(activity: str) -> str:
+    return _caught_at(activity).replace('<bpmn:errorEventDefinition errorRef="Err"/>',
+                                        '<bpmn:errorEventDefinition errorRef="Err" camunda:errorCodeVariable="ma_loi" '
+                                        'camunda:errorMessageVariable="ly_do"/>')
+
+
+@pytest.mark.parametrize("inside, thrown, expected", [
+    (_doc(("p", '<bpmn:startEvent id="s"/><bpmn:serviceTask id="sp" camunda:type="external" camunda:topic="work"/>'
+           + flow("f0", "s", "sp") + _kept_at("sp"))), "worker", {"ma_loi": "HONG", "ly_do": "không đọc được"}),
+    (_doc(("p", '<bpmn:startEvent id="s"/><bpmn:subProcess id="sp"><bpmn:startEvent id="cs"/><bpmn:endEvent id="ce">'
+           '<bpmn:errorEventDefinition errorRef="Err"/></bpmn:endEvent>' + flow("g0", "cs", "ce") + '</bpmn:subProcess>'
+           + flow("f0", "s", "sp") + _kept_at("sp"))), "end event", {"ma_loi": "HONG", "ly_do": None})],
+    ids=["a worker's error", "an error end event"])
+def test_an_error_boundary_keeps_the_code_and_message_in_the_variables_camunda_names(factory, operator, inside,
+                                                                                      thrown, expected):
+    deploy_files(factory, [("p.bpmn", inside)])
+    with db.transaction(factory) as s:
+        iid = instances.start(s, operator, "p", {"a": 1}).row.id
+    if thrown == "worker":
+        with db.transaction(factory) as s:
+            (task,) = external_tasks.fetch_and_lock(s, "w", {"work": 60_000})
+        with db.transaction(factory) as s:
+            external_tasks.bpmn_error(s, task.id, "w", "HONG", "không đọc được", {"chi_tiet": 1})
+            expected = {**expected, "chi_tiet": 1}
+    found = detail(factory, iid)
+    assert found["incidents"] == [] and [t["taskDefinitionKey"] for t in found["userTasks"]] == ["xu_ly"]
+    assert {k: found["variables"].get(k) for k in expected} == expected
