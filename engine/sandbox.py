@@ -11,6 +11,7 @@ The same check runs at deploy time (:func:`check`), so most refusals happen befo
 from __future__ import annotations
 
 import ast
+import re
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping
@@ -102,6 +103,9 @@ class _Checker(ast.NodeVisitor):
     def visit_Name(self, node: ast.Name) -> None:
         if node.id.startswith("_"):
             self.refuse(node, f"the name '{node.id}' is not allowed: names starting with '_' are reserved")
+        if node.id in _OTHER_LANGUAGES and isinstance(node.ctx, ast.Load):
+            self.refuse(node, f"'{node.id}' is how Java or JavaScript write it: Python writes "
+                              f"{_OTHER_LANGUAGES[node.id]}")
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -167,6 +171,10 @@ class _Guard(ast.NodeTransformer):
         return node
 
 
+_OTHER_LANGUAGES = {"true": "True", "false": "False", "null": "None"}
+_C_OPERATORS = re.compile(r"&&|\|\||!(?!=)")
+
+
 def _parse(source: str, script: bool) -> ast.AST:
     if not isinstance(source, str):
         raise ExpressionRefused("the expression is empty")
@@ -174,17 +182,27 @@ def _parse(source: str, script: bool) -> ast.AST:
     if not text.strip():
         raise ExpressionRefused("the expression is empty")
     if text.strip().startswith("${") or text.strip().startswith("#{"):
-        inner = text.strip()[2:].removesuffix("}").strip()
         raise ExpressionRefused("'${...}' is a Java (JUEL) expression; motcua expressions are Python: "
-                                f"write it without '${{' and '}}', as {inner}")
+                                "write it without '${' and '}'")
     try:
         return ast.parse(text, mode="exec" if script else "eval")
     except SyntaxError as err:
-        raise ExpressionRefused(f"this is not a valid Python expression ({err.msg})", err.lineno) from None
+        hint = "; Python writes && as and, || as or, ! as not" if _C_OPERATORS.search(text) else ""
+        raise ExpressionRefused(f"this is not a valid Python expression ({err.msg}){hint}", err.lineno) from None
 
 
 @functools.lru_cache(maxsize=4096)
 def _compile(source: str, script: bool, allowed_calls: frozenset[str]) -> Any:
+    juel = source.strip()[2:].removesuffix("}").strip() if isinstance(source, str) and \
+        source.strip()[:2] in ("${", "#{") else None
+    if juel:  # say what to write instead only when that would run (not for Java such as dateTime().plusDays(3))
+        try:
+            _compile(juel, script, allowed_calls)
+        except ExpressionRefused as inner:
+            raise ExpressionRefused(f"'${{...}}' is a Java (JUEL) expression; motcua expressions are Python, and "
+                                    f"'{juel}' is not one motcua runs: {inner}") from None
+        raise ExpressionRefused(f"'${{...}}' is a Java (JUEL) expression; motcua expressions are Python: write it "
+                                f"without '${{' and '}}', as {juel}")
     tree = _parse(source, script)
     _Checker(allowed_calls, script).visit(tree)
     tree = ast.fix_missing_locations(_Guard().visit(tree))

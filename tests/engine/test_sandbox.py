@@ -107,3 +107,23 @@ def test_the_sandbox_holds_even_for_a_diagram_that_skipped_the_deploy_checks():
     runtime.advance(loaded)
     (message,) = loaded.errors.values()
     assert "__import__" in message
+
+
+@pytest.mark.parametrize("expression, words, wrong_advice", [
+    ("${approved == 'yes'}", "write it without '${' and '}', as approved == 'yes'", None),
+    ("${dateTime().plusDays(3).toDate()}", "is not one motcua runs: calling 'dateTime' is not allowed", " as dateTime"),
+    ("${a && b}", "Python writes && as and, || as or, ! as not", " as a && b"),
+    ("approved == true", "'true' is how Java or JavaScript write it: Python writes True", None),
+    ("x != null", "Python writes None", None),
+])
+def test_expressions_written_for_camunda_are_refused_with_what_python_writes(expression, words, wrong_advice):
+    with pytest.raises(ExpressionRefused) as refused:
+        sandbox.check(expression)
+    assert words in str(refused.value)
+    assert wrong_advice is None or wrong_advice not in str(refused.value)  # no advice that would not run either
+
+
+def test_a_syntax_error_with_a_python_operator_gets_no_c_operator_hint():
+    with pytest.raises(ExpressionRefused) as refused:
+        sandbox.check("x != ")
+    assert "&&" not in str(refused.value)
