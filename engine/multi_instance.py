@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask as BpmnParallel
 from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as BpmnSequential
 from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+from SpiffWorkflow.util.task import TaskState
 
 from engine import loop_limits
 
@@ -77,16 +78,39 @@ class _MotcuaMultiInstance:
                                         f"most {loop_limits.MAX_INSTANCES:,} instances are allowed", task=my_task)
 
     def merge_child(self, workflow, child):
-        """Merge an instance into the activity as SpiffWorkflow does, then write the instance's answers."""
+        """Write the instance's answers to the activity, then merge it as SpiffWorkflow does (which evaluates the
+        completion condition: the answers are kept even if it fails)."""
+        if self.data_output is not None and self.output_item is not None:  # else SpiffWorkflow merges all its data
+            own = {ref.bpmn_id for ref in (self.data_output, self.output_item, self.data_input, self.input_item)
+                   if ref is not None}
+            data = child.parent.data
+            for name in child.internal_data.get(ANSWERS, ()):
+                if name not in own and name in child.data:
+                    data[name] = copy.deepcopy(child.data[name])
         super().merge_child(workflow, child)
-        if self.data_output is None or self.output_item is None:
-            return  # no collection: SpiffWorkflow merged all the instance's data
-        own = {ref.bpmn_id for ref in (self.data_output, self.output_item, self.data_input, self.input_item)
-               if ref is not None}
-        data = child.parent.data
-        for name in child.internal_data.get(ANSWERS, ()):
-            if name not in own and name in child.data:
-                data[name] = copy.deepcopy(child.data[name])
+
+    def check_completion_condition(self, my_task):
+        """Evaluate the completion condition on the instance that completed last, with Camunda's counts of the
+        activity's instances (``nrOfInstances``, ``nrOfActiveInstances``, ``nrOfCompletedInstances``) beside its
+        variables: SpiffWorkflow offers none, so Camunda's ``nrOfCompletedInstances >= 2`` failed on every answer."""
+        merged = my_task.internal_data.get("merged", [])
+        if not merged or self.condition is None:
+            return False
+        last = next(c for c in my_task.children if str(c.id) == merged[-1])
+        return my_task.workflow.script_engine.evaluate(last, self.condition, external_context=counts(self, my_task))
+
+
+def counts(spec, my_task) -> dict[str, int]:
+    """Camunda's counts of a multi-instance activity's instances, as its completion condition sees them."""
+    instances = list(spec._instances(my_task))
+    completed = len(my_task.internal_data.get("merged", []))
+    if isinstance(spec, _CheckedParallel):
+        return {"nrOfInstances": len(instances), "nrOfCompletedInstances": completed,
+                "nrOfActiveInstances": sum(1 for c in instances if not c.has_state(TaskState.FINISHED_MASK))}
+    total = my_task.internal_data.get("cardinality")
+    if total is None:
+        total = completed + len(my_task.internal_data.get("remaining", []))
+    return {"nrOfInstances": total, "nrOfCompletedInstances": completed, "nrOfActiveInstances": 1}
 
 
 class _CheckedParallel(_MotcuaMultiInstance):

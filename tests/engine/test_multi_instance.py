@@ -135,3 +135,34 @@ def test_a_script_over_a_collection_longer_than_the_bound_is_one_incident(factor
     assert incident["activityId"] == "each" and "holds 2,000 items: at most 500" in incident["incidentMessage"]
     done = started(factory, operator, each, variables={"items": list(range(3))})
     assert detail(factory, done)["status"] == "completed"
+
+
+def until(condition: str, sequential: bool = False) -> str:
+    kind = ' isSequential="true"' if sequential else ""
+    return (f'<bpmn:multiInstanceLoopCharacteristics{kind} '
+            'camunda:collection="reviewers" camunda:elementVariable="reviewer"><bpmn:completionCondition '
+            f'xsi:type="bpmn:tFormalExpression">{condition}</bpmn:completionCondition>'
+            '</bpmn:multiInstanceLoopCharacteristics>')
+
+
+@pytest.mark.parametrize("sequential", [False, True])
+def test_a_completion_condition_counts_the_instances_as_camunda_does_and_the_rest_leave_the_inbox(
+        factory, operator, sequential):
+    iid = started(factory, operator, review(until("nrOfCompletedInstances >= 2 and nrOfInstances == 3", sequential)),
+                  variables={"reviewers": ["an", "binh", "chi"]})
+    for number in range(2):
+        with db.transaction(factory) as s:
+            user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"opinion": f"ý kiến {number}"})
+        assert detail(factory, iid)["incidents"] == []  # 'nrOfCompletedInstances' was not defined, on every answer
+    found = detail(factory, iid)
+    assert found["status"] == "completed" and open_tasks(factory, iid) == []
+    assert found["variables"]["opinion"] == "ý kiến 1"
+
+
+def test_an_answer_is_kept_when_the_completion_condition_fails(factory, operator):
+    iid = started(factory, operator, review(until("so_phieu >= 2")), variables={"reviewers": ["an", "binh"]})
+    with db.transaction(factory) as s:
+        user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"opinion": "đồng ý"})
+    found = detail(factory, iid)
+    (incident,) = found["incidents"]
+    assert "so_phieu" in incident["incidentMessage"] and found["variables"]["opinion"] == "đồng ý"
