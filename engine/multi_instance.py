@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask as BpmnParallel
 from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as BpmnSequential
 from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask, SequentialMultiInstanceTask
@@ -88,6 +89,7 @@ class _MotcuaMultiInstance:
                 if name not in own and name in child.data:
                     data[name] = copy.deepcopy(child.data[name])
         super().merge_child(workflow, child)
+        _share_with_boundary_events(child)
 
     def check_completion_condition(self, my_task):
         """Evaluate the completion condition on the instance that completed last, with Camunda's counts of the
@@ -98,6 +100,20 @@ class _MotcuaMultiInstance:
             return False
         last = next(c for c in my_task.children if str(c.id) == merged[-1])
         return my_task.workflow.script_engine.evaluate(last, self.condition, external_context=counts(self, my_task))
+
+
+def _share_with_boundary_events(child) -> None:
+    """Give an instance's answers to the boundary events of its activity too. A boundary event takes its data from
+    the activity's start when it fires, so what the officers answered before it was lost on its path (and with an
+    interrupting one, for good), where in Camunda those answers are the process's at once."""
+    activity = child.parent
+    split = activity.parent
+    if split is None or not isinstance(split.task_spec, BoundaryEventSplit):
+        return
+    answers = {name: activity.data[name] for name in child.internal_data.get(ANSWERS, ()) if name in activity.data}
+    waiting = [t for t in split.children if t is not activity and not t.has_state(TaskState.FINISHED_MASK)]
+    for holder in (split, *waiting):
+        holder.data.update(copy.deepcopy(answers))
 
 
 def counts(spec, my_task) -> dict[str, int]:

@@ -74,3 +74,28 @@ def test_a_bpmn_error_from_one_instance_of_a_worker_task_cancels_the_others(fact
     with db.transaction(factory) as s:
         external_tasks.bpmn_error(s, second.id, "w", "KHONG_TRA_LOI", "no answer")
     assert_interrupted(factory, iid, "consult")
+
+
+@pytest.mark.parametrize("cancel_activity", ["true", "false"])
+def test_what_officers_answered_before_a_boundary_timer_fired_reaches_the_path_it_starts(
+        factory, operator, cancel_activity):
+    extra = (f'<bpmn:boundaryEvent id="late" attachedToRef="review" cancelActivity="{cancel_activity}">'
+             f'{BOUNDARY["timer"]}</bpmn:boundaryEvent><bpmn:userTask id="remind" camunda:candidateGroups="lead"/>'
+             '<bpmn:endEvent id="stopped"/><bpmn:sequenceFlow id="fs" sourceRef="late" targetRef="remind"/>'
+             '<bpmn:sequenceFlow id="fr" sourceRef="remind" targetRef="stopped"/>')
+    deploy_files(factory, [("p.bpmn", process(linear(start(), review(PARALLEL_OVER_REVIEWERS), end()) + extra))])
+    with time_machine.travel(NOW, tick=False):
+        with db.transaction(factory) as s:
+            iid = instances.start(s, operator, "p", {"reviewers": ["an", "binh"], "opinion": None}).row.id
+        with db.transaction(factory) as s:
+            user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"opinion": "đồng ý"})
+    with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
+        timers.fire_due(factory)
+    (remind,) = [t for t in open_tasks(factory, iid) if t["taskDefinitionKey"] == "remind"]
+    with db.transaction(factory) as s:
+        user_tasks.complete(s, remind["id"], operator, {})
+    # the leader's path saw the answer given; once interrupted, the instance ends with it
+    found = detail(factory, iid)
+    assert found["variables"]["opinion"] == "đồng ý" and found["incidents"] == []
+    if cancel_activity == "true":
+        assert found["status"] == "completed"
