@@ -40,14 +40,18 @@ def variables_of(wf: BpmnWorkflow, active: dict[UUID, int] | None = None) -> dic
     tasks = [wf.get_task_from_id(task_id) for task_id in (active or {})]
     tasks = [t for t in tasks if t is not None]
     if not tasks:
-        last = wf.last_task
-        return dict(last.data) if last is not None else dict(wf.data)
+        last = wf.last_task  # (the last instance of a multi-instance activity, in an instance terminated in it)
+        return dict(_shared(last, last.data)) if last is not None else dict(wf.data)
     merged: dict[str, Any] = {}
     for task in sorted(tasks, key=lambda t: t.last_state_change):
-        data = joins.waiting_data(task) if joins.is_waiting_join(task) else task.data
-        local = multi_instance.local_names(task)  # one reviewer's name is not the process's
-        merged.update({k: v for k, v in data.items() if k not in local} if local else data)
+        merged.update(_shared(task, joins.waiting_data(task) if joins.is_waiting_join(task) else task.data))
     return merged
+
+
+def _shared(task, data: dict[str, Any]) -> dict[str, Any]:
+    """A task's data without what is its own: one reviewer's name is not the process's."""
+    local = multi_instance.local_names(task)
+    return {k: v for k, v in data.items() if k not in local} if local else data
 
 
 def variables_json(wf: BpmnWorkflow, active: dict[UUID, int]) -> str:

@@ -166,3 +166,14 @@ def test_an_answer_is_kept_when_the_completion_condition_fails(factory, operator
     found = detail(factory, iid)
     (incident,) = found["incidents"]
     assert "so_phieu" in incident["incidentMessage"] and found["variables"]["opinion"] == "đồng ý"
+
+
+def test_a_terminated_instance_does_not_show_an_instances_element_variable_as_the_processs(factory, operator):
+    from engine import instances
+    iid = started(factory, operator, review(PARALLEL_OVER_REVIEWERS), variables={"reviewers": ["an", "binh"]})
+    with db.transaction(factory) as s:
+        user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"opinion": "đồng ý"})
+    with db.transaction(factory) as s:
+        instances.terminate(s, iid, operator, "rút hồ sơ")
+    found = detail(factory, iid)
+    assert found["status"] == "terminated" and "reviewer" not in found["variables"]
