@@ -25,8 +25,10 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask as BpmnParallel
 from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as BpmnSequential
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
@@ -167,12 +169,33 @@ MULTI_INSTANCE_CLASSES = {ParallelMultiInstanceTask: MotcuaParallelMultiInstance
 
 
 def adopt(specs) -> None:
-    """Give the multi-instance activities of parsed specs motcua's classes."""
+    """Give the multi-instance activities of parsed specs motcua's classes, and have each hear its instances complete
+    from the start. SpiffWorkflow connects an activity to its instances' completion only when it creates one, so in a
+    process that parsed the definition after the instances were created (another web process, a restart, a version
+    migration) the last instance completed without ending the activity: the instance waited for ever, with no task
+    and no incident, and the answers were lost."""
     for spec in specs:
         for task_spec in spec.task_specs.values():
             motcua_class = MULTI_INSTANCE_CLASSES.get(type(task_spec))
             if motcua_class is not None:
                 task_spec.__class__ = motcua_class
+            if isinstance(task_spec, (MotcuaParallelMultiInstanceTask, MotcuaSequentialMultiInstanceTask)):
+                _refer_to_items(task_spec)
+            if isinstance(task_spec, LoopTask):
+                inner = spec.task_specs[task_spec.task_spec]
+                if not inner.completed_event.is_connected(task_spec.merge_child):
+                    inner.completed_event.connect(task_spec.merge_child)
+
+
+def _refer_to_items(spec) -> None:
+    """Set the collection and the element variable as the activity's input, as SpiffWorkflow's Camunda classes do
+    only when an instance reaches the activity: a definition parsed after that (another web process, a restart)
+    had none, so each answer was appended to the collection, a sequential activity ended after the next instance,
+    and the element variable showed among the process variables."""
+    if spec.cardinality is None and spec.data_output is not None:
+        spec.data_input = TaskDataReference(spec.data_output.bpmn_id)
+    if spec.output_item is not None:
+        spec.input_item = TaskDataReference(spec.output_item.bpmn_id)
 
 
 _NAME_EXPRESSION = re.compile(r"^\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")

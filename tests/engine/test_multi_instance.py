@@ -177,3 +177,22 @@ def test_a_terminated_instance_does_not_show_an_instances_element_variable_as_th
         instances.terminate(s, iid, operator, "rút hồ sơ")
     found = detail(factory, iid)
     assert found["status"] == "terminated" and "reviewer" not in found["variables"]
+
+
+@pytest.mark.parametrize("loop", [PARALLEL_OVER_REVIEWERS, SEQUENTIAL_TWICE, PARALLEL_OVER_REVIEWERS.replace(
+    "<bpmn:multiInstanceLoopCharacteristics", '<bpmn:multiInstanceLoopCharacteristics isSequential="true"')])
+def test_instances_opened_before_a_restart_complete_the_activity_after_it(factory, operator, loop):
+    from engine.specs import SPECS
+    from engine.workflow_cache import WORKFLOWS
+    iid = started(factory, operator, review(loop), variables={"reviewers": ["an", "binh"]})
+    for number in range(2):
+        SPECS.clear()  # another web process, or this one restarted: the definition is parsed again
+        WORKFLOWS.clear()
+        with db.transaction(factory) as s:
+            user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"opinion": f"ý kiến {number}"})
+        assert "reviewer" not in detail(factory, iid)["variables"]
+    # it waited for ever with no task and no incident, or a sequential one ended after the next instance, and
+    # each answer was added to the collection
+    found = detail(factory, iid)
+    assert found["status"] == "completed" and found["variables"]["opinion"] == "ý kiến 1"
+    assert found["variables"]["reviewers"] == ["an", "binh"] and "reviewer" not in found["variables"]
