@@ -99,3 +99,31 @@ def test_what_officers_answered_before_a_boundary_timer_fired_reaches_the_path_i
     assert found["variables"]["opinion"] == "đồng ý" and found["incidents"] == []
     if cancel_activity == "true":
         assert found["status"] == "completed"
+
+
+def test_an_instance_waiting_in_a_parallel_review_moves_to_a_new_version_and_each_reviewer_keeps_their_task(
+        factory, operator):
+    from engine import version_migration
+    from tests.bpmn_builder import user_task
+    each = ("review", f'<bpmn:userTask id="review" camunda:assignee="${{reviewer}}">{PARALLEL_OVER_REVIEWERS}'
+                      '</bpmn:userTask>')
+    deploy_files(factory, [("p.bpmn", process(linear(start(), each, end())))])
+    with db.transaction(factory) as s:
+        iid = instances.start(s, operator, "p", {"reviewers": ["an", "binh"]}).row.id
+    an, binh = sorted(open_tasks(factory, iid), key=lambda t: t["assignee"])
+    with db.transaction(factory) as s:
+        user_tasks.complete(s, an["id"], operator, {"opinion_an": "đồng ý"})
+    deploy_files(factory, [("p.bpmn", process(linear(start(), each, user_task("sign", "lead"), end())))])
+    with db.transaction(factory) as s:
+        assert version_migration.migrate(s, "p:1", "p:2", operator, reason="thêm bước ký") == \
+            {"migrated": [iid], "not_migrated": []}
+    (still,) = open_tasks(factory, iid)
+    assert (still["id"], still["assignee"], still["processDefinitionId"]) == (binh["id"], "binh", "p:2")
+    with db.transaction(factory) as s:
+        user_tasks.complete(s, binh["id"], operator, {"opinion_binh": "không"})
+    # the reset instance had lost its reviewer (so its assignee could not be worked out, and without one it failed
+    # with "Expected an output item"), and the activity went on to the old version's next step
+    found = detail(factory, iid)
+    assert found["incidents"] == [] and [t["taskDefinitionKey"] for t in found["userTasks"]] == ["sign"]
+    assert found["variables"]["opinion_an"] == "đồng ý" and found["variables"]["opinion_binh"] == "không"
+    assert found["variables"]["reviewers"] == ["an", "binh"] and "reviewer" not in found["variables"]
