@@ -93,3 +93,12 @@ def test_a_retry_that_fails_again_opens_a_new_incident_instead_of_failing_the_re
     assert retried["resolvedAt"] is not None and len(still_open) == 1
     assert "could not be worked out" in still_open[0]["incidentMessage"]
     assert found["userTasks"] == [] and found["status"] == "active"
+
+
+def test_an_assignee_that_cannot_be_worked_out_says_why(factory, operator):
+    # a dict collection gives each instance a value, not the item: the incident must say what went wrong with it
+    iid = started(factory, operator, review('camunda:assignee="${reviewer[\'name\']}" camunda:candidateGroups="staff"',
+                                            EACH_REVIEWER), variables={"reviewers": {"xay-dung": "an"}})
+    (incident,) = detail(factory, iid)["incidents"]
+    assert "could not be worked out" in incident["incidentMessage"]
+    assert "string indices must be integers" in incident["incidentMessage"]  # it ended at "Error evaluating ... ."
