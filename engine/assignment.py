@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import limits, loop_limits
 
@@ -40,9 +41,19 @@ def work_out(task) -> None:
             value = task.workflow.script_engine.evaluate(task, expression)
         except Exception as err:  # the sandbox's refusals and the expression's own errors alike
             raise WorkflowTaskException(f"{attribute} '${{{expression}}}' of {loop_limits.element_label(task)} could "
-                                        f"not be worked out: {err}", task=task) from None
+                                        f"not be worked out: {_reason(err)}", task=task) from None
         worked_out[ATTRIBUTES[attribute]] = _checked(task, attribute, expression, value)
     task.internal_data[_WORKED_OUT] = worked_out
+
+
+def _reason(err: Exception) -> str:
+    """What went wrong in an expression: SpiffWorkflow's message names only the expression, its cause says why."""
+    text, cause, seen = str(err).strip(), err, 0
+    while isinstance(cause, SpiffWorkflowException) and seen < 5:  # the error inside SpiffWorkflow's wrappings
+        cause, seen = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__, seen + 1
+    if cause is not None and not isinstance(cause, SpiffWorkflowException) and str(cause) not in text:
+        text = f"{text.rstrip('. ')}: {type(cause).__name__}: {cause}"
+    return text
 
 
 def work_out_again(task) -> None:

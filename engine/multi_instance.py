@@ -24,9 +24,13 @@ import re
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask as BpmnParallel
 from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as BpmnSequential
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+from SpiffWorkflow.util.task import TaskState
 
 from engine import loop_limits
 
@@ -77,16 +81,54 @@ class _MotcuaMultiInstance:
                                         f"most {loop_limits.MAX_INSTANCES:,} instances are allowed", task=my_task)
 
     def merge_child(self, workflow, child):
-        """Merge an instance into the activity as SpiffWorkflow does, then write the instance's answers."""
+        """Write the instance's answers to the activity, then merge it as SpiffWorkflow does (which evaluates the
+        completion condition: the answers are kept even if it fails)."""
+        if self.data_output is not None and self.output_item is not None:  # else SpiffWorkflow merges all its data
+            own = {ref.bpmn_id for ref in (self.data_output, self.output_item, self.data_input, self.input_item)
+                   if ref is not None}
+            data = child.parent.data
+            for name in child.internal_data.get(ANSWERS, ()):
+                if name not in own and name in child.data:
+                    data[name] = copy.deepcopy(child.data[name])
         super().merge_child(workflow, child)
-        if self.data_output is None or self.output_item is None:
-            return  # no collection: SpiffWorkflow merged all the instance's data
-        own = {ref.bpmn_id for ref in (self.data_output, self.output_item, self.data_input, self.input_item)
-               if ref is not None}
-        data = child.parent.data
-        for name in child.internal_data.get(ANSWERS, ()):
-            if name not in own and name in child.data:
-                data[name] = copy.deepcopy(child.data[name])
+        _share_with_boundary_events(child)
+
+    def check_completion_condition(self, my_task):
+        """Evaluate the completion condition on the instance that completed last, with Camunda's counts of the
+        activity's instances (``nrOfInstances``, ``nrOfActiveInstances``, ``nrOfCompletedInstances``) beside its
+        variables: SpiffWorkflow offers none, so Camunda's ``nrOfCompletedInstances >= 2`` failed on every answer."""
+        merged = my_task.internal_data.get("merged", [])
+        if not merged or self.condition is None:
+            return False
+        last = next(c for c in my_task.children if str(c.id) == merged[-1])
+        return my_task.workflow.script_engine.evaluate(last, self.condition, external_context=counts(self, my_task))
+
+
+def _share_with_boundary_events(child) -> None:
+    """Give an instance's answers to the boundary events of its activity too. A boundary event takes its data from
+    the activity's start when it fires, so what the officers answered before it was lost on its path (and with an
+    interrupting one, for good), where in Camunda those answers are the process's at once."""
+    activity = child.parent
+    split = activity.parent
+    if split is None or not isinstance(split.task_spec, BoundaryEventSplit):
+        return
+    answers = {name: activity.data[name] for name in child.internal_data.get(ANSWERS, ()) if name in activity.data}
+    waiting = [t for t in split.children if t is not activity and not t.has_state(TaskState.FINISHED_MASK)]
+    for holder in (split, *waiting):
+        holder.data.update(copy.deepcopy(answers))
+
+
+def counts(spec, my_task) -> dict[str, int]:
+    """Camunda's counts of a multi-instance activity's instances, as its completion condition sees them."""
+    instances = list(spec._instances(my_task))
+    completed = len(my_task.internal_data.get("merged", []))
+    if isinstance(spec, _CheckedParallel):
+        return {"nrOfInstances": len(instances), "nrOfCompletedInstances": completed,
+                "nrOfActiveInstances": sum(1 for c in instances if not c.has_state(TaskState.FINISHED_MASK))}
+    total = my_task.internal_data.get("cardinality")
+    if total is None:
+        total = completed + len(my_task.internal_data.get("remaining", []))
+    return {"nrOfInstances": total, "nrOfCompletedInstances": completed, "nrOfActiveInstances": 1}
 
 
 class _CheckedParallel(_MotcuaMultiInstance):
@@ -127,12 +169,33 @@ MULTI_INSTANCE_CLASSES = {ParallelMultiInstanceTask: MotcuaParallelMultiInstance
 
 
 def adopt(specs) -> None:
-    """Give the multi-instance activities of parsed specs motcua's classes."""
+    """Give the multi-instance activities of parsed specs motcua's classes, and have each hear its instances complete
+    from the start. SpiffWorkflow connects an activity to its instances' completion only when it creates one, so in a
+    process that parsed the definition after the instances were created (another web process, a restart, a version
+    migration) the last instance completed without ending the activity: the instance waited for ever, with no task
+    and no incident, and the answers were lost."""
     for spec in specs:
         for task_spec in spec.task_specs.values():
             motcua_class = MULTI_INSTANCE_CLASSES.get(type(task_spec))
             if motcua_class is not None:
                 task_spec.__class__ = motcua_class
+            if isinstance(task_spec, (MotcuaParallelMultiInstanceTask, MotcuaSequentialMultiInstanceTask)):
+                _refer_to_items(task_spec)
+            if isinstance(task_spec, LoopTask):
+                inner = spec.task_specs[task_spec.task_spec]
+                if not inner.completed_event.is_connected(task_spec.merge_child):
+                    inner.completed_event.connect(task_spec.merge_child)
+
+
+def _refer_to_items(spec) -> None:
+    """Set the collection and the element variable as the activity's input, as SpiffWorkflow's Camunda classes do
+    only when an instance reaches the activity: a definition parsed after that (another web process, a restart)
+    had none, so each answer was appended to the collection, a sequential activity ended after the next instance,
+    and the element variable showed among the process variables."""
+    if spec.cardinality is None and spec.data_output is not None:
+        spec.data_input = TaskDataReference(spec.data_output.bpmn_id)
+    if spec.output_item is not None:
+        spec.input_item = TaskDataReference(spec.output_item.bpmn_id)
 
 
 _NAME_EXPRESSION = re.compile(r"^\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")

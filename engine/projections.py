@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -39,14 +40,18 @@ def variables_of(wf: BpmnWorkflow, active: dict[UUID, int] | None = None) -> dic
     tasks = [wf.get_task_from_id(task_id) for task_id in (active or {})]
     tasks = [t for t in tasks if t is not None]
     if not tasks:
-        last = wf.last_task
-        return dict(last.data) if last is not None else dict(wf.data)
+        last = wf.last_task  # (the last instance of a multi-instance activity, in an instance terminated in it)
+        return dict(_shared(last, last.data)) if last is not None else dict(wf.data)
     merged: dict[str, Any] = {}
     for task in sorted(tasks, key=lambda t: t.last_state_change):
-        data = joins.waiting_data(task) if joins.is_waiting_join(task) else task.data
-        local = multi_instance.local_names(task)  # one reviewer's name is not the process's
-        merged.update({k: v for k, v in data.items() if k not in local} if local else data)
+        merged.update(_shared(task, joins.waiting_data(task) if joins.is_waiting_join(task) else task.data))
     return merged
+
+
+def _shared(task, data: dict[str, Any]) -> dict[str, Any]:
+    """A task's data without what is its own: one reviewer's name is not the process's."""
+    local = multi_instance.local_names(task)
+    return {k: v for k, v in data.items() if k not in local} if local else data
 
 
 def variables_json(wf: BpmnWorkflow, active: dict[UUID, int]) -> str:
@@ -126,8 +131,12 @@ def _delete_gone(session: Session, wf: BpmnWorkflow, gone_ids: list[UUID], batch
     """Delete the projection rows of tasks that left their state (one statement per kind of row)."""
     by_table: dict[type, list[str]] = {}
     for tid in gone_ids:
-        task = wf.get_task_from_id(tid)
+        task = _in_tree(wf, tid)
         spec = task.task_spec if task is not None else None
+        if task is None:  # dropped from the tree (the instances of a multi-instance activity a boundary event
+            for table in (UserTask, ExternalTask, MessageSubscription):  # interrupted): whatever row it had goes
+                by_table.setdefault(table, []).append(str(tid))
+            continue
         if isinstance(spec, dialect.UserTask):
             table = UserTask  # its candidates go with it (ON DELETE CASCADE)
         elif isinstance(spec, dialect.ExternalTask):
@@ -147,6 +156,15 @@ def _delete_gone(session: Session, wf: BpmnWorkflow, gone_ids: list[UUID], batch
                 gone = session.identity_map.get(identity_key(table, tid))
                 if gone is not None:
                     session.expunge(gone)
+
+
+def _in_tree(wf: BpmnWorkflow, task_id: UUID):
+    """The workflow's task with this id, or None when it is no longer in the tree (SpiffWorkflow drops the unfinished
+    children of a task it cancels)."""
+    try:
+        return wf.get_task_from_id(task_id)
+    except TaskNotFoundException:
+        return None
 
 
 def _finished_events(wf: BpmnWorkflow, loaded) -> list[dict[str, Any]]:

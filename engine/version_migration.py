@@ -6,8 +6,8 @@ when every element it has a token at (waiting, running or failed) and every elem
 the new version (the stored state names its elements, and is read back against the new version's spec), with the
 same kind (a user task that became a service task cannot carry its token over).
 
-The migration itself is SpiffWorkflow's ``migrate_workflow`` (``SpiffWorkflow.bpmn.util.diff``) on the process and
-each of its subprocesses: every task gets the new version's spec, waiting and ready tasks are reset so that what
+The migration itself is SpiffWorkflow's ``migrate_workflow`` (``SpiffWorkflow.bpmn.util.diff``; :func:`_migrate_tree`) on the
+process and each of its subprocesses: every task gets the new version's spec, waiting and ready tasks are reset so that what
 follows them is predicted from the new version (a waiting timer keeps its due time when its timer definition did
 not change), and the tasks that are running (a service task held by a worker) keep their state and get what follows
 them predicted again. Each instance moves in a savepoint of its own: one that fails is reported and stays, as it
@@ -23,13 +23,13 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
 from SpiffWorkflow.util.event import Event
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from engine import assignment, audit, dialect, modification, projections, runtime
+from engine import assignment, audit, dialect, modification, multi_instance, projections, runtime
 from engine.errors import BadInput, Conflict, Forbidden, NotFound
 from engine.models import (ExternalTask, MessageSubscription, ProcessDefinition, ProcessInstance, UserTask,
                            UserTaskCandidate)
@@ -263,16 +263,20 @@ def _migrate_one(session: Session, instance_id: str, source: ProcessDefinition, 
     top, subs = diffs
     timers = {t.id: (_plain(t.task_spec.event_definition), copy.deepcopy(t.internal_data))
               for t in wf.get_tasks(state=TaskState.WAITING) if "event_value" in t.internal_data}
-    removed = migrate_workflow(top, wf, new.spec)
+    removed = _migrate_tree(top, wf, new.spec)
     for sp_id, sp in list(wf.subprocesses.items()):
-        removed += migrate_workflow(subs[sp_id], sp, new.subprocess_specs[sp.spec.name])
+        removed += _migrate_tree(subs[sp_id], sp, new.subprocess_specs[sp.spec.name])
     wf.subprocess_specs = new.subprocess_specs
     for task in wf.get_tasks(state=TaskState.STARTED):
-        if not isinstance(task.task_spec, LoopTask):  # (the children of a multi-instance task are its instances)
-            # a running task is not reset (a worker may hold it): what follows it is predicted anew, with the steps
-            # Task.reset_branch takes after dropping a task's children
+        # a running task is not reset (a worker may hold it): what follows it is predicted anew, with the steps
+        # Task.reset_branch takes after dropping a task's children; a multi-instance activity keeps its instances
+        # (the children it made itself), or it went on to the steps that followed it in the old version
+        if isinstance(task.task_spec, LoopTask):
+            for child in [c for c in task.children if not c.triggered and c.has_state(TaskState.NOT_FINISHED_MASK)]:
+                task.workflow._remove_task(child.id)
+        else:
             task._drop_children()
-            task.task_spec._predict(task, mask=TaskState.STARTED | TaskState.PREDICTED_MASK | TaskState.FUTURE)
+        task.task_spec._predict(task, mask=TaskState.STARTED | TaskState.PREDICTED_MASK | TaskState.FUTURE)
     for task in wf.get_tasks(state=TaskState.WAITING):  # a timer whose definition did not change keeps its due time
         definition, data = timers.get(task.id, (None, None))
         if data is not None and definition == _plain(task.task_spec.event_definition):
@@ -293,6 +297,23 @@ def _migrate_one(session: Session, instance_id: str, source: ProcessDefinition, 
                  processKey=loaded.row.process_key, businessKey=loaded.row.business_key,
                  **{"from": source.id, "to": target.id})
     return None
+
+
+def _migrate_tree(diff: WorkflowDiff, workflow, spec) -> list:
+    """SpiffWorkflow's ``migrate_workflow``, which leaves the open instances of a multi-instance activity as they are
+    (nothing follows them to predict anew). Reset, an instance took its activity's data and lost its element
+    variable: its assignee could not be worked out, or it failed with 'Expected an output item' on completion."""
+    workflow.spec = spec
+    for task in workflow.tasks.values():
+        if diff.alignment.get(task) is not None:
+            task.task_spec = diff.alignment.get(task)
+    removed = []
+    for task in list(workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, skip_subprocesses=True)):
+        if task.id in workflow.tasks and not multi_instance.is_instance(task):  # (one a reset before removed)
+            removed.extend(task.reset_branch(None))
+    if workflow.last_task not in workflow.tasks:
+        workflow.last_task = None
+    return removed
 
 
 def _check_specs(wf) -> None:

@@ -111,3 +111,12 @@ def test_an_initiator_that_is_not_a_variable_name_is_refused_at_deploy(factory):
     with pytest.raises(DeploymentRefused) as refused:
         deploy_files(factory, [("p.bpmn", process(body))])
     assert "camunda:initiator '${starter}' must be a variable name" in str(refused.value)
+
+
+def test_an_assignee_that_cannot_be_worked_out_says_why(factory, operator):
+    # a dict collection gives each instance a value, not the item: the incident must say what went wrong with it
+    iid = started(factory, operator, review('camunda:assignee="${reviewer[\'name\']}" camunda:candidateGroups="staff"',
+                                            EACH_REVIEWER), variables={"reviewers": {"xay-dung": "an"}})
+    (incident,) = detail(factory, iid)["incidents"]
+    assert "could not be worked out" in incident["incidentMessage"]
+    assert "string indices must be integers" in incident["incidentMessage"]  # it ended at "Error evaluating ... ."

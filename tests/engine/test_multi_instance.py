@@ -135,3 +135,64 @@ def test_a_script_over_a_collection_longer_than_the_bound_is_one_incident(factor
     assert incident["activityId"] == "each" and "holds 2,000 items: at most 500" in incident["incidentMessage"]
     done = started(factory, operator, each, variables={"items": list(range(3))})
     assert detail(factory, done)["status"] == "completed"
+
+
+def until(condition: str, sequential: bool = False) -> str:
+    kind = ' isSequential="true"' if sequential else ""
+    return (f'<bpmn:multiInstanceLoopCharacteristics{kind} '
+            'camunda:collection="reviewers" camunda:elementVariable="reviewer"><bpmn:completionCondition '
+            f'xsi:type="bpmn:tFormalExpression">{condition}</bpmn:completionCondition>'
+            '</bpmn:multiInstanceLoopCharacteristics>')
+
+
+@pytest.mark.parametrize("sequential", [False, True])
+def test_a_completion_condition_counts_the_instances_as_camunda_does_and_the_rest_leave_the_inbox(
+        factory, operator, sequential):
+    iid = started(factory, operator, review(until("nrOfCompletedInstances >= 2 and nrOfInstances == 3", sequential)),
+                  variables={"reviewers": ["an", "binh", "chi"]})
+    for number in range(2):
+        with db.transaction(factory) as s:
+            user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"opinion": f"ý kiến {number}"})
+        assert detail(factory, iid)["incidents"] == []  # 'nrOfCompletedInstances' was not defined, on every answer
+    found = detail(factory, iid)
+    assert found["status"] == "completed" and open_tasks(factory, iid) == []
+    assert found["variables"]["opinion"] == "ý kiến 1"
+
+
+def test_an_answer_is_kept_when_the_completion_condition_fails(factory, operator):
+    iid = started(factory, operator, review(until("so_phieu >= 2")), variables={"reviewers": ["an", "binh"]})
+    with db.transaction(factory) as s:
+        user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"opinion": "đồng ý"})
+    found = detail(factory, iid)
+    (incident,) = found["incidents"]
+    assert "so_phieu" in incident["incidentMessage"] and found["variables"]["opinion"] == "đồng ý"
+
+
+def test_a_terminated_instance_does_not_show_an_instances_element_variable_as_the_processs(factory, operator):
+    from engine import instances
+    iid = started(factory, operator, review(PARALLEL_OVER_REVIEWERS), variables={"reviewers": ["an", "binh"]})
+    with db.transaction(factory) as s:
+        user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"opinion": "đồng ý"})
+    with db.transaction(factory) as s:
+        instances.terminate(s, iid, operator, "rút hồ sơ")
+    found = detail(factory, iid)
+    assert found["status"] == "terminated" and "reviewer" not in found["variables"]
+
+
+@pytest.mark.parametrize("loop", [PARALLEL_OVER_REVIEWERS, SEQUENTIAL_TWICE, PARALLEL_OVER_REVIEWERS.replace(
+    "<bpmn:multiInstanceLoopCharacteristics", '<bpmn:multiInstanceLoopCharacteristics isSequential="true"')])
+def test_instances_opened_before_a_restart_complete_the_activity_after_it(factory, operator, loop):
+    from engine.specs import SPECS
+    from engine.workflow_cache import WORKFLOWS
+    iid = started(factory, operator, review(loop), variables={"reviewers": ["an", "binh"]})
+    for number in range(2):
+        SPECS.clear()  # another web process, or this one restarted: the definition is parsed again
+        WORKFLOWS.clear()
+        with db.transaction(factory) as s:
+            user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"opinion": f"ý kiến {number}"})
+        assert "reviewer" not in detail(factory, iid)["variables"]
+    # it waited for ever with no task and no incident, or a sequential one ended after the next instance, and
+    # each answer was added to the collection
+    found = detail(factory, iid)
+    assert found["status"] == "completed" and found["variables"]["opinion"] == "ý kiến 1"
+    assert found["variables"]["reviewers"] == ["an", "binh"] and "reviewer" not in found["variables"]
