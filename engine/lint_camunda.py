@@ -11,6 +11,7 @@ from lxml import etree
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+INITIATOR = f"{{{CAMUNDA_NS}}}initiator"
 
 REFUSED = {
     "executionListener": "execution listeners are not run by motcua: do their work in the flow, with a service task "
@@ -38,10 +39,9 @@ def problems(el: etree._Element) -> list[tuple[etree._Element, str]]:
                 found.append((el, f"input and output parameters are read only on service tasks (given to the "
                                   f"worker), not on a {kind or 'this element'}: set the variable before it, in a "
                                   "script task or the form that comes first"))
-    elif tag == "startEvent" and el.get(f"{{{CAMUNDA_NS}}}initiator") is not None \
-            and not el.get(f"{{{CAMUNDA_NS}}}initiator").strip().isidentifier():
-        found.append((el, f"camunda:initiator '{el.get(f'{{{CAMUNDA_NS}}}initiator')}' must be a variable name (such as "
-                          "starter): the variable that gets the name of who started the instance"))
+    elif tag == "startEvent" and not (el.get(INITIATOR) or "x").strip().isidentifier():
+        found.append((el, f"camunda:initiator '{el.get(INITIATOR)}' must be a variable name (such as starter): the "
+                          "variable that gets the name of who started the instance"))
     elif tag in ("intermediateThrowEvent", "endEvent") and el.find(f"{{{BPMN_NS}}}messageEventDefinition") is not None:
         found.append((el, "motcua does not deliver a message a process throws (to another dossier or outside): to tell "
                           "another agency or system, use a service task (a worker) before a plain event; to wait for "

@@ -20,6 +20,8 @@ Parsed definitions get these classes in place of SpiffWorkflow's (:func:`adopt`)
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -29,6 +31,7 @@ from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask as BpmnParallel
 from SpiffWorkflow.bpmn.specs.defaults import SequentialMultiInstanceTask as BpmnSequential
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
@@ -39,6 +42,7 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 COLLECTION = f"{{{CAMUNDA_NS}}}collection"
 
 ANSWERS = "motcua_answers"  # an instance's internal data: the names of the variables it was completed with
+STARTED_WITH = "motcua_started_with"  # a subprocess instance's: a fingerprint of each variable it started with
 
 
 def is_instance(task) -> bool:
@@ -48,12 +52,17 @@ def is_instance(task) -> bool:
 
 def local_names(task) -> set[str]:
     """The variables an instance of a multi-instance activity holds for itself (its element variable), which are
-    not the process's: empty for any other task."""
-    if not is_instance(task) or task.parent is None:
-        return set()
-    spec = task.parent.task_spec
-    return {ref.bpmn_id for ref in (getattr(spec, "input_item", None), getattr(spec, "output_item", None))
-            if ref is not None}
+    not the process's: for an instance, and for every task inside an instance that is a subprocess or a call
+    activity. Empty for any other task."""
+    names: set[str] = set()
+    while task is not None:
+        if is_instance(task) and task.parent is not None:
+            spec = task.parent.task_spec
+            names |= {ref.bpmn_id for ref in (getattr(spec, "input_item", None), getattr(spec, "output_item", None))
+                      if ref is not None}
+        parent_id = getattr(task.workflow, "parent_task_id", None)  # the subprocess task this workflow runs in
+        task = task.workflow.top_workflow.get_task_from_id(parent_id) if parent_id is not None else None
+    return names
 
 
 def note_answers(task, variables: dict[str, Any]) -> None:
@@ -68,17 +77,25 @@ class _MotcuaMultiInstance:
         the engine makes instances of (SpiffWorkflow would fail with a TypeError, or try a million instances)."""
         if self.data_input is None:
             return
-        name = self.data_input.bpmn_id
+        name, label = self.data_input.bpmn_id, loop_limits.element_label(my_task)
         if not self.data_input.exists(my_task):
-            raise WorkflowTaskException(f"the collection '{name}' of {loop_limits.element_label(my_task)} is not among the instance's "
-                                        "variables", task=my_task)
+            raise WorkflowTaskException(f"the collection '{name}' of {label} is not among the instance's variables",
+                                        task=my_task)
         value = self.data_input.get(my_task)
         if not isinstance(value, (list, dict)):
-            raise WorkflowTaskException(f"the collection '{name}' of {loop_limits.element_label(my_task)} must be a list (or a dict), "
-                                        f"not {type(value).__name__} {value!r:.80}", task=my_task)
+            raise WorkflowTaskException(f"the collection '{name}' of {label} must be a list (or a dict), not "
+                                        f"{type(value).__name__} {value!r:.80}", task=my_task)
         if len(value) > loop_limits.MAX_INSTANCES:
-            raise WorkflowTaskException(f"the collection '{name}' of {loop_limits.element_label(my_task)} holds {len(value):,} items: at "
-                                        f"most {loop_limits.MAX_INSTANCES:,} instances are allowed", task=my_task)
+            raise WorkflowTaskException(f"the collection '{name}' of {label} holds {len(value):,} items: at most "
+                                        f"{loop_limits.MAX_INSTANCES:,} instances are allowed", task=my_task)
+
+    def create_child(self, my_task, item, key_or_index=None):
+        """Make an instance; one that is a subprocess or call activity notes what data it started with, so that
+        what its inner steps changed can be told apart from what it only inherited."""
+        super().create_child(my_task, item, key_or_index)
+        child = my_task.children[-1]
+        if isinstance(child.task_spec, SubWorkflowTask) and child.internal_data.get(STARTED_WITH) is None:
+            child.internal_data[STARTED_WITH] = {name: _fingerprint(value) for name, value in child.data.items()}
 
     def merge_child(self, workflow, child):
         """Write the instance's answers to the activity, then merge it as SpiffWorkflow does (which evaluates the
@@ -87,7 +104,7 @@ class _MotcuaMultiInstance:
             own = {ref.bpmn_id for ref in (self.data_output, self.output_item, self.data_input, self.input_item)
                    if ref is not None}
             data = child.parent.data
-            for name in child.internal_data.get(ANSWERS, ()):
+            for name in answers_of(child):
                 if name not in own and name in child.data:
                     data[name] = copy.deepcopy(child.data[name])
         super().merge_child(workflow, child)
@@ -104,6 +121,20 @@ class _MotcuaMultiInstance:
         return my_task.workflow.script_engine.evaluate(last, self.condition, external_context=counts(self, my_task))
 
 
+def answers_of(child) -> list[str]:
+    """The variables an instance answered: those a user or worker completed it with, or, for a subprocess or call
+    activity, those its inner steps set or changed."""
+    started_with = child.internal_data.get(STARTED_WITH)
+    if started_with is None:
+        return list(child.internal_data.get(ANSWERS, ()))
+    return [name for name, value in child.data.items() if started_with.get(name) != _fingerprint(value)]
+
+
+def _fingerprint(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
 def _share_with_boundary_events(child) -> None:
     """Give an instance's answers to the boundary events of its activity too. A boundary event takes its data from
     the activity's start when it fires, so what the officers answered before it was lost on its path (and with an
@@ -112,7 +143,7 @@ def _share_with_boundary_events(child) -> None:
     split = activity.parent
     if split is None or not isinstance(split.task_spec, BoundaryEventSplit):
         return
-    answers = {name: activity.data[name] for name in child.internal_data.get(ANSWERS, ()) if name in activity.data}
+    answers = {name: activity.data[name] for name in answers_of(child) if name in activity.data}
     waiting = [t for t in split.children if t is not activity and not t.has_state(TaskState.FINISHED_MASK)]
     for holder in (split, *waiting):
         holder.data.update(copy.deepcopy(answers))

@@ -12,7 +12,8 @@ from tests.bpmn_builder import end, linear, process, start
 from tests.conftest import deploy_files
 from tests.engine.test_runtime_errors import detail, started
 
-EACH_REVIEWER = '<bpmn:multiInstanceLoopCharacteristics camunda:collection="reviewers" camunda:elementVariable="reviewer"/>'
+EACH_REVIEWER = ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="reviewers" '
+                 'camunda:elementVariable="reviewer"/>')
 
 
 def review(attributes: str, loop: str = "") -> tuple[str, str]:

@@ -15,7 +15,8 @@ SEQUENTIAL_TWICE = '<bpmn:multiInstanceLoopCharacteristics isSequential="true"><
 
 
 def review(loop: str) -> tuple[str, str]:
-    return "review", f'<bpmn:userTask id="review" name="Cho ý kiến" camunda:candidateGroups="staff">{loop}</bpmn:userTask>'
+    return "review", (f'<bpmn:userTask id="review" name="Cho ý kiến" camunda:candidateGroups="staff">{loop}'
+                      '</bpmn:userTask>')
 
 
 def consult(loop: str) -> tuple[str, str]:
@@ -196,3 +197,23 @@ def test_instances_opened_before_a_restart_complete_the_activity_after_it(factor
     found = detail(factory, iid)
     assert found["status"] == "completed" and found["variables"]["opinion"] == "ý kiến 1"
     assert found["variables"]["reviewers"] == ["an", "binh"] and "reviewer" not in found["variables"]
+
+
+@pytest.mark.parametrize("sequential", ["false", "true"])
+def test_what_the_steps_inside_a_multi_instance_subprocess_answer_reaches_the_process(factory, operator, sequential):
+    from tests.bpmn_builder import flow
+    loop = PARALLEL_OVER_REVIEWERS.replace("<bpmn:multiInstanceLoopCharacteristics",
+                                           f'<bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}"')
+    each = ("sp", f'<bpmn:subProcess id="sp">{loop}<bpmn:startEvent id="ss"/><bpmn:userTask id="inner" '
+                  'camunda:candidateGroups="staff"/><bpmn:endEvent id="se"/>' + flow("g1", "ss", "inner")
+                  + flow("g2", "inner", "se") + '</bpmn:subProcess>')
+    iid = started(factory, operator, each, variables={"reviewers": ["an", "binh"], "status": "mới"})
+    assert "reviewer" not in detail(factory, iid)["variables"]  # one instance's item, not the process's
+    for number in range(2):
+        task = open_tasks(factory, iid)[0]
+        with db.transaction(factory) as s:
+            user_tasks.complete(s, task["id"], operator, {f"answer_{number}": number} if number else {"status": "xong"})
+    found = detail(factory, iid)
+    assert found["status"] == "completed"
+    assert found["variables"]["answer_1"] == 1 and found["variables"]["status"] == "xong"  # not undone by the second
+    assert "reviewer" not in found["variables"] and found["variables"]["reviewers"] == ["an", "binh"]
