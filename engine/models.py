@@ -151,6 +151,7 @@ class UserTask(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     agency: Mapped[str | None] = mapped_column(String(64))  # whose inbox: the dossier's agency (engine.inbox)
+    local_variables: Mapped[str | None] = mapped_column(Text)  # JSON: an instance's own item (multi_instance)
 
 
 class UserTaskCandidate(Base):

@@ -224,11 +224,18 @@ def _insert_user_task(session: Session, loaded, task, at: dt.datetime, batch: Wr
         business_key=row.business_key, activity_id=work_element_id(task), name=spec.bpmn_name, lane=spec.lane,
         form_key=spec.form_key, assignee=assignee, candidate_groups=",".join(groups), candidate_users=",".join(users),
         priority=int(priority) if priority and str(priority).lstrip("-").isdigit() else DEFAULT_PRIORITY,
-        due_at=due, created_at=at, suspended=row.status == "suspended", agency=_dossier_agency(session, loaded, task))
+        due_at=due, created_at=at, suspended=row.status == "suspended", agency=_dossier_agency(session, loaded, task),
+        local_variables=_local_variables(task))
     for group in dict.fromkeys(groups):
         batch.insert(UserTaskCandidate, task_id=tid, kind="group", value=group)
     for user in dict.fromkeys(users):
         batch.insert(UserTaskCandidate, task_id=tid, kind="user", value=user)
+
+
+def _local_variables(task) -> str | None:
+    """The variables a task holds for itself (an instance's item of a multi-instance activity), as JSON; or None."""
+    local = {name: task.data[name] for name in sorted(multi_instance.local_names(task)) if name in task.data}
+    return dumps_variables(local) if local else None
 
 
 def _dossier_agency(session: Session, loaded, task) -> str | None:

@@ -167,15 +167,21 @@ def user_task(session: Session, task_id: str) -> dict[str, Any]:
 
 
 def task_form(session: Session, task_id: str) -> tuple[dict | None, dict[str, Any]]:
-    """An open user task's form (the JSON Schema deployed with its definition, or None) and the instance's
-    current variables."""
+    """An open user task's form (the JSON Schema deployed with its definition, or None) and the variables the task
+    sees: the instance's current ones, and those it holds for itself (an instance's item of a multi-instance
+    activity)."""
     row = session.get(UserTask, task_id)
     if row is None:
         raise NotFound(f"no open user task {task_id}")
     instance = session.get(ProcessInstance, row.instance_id)
     schema = SPECS.get(session, SPECS.definition(session, row.definition_id)).forms.get(row.form_key) \
         if row.form_key else None
-    return schema, json.loads(instance.variables)
+    return schema, {**json.loads(instance.variables), **local_variables(row)}
+
+
+def local_variables(row: UserTask) -> dict[str, Any]:
+    """The variables an open user task holds for itself (empty for most tasks)."""
+    return json.loads(row.local_variables) if row.local_variables else {}
 
 
 def external_tasks(session: Session, topic: str | None = None, worker_id: str | None = None,

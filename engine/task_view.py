@@ -106,6 +106,7 @@ def view(session: Session, task: UserTask, viewer: str | None = None) -> dict[st
     dossier = session.get(Dossier, task.instance_id)
     agency = dossier.agency if dossier is not None else None
     return {"dossier": detail.get("dossier"), "variables": variables, "startForm": form, "status": detail["status"],
+            "taskVariables": queries.local_variables(task),
             "history": [h for h in detail["history"] if h["kind"] in _STORY],
             "trackingCard": tracking_card.tracking_card(session, task.instance_id),
             "comments": comments.listing(session, task.instance_id),

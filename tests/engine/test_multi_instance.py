@@ -217,3 +217,16 @@ def test_what_the_steps_inside_a_multi_instance_subprocess_answer_reaches_the_pr
     assert found["status"] == "completed"
     assert found["variables"]["answer_1"] == 1 and found["variables"]["status"] == "xong"  # not undone by the second
     assert "reviewer" not in found["variables"] and found["variables"]["reviewers"] == ["an", "binh"]
+
+
+def test_each_instance_sees_its_own_item_among_its_tasks_variables(factory, operator):
+    iid = started(factory, operator, review(PARALLEL_OVER_REVIEWERS),
+                  variables={"reviewers": [{"ten": "an", "so": "xay-dung"}, {"ten": "binh", "so": "tai-nguyen"}]})
+    seen = []
+    for task in open_tasks(factory, iid):
+        with db.transaction(factory) as s:
+            _, values = queries.task_form(s, task["id"])
+            seen.append(values["reviewer"]["so"])
+            assert values["reviewers"] == [{"ten": "an", "so": "xay-dung"}, {"ten": "binh", "so": "tai-nguyen"}]
+    assert sorted(seen) == ["tai-nguyen", "xay-dung"]
+    assert "reviewer" not in detail(factory, iid)["variables"]

@@ -117,6 +117,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str | None, int, dict | None]] = {
     ("post", "/task/{id}/complete"): ("Complete a task (variables checked against its form)", "CompleteTask", 204,
                                       None),
     ("get", "/task/{id}/form-variables"): ("The variables of the task's form", None, 200, _ref("Variables")),
+    ("get", "/task/{id}/variables"): ("The variables the task sees: the instance's and its own", None, 200,
+                                      _ref("Variables")),
     ("post", "/message"): ("Correlate a message", "CorrelateMessage", 204, None),
     ("post", "/deployment/create"): ("Deploy BPMN, DMN and forms (multipart/form-data)", None, 200,
                                      _ref("Deployment")),

@@ -95,3 +95,11 @@ def task_form_variables(task_id: str):
     if wanted:
         names = [n for n in wanted.split(",") if n]
     return jsonify(variables.encode(values, names))
+
+
+@blueprint.get("/task/<task_id>/variables")
+def task_variables(task_id: str):
+    """The variables the task sees, typed: the instance's, and those it holds for itself (Camunda's local
+    variables: an instance's item of a multi-instance activity)."""
+    _, values = queries.task_form(database.session(), visible(task_id))
+    return jsonify(variables.encode(values))

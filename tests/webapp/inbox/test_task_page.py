@@ -293,3 +293,23 @@ def test_what_the_officer_just_did_is_confirmed_once_by_the_server(app, office):
     handed = post(client, tid, "chuyen-nguoi", nguoi_nhan="can-bo-2", ly_do_chuyen="Đi họp cả ngày")
     assert handed.headers["Location"].endswith("/can-bo/")
     assert "Đã chuyển việc cho đồng nghiệp" in client.get("/can-bo/").get_data(as_text=True)
+
+
+def test_an_instance_of_a_multi_instance_step_shows_the_item_it_is_for(app, desk, factory):
+    from tests.bpmn_builder import end, linear, process, start
+    from tests.conftest import deploy_files
+    loop = '<bpmn:multiInstanceLoopCharacteristics camunda:collection="so" camunda:elementVariable="so_duoc_hoi"/>'
+    body = linear(start(), ("hoi", f'<bpmn:userTask id="hoi" name="Lấy ý kiến sở" camunda:candidateGroups="mot-cua">'
+                                   f'{loop}</bpmn:userTask>'), end())
+    procedure = ('code = "MAU.000002"\nname = "Lấy ý kiến các sở"\nagency = "000.00.00.H56"\nprocess_key = "lay_y_kien"\n'
+                 'catalogue = false\ndeadline = { unit = "working_days", online = 5, counter = 5 }\n').encode()
+    deploy_files(factory, [("p.bpmn", process(body, process_id="lay_y_kien")), ("procedure.toml", procedure)])
+    with db.transaction(factory) as session:
+        iid = instances.start(session, Actor("op", operator=True), "lay_y_kien",
+                              {"so": ["Sở Xây dựng", "Sở Tài nguyên và Môi trường"]}).row.id
+        ids = [t["id"] for t in queries.user_tasks(session, instance_id=iid)]
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    pages = [client.get(f"/can-bo/viec/{tid}") for tid in ids]
+    assert [p.status_code for p in pages] == [200, 200]
+    shown = [re.search(r'Phần việc này</h3>.*?<dd>(.*?)</dd>', p.get_data(as_text=True), re.S).group(1) for p in pages]
+    assert sorted(shown) == ["Sở Tài nguyên và Môi trường", "Sở Xây dựng"]

@@ -202,3 +202,21 @@ def test_an_external_task_id_is_no_user_task(client, bot, factory, sample, opera
     ).get_json()
     reply = client.post(f"/engine-rest/task/{job['id']}/{action}", headers=bot, json={"userId": "officer1"})
     assert reply.status_code == 404 and f"no user task {job['id']}" in reply.get_json()["message"]
+
+
+def test_a_tasks_variables_include_what_an_instance_of_a_multi_instance_step_holds_for_itself(client, bot, people):
+    loop = '<bpmn:multiInstanceLoopCharacteristics camunda:collection="so" camunda:elementVariable="so_duoc_hoi"/>'
+    body = "\n".join([start()[1], f'<bpmn:userTask id="hoi" camunda:candidateGroups="mot-cua">{loop}</bpmn:userTask>',
+                      end()[1], flow("f0", "start", "hoi"), flow("f1", "hoi", "end")])
+    assert deploy(client, bot, ("p.bpmn", process(body, process_id="hoi_y_kien"))).status_code == 200
+    started = client.post("/engine-rest/process-definition/key/hoi_y_kien/start", headers=bot, json={
+        "variables": {"so": {"value": '["Sở Xây dựng", "Sở Y tế"]', "type": "Json"}}})
+    assert started.status_code == 200, started.get_json()
+    officer = people["officer1"]
+    tasks = client.get("/engine-rest/task?candidateGroup=mot-cua", headers=officer).get_json()
+    own = sorted(client.get(f"/engine-rest/task/{t['id']}/variables", headers=officer).get_json()["so_duoc_hoi"]["value"]
+                 for t in tasks)
+    assert own == ["Sở Xây dựng", "Sở Y tế"]
+    iid = started.get_json()["id"]
+    assert "so_duoc_hoi" not in client.get(f"/engine-rest/process-instance/{iid}/variables", headers=bot).get_json()
+    assert client.get("/engine-rest/task/no-such-task/variables", headers=officer).status_code == 404
