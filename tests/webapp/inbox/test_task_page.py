@@ -313,3 +313,6 @@ def test_an_instance_of_a_multi_instance_step_shows_the_item_it_is_for(app, desk
     assert [p.status_code for p in pages] == [200, 200]
     shown = [re.search(r'Phần việc này</h3>.*?<dd>(.*?)</dd>', p.get_data(as_text=True), re.S).group(1) for p in pages]
     assert sorted(shown) == ["Sở Tài nguyên và Môi trường", "Sở Xây dựng"]
+    listing = client.get("/can-bo/").get_data(as_text=True)  # the rows tell apart in the list too
+    assert "Lấy ý kiến sở <span class=\"hint\">(Sở Xây dựng)</span>" in listing
+    assert "Lấy ý kiến sở <span class=\"hint\">(Sở Tài nguyên và Môi trường)</span>" in listing
