@@ -10,7 +10,8 @@ SpiffWorkflow runs a multi-instance activity as one task per instance under a ta
   the instance was given: three officers asked for their opinion in parallel would answer, and the process would go
   on without any of it. In Camunda the variables a task is completed with reach the process (the last answer given
   stands), and the element variable stays the instance's own. The variables a user or a worker completed an
-  instance with (:func:`note_answers`) are written to the activity's data as the instance completes, so the next
+  instance with (:func:`note_answers`), or those the steps of a subprocess instance set or changed
+  (:func:`answers_of`), are written to the activity's data as the instance completes, so the next
   instance (of a sequential activity) and the steps after the activity see them; an instance that leaves a variable
   alone does not write it, so it never undoes an earlier instance's answer. With ``loopCardinality`` and no
   collection, SpiffWorkflow already merges each instance's data into the activity's.
