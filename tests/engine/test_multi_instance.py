@@ -230,3 +230,28 @@ def test_each_instance_sees_its_own_item_among_its_tasks_variables(factory, oper
             assert values["reviewers"] == [{"ten": "an", "so": "xay-dung"}, {"ten": "binh", "so": "tai-nguyen"}]
     assert sorted(seen) == ["tai-nguyen", "xay-dung"]
     assert "reviewer" not in detail(factory, iid)["variables"]
+
+
+def test_a_multi_instance_call_activity_gives_each_called_process_its_item_and_keeps_what_each_answers(factory,
+                                                                                                      operator):
+    from engine import instances
+    from tests.bpmn_builder import HEADER, flow
+    from tests.conftest import deploy_files
+    diagram = (HEADER + '<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>'
+               f'<bpmn:callActivity id="ca" calledElement="con">{PARALLEL_OVER_REVIEWERS}</bpmn:callActivity>'
+               '<bpmn:endEvent id="e"/>' + flow("f1", "s", "ca") + flow("f2", "ca", "e") + '</bpmn:process>'
+               '<bpmn:process id="con" isExecutable="true"><bpmn:startEvent id="cs"/><bpmn:userTask id="inner" '
+               'camunda:assignee="${reviewer}"/><bpmn:endEvent id="ce"/>' + flow("g1", "cs", "inner")
+               + flow("g2", "inner", "ce") + '</bpmn:process></bpmn:definitions>').encode()
+    deploy_files(factory, [("p.bpmn", diagram)])
+    with db.transaction(factory) as s:
+        iid = instances.start(s, operator, "p", {"reviewers": ["an", "binh"]}).row.id
+    tasks = {t["assignee"]: t for t in open_tasks(factory, iid)}
+    assert set(tasks) == {"an", "binh"}
+    for who, task in tasks.items():
+        with db.transaction(factory) as s:
+            assert queries.task_form(s, task["id"])[1]["reviewer"] == who
+            user_tasks.complete(s, task["id"], operator, {f"answer_of_{who}": "đồng ý"})
+    found = detail(factory, iid)
+    assert found["status"] == "completed" and "reviewer" not in found["variables"]
+    assert found["variables"]["answer_of_an"] == found["variables"]["answer_of_binh"] == "đồng ý"
