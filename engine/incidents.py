@@ -11,9 +11,10 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from engine import audit, external_tasks, runtime
+from engine import audit, external_tasks, multi_instance, runtime
 from engine.errors import BadInput, Conflict, Forbidden, NotFound
 from engine.instances import check_variables
 from engine.models import Incident
@@ -42,18 +43,15 @@ def retry(session: Session, incident_id: str, actor: Actor, variables: dict[str,
     if task is None:
         raise Conflict(f"the element of incident {incident_id} is no longer in the instance")
     fixed = check_variables(variables) if variables else {}
-    if task.parent is not None:  # the reset gives the task its parent's data again (and may work out its assignee)
-        task.parent.data.update(fixed)
-    try:
-        loaded.wf.reset_from_task_id(UUID(incident.task_id))
-    except WorkflowException as err:  # what failed fails again: a new incident says so, and the retry is kept
-        runtime.fail_task(loaded, err)
-    task = loaded.task(incident.task_id)
-    for holder in (task, task.parent):  # a READY task takes its data from its parent again when it runs
-        if holder is not None:
-            holder.data.update(fixed)
+    if multi_instance.is_activity_waiting(task):  # its completion condition failed: check it again, keep the answers
+        multi_instance.check_again(task, fixed)
+    elif task.has_state(TaskState.COMPLETED | TaskState.CANCELLED):
+        pass  # the element ended meanwhile (every instance answered): there is nothing to run again
+    else:
+        _reset(loaded, task, incident.task_id, fixed)
     incident.resolved_at = runtime.now()
     loaded.row.open_incidents = max(loaded.row.open_incidents - 1, 0)
+    task = loaded.task(incident.task_id)
     loaded.record("incident_retried", task, user_id=actor.user_id, incident=incident_id,
                   **({"variables": sorted(variables)} if variables else {}), **({"reason": reason} if reason else {}))
     audit.record(session, actor.user_id, "incident_retry", "incident", incident_id, reason,
@@ -62,3 +60,17 @@ def retry(session: Session, incident_id: str, actor: Actor, variables: dict[str,
     runtime.advance(loaded)
     runtime.save(session, loaded, actor)
     return incident
+
+
+def _reset(loaded, task, task_id: str, fixed: dict[str, Any]) -> None:
+    """Run the failed task again from the start, with the fixed variables."""
+    if task.parent is not None:  # the reset gives the task its parent's data again (and may work out its assignee)
+        task.parent.data.update(fixed)
+    try:
+        loaded.wf.reset_from_task_id(UUID(task_id))
+    except WorkflowException as err:  # what failed fails again: a new incident says so, and the retry is kept
+        runtime.fail_task(loaded, err)
+    task = loaded.task(task_id)
+    for holder in (task, task.parent):  # a READY task takes its data from its parent again when it runs
+        if holder is not None:
+            holder.data.update(fixed)

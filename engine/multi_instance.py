@@ -37,6 +37,7 @@ from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstance
 from SpiffWorkflow.util.task import TaskState
 
 from engine import loop_limits
+from engine.task_tree import tasks_in_state
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -44,6 +45,7 @@ COLLECTION = f"{{{CAMUNDA_NS}}}collection"
 
 ANSWERS = "motcua_answers"  # an instance's internal data: the names of the variables it was completed with
 STARTED_WITH = "motcua_started_with"  # a subprocess instance's: a fingerprint of each variable it started with
+CONDITION_FAILED = "motcua_condition_failed"  # an activity's: why its completion condition failed, for an incident
 
 
 def is_instance(task) -> bool:
@@ -116,10 +118,47 @@ class _MotcuaMultiInstance:
         activity's instances (``nrOfInstances``, ``nrOfActiveInstances``, ``nrOfCompletedInstances``) beside its
         variables: SpiffWorkflow offers none, so Camunda's ``nrOfCompletedInstances >= 2`` failed on every answer."""
         merged = my_task.internal_data.get("merged", [])
-        if not merged or self.condition is None:
-            return False
+        if not merged or self.condition is None or self.children_complete(my_task):
+            return False  # (every instance answered: the activity ends without it)
         last = next(c for c in my_task.children if str(c.id) == merged[-1])
-        return my_task.workflow.script_engine.evaluate(last, self.condition, external_context=counts(self, my_task))
+        # the activity's variables too: a variable set on it when its incident is retried, and the answers so far
+        seen = {**{k: v for k, v in my_task.data.items() if k not in last.data}, **counts(self, my_task)}
+        try:
+            return bool(my_task.workflow.script_engine.evaluate(last, self.condition, external_context=seen))
+        except Exception as err:  # noqa: BLE001 — the officer's answer stands; the activity waits for an operator
+            # (failing here would fail the completed instance: its retry reopened a task the activity counted done)
+            my_task.internal_data[CONDITION_FAILED] = f"the completion condition '{self.condition}' of " \
+                                                      f"{loop_limits.element_label(my_task)} failed: {err}"
+            return False
+
+
+def condition_failures(wf) -> dict:
+    """{activity task id: message} for the multi-instance activities whose completion condition failed in this
+    command (each then gets an incident; the flag is taken off)."""
+    failed = {}
+    for task in tasks_in_state(wf, TaskState.STARTED):
+        message = task.internal_data.pop(CONDITION_FAILED, None)
+        if message is not None:
+            failed[task.id] = message
+    return failed
+
+
+def is_activity_waiting(task) -> bool:
+    """Whether a task is a multi-instance activity whose instances are running."""
+    return isinstance(task.task_spec, _MotcuaMultiInstance) and task.state == TaskState.STARTED
+
+
+def check_again(task, variables: dict[str, Any]) -> None:
+    """Retry the completion condition of a multi-instance activity (an operator fixing its incident): set the
+    variables on the activity and, if the condition now holds, end it, cancelling the instances still open; the
+    instances' answers stay (no reset, unlike a retried task). A condition that fails again opens a new incident."""
+    task.data.update(variables)
+    spec = task.task_spec
+    if spec.check_completion_condition(task):
+        for instance in list(spec._instances(task)):
+            if not instance.has_state(TaskState.FINISHED_MASK):
+                instance.cancel()
+        task._set_state(TaskState.READY)
 
 
 def answers_of(child) -> list[str]:

@@ -22,14 +22,14 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import joins, limits, loop_limits, projections
+from engine import joins, limits, loop_limits, multi_instance, projections
 from engine.task_tree import tasks_in_state  # (importing it lifts SpiffWorkflow's depth limit too)
 from engine.errors import InstanceNotActive, NotFound, StaleVersion
-from engine.models import ProcessDefinition, ProcessInstance
+from engine.models import Incident, ProcessDefinition, ProcessInstance
 from engine.serializer import StateSerializer
 from engine.specs import SCRIPT_ENGINE, SPECS, ParsedDefinition
 from engine.workflow_cache import WORKFLOWS
@@ -170,6 +170,8 @@ def advance(loaded: Loaded) -> None:
         except WorkflowException as err:
             fail_task(loaded, err, steps.running())
             continue
+        for task_id, message in multi_instance.condition_failures(wf).items():
+            loaded.errors.setdefault(task_id, message)
         # nothing left to do or to wait for, yet a join waits: an incident says so, once; the join keeps waiting,
         # so that an operator can move its token on
         if not getattr(loaded.row, "open_incidents", 0):
@@ -220,6 +222,11 @@ def save(session: Session, loaded: Loaded, actor: Actor, send: bool = True) -> W
               "next_timer_at": projections.next_timer(wf), "open_incidents": row.open_incidents + len(loaded.errors)}
     if wf.is_completed() and row.status == "active":
         values.update(status="completed", ended_at=at)
+    if row.open_incidents and values.get("status", row.status) in ENDED and not loaded.is_new:
+        # an ended instance runs nothing again, so its incidents cannot be retried: they close with it (as Camunda's)
+        session.execute(update(Incident).where(Incident.instance_id == row.id, Incident.resolved_at.is_(None))
+                        .values(resolved_at=at).execution_options(synchronize_session=False))
+        values["open_incidents"] = len(loaded.errors)
     batch = WriteBatch()
     if loaded.is_new:
         values["version_no"] = 1  # the first save

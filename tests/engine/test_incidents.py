@@ -54,3 +54,13 @@ def test_only_an_operator_retries(factory, failing):
     with pytest.raises(Forbidden):
         with db.transaction(factory) as session:
             incidents.retry(session, incident_id, Actor("can-bo-1", frozenset({"mot-cua"})))
+
+
+def test_terminating_an_instance_closes_its_incidents_which_nothing_could_retry_any_more(factory, failing):
+    iid, incident_id = failing
+    with db.transaction(factory) as session:
+        instances.terminate(session, iid, OPERATOR, "hồ sơ rút")
+    with db.transaction(factory) as session:
+        detail = queries.instance_detail(session, iid)
+    assert detail["status"] == "terminated" and detail["openIncidents"] == 0
+    assert [i["resolvedAt"] is not None for i in detail["incidents"]] == [True]

@@ -169,6 +169,45 @@ def test_an_answer_is_kept_when_the_completion_condition_fails(factory, operator
     assert "so_phieu" in incident["incidentMessage"] and found["variables"]["opinion"] == "đồng ý"
 
 
+@pytest.mark.parametrize("sequential", [False, True])
+def test_a_failing_completion_condition_is_an_incident_on_the_activity_and_its_retry_keeps_every_answer(
+        factory, operator, sequential):
+    from engine import incidents
+    iid = started(factory, operator, review(until("nrOfCompletedInstances &gt;= so_phieu", sequential)),
+                  variables={"reviewers": ["an", "binh", "chi"]})
+    with db.transaction(factory) as s:
+        user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"y_kien_1": "đồng ý"})
+    found = detail(factory, iid)
+    (incident,) = found["incidents"]
+    assert incident["activityId"] == "review" and "the completion condition" in incident["incidentMessage"]
+    assert "so_phieu" in incident["incidentMessage"]
+    assert len(found["userTasks"]) == (1 if sequential else 2)  # the other reviewers go on
+    with db.transaction(factory) as s:  # the operator gives the missing variable: nothing is reset or reopened
+        incidents.retry(s, incident["id"], operator, {"so_phieu": 2})
+    found = detail(factory, iid)
+    assert len(found["userTasks"]) == (1 if sequential else 2)
+    assert [i["resolvedAt"] is not None for i in found["incidents"]] == [True]
+    with db.transaction(factory) as s:
+        user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"y_kien_2": "đồng ý"})
+    found = detail(factory, iid)  # two of three answered: the activity ends, the third reviewer's task leaves
+    assert found["status"] == "completed" and found["userTasks"] == [] and found["incidents"][0]["resolvedAt"]
+    assert found["variables"]["y_kien_1"] == found["variables"]["y_kien_2"] == "đồng ý"
+
+
+def test_a_condition_incident_left_open_until_every_instance_answered_closes_with_the_instance(factory, operator):
+    iid = started(factory, operator, review(until("so_phieu &gt;= 9")), variables={"reviewers": ["an", "binh"]})
+    for _ in range(2):
+        with db.transaction(factory) as s:
+            user_tasks.complete(s, open_tasks(factory, iid)[0]["id"], operator, {"ok": True})
+    found = detail(factory, iid)
+    # the condition failed at the first answer; at the last one every instance had answered and it was not needed;
+    # the instance ended, and its incident, which nothing can retry any more, closed with it (as in Camunda)
+    assert found["status"] == "completed" and len(found["incidents"]) == 1 and found["incidents"][0]["resolvedAt"]
+    with db.transaction(factory) as s:
+        from engine.models import ProcessInstance
+        assert s.get(ProcessInstance, iid).open_incidents == 0
+
+
 def test_a_terminated_instance_does_not_show_an_instances_element_variable_as_the_processs(factory, operator):
     from engine import instances
     iid = started(factory, operator, review(PARALLEL_OVER_REVIEWERS), variables={"reviewers": ["an", "binh"]})
