@@ -1,0 +1,28 @@
+"""Real Camunda 7 diagrams (camunda-bpm-examples, camunda-bpm-platform's test resources), reduced to what went wrong:
+what Camunda runs one way and motcua would have run another, silently, is refused at deploy with what to draw
+instead, in the analyst's words (file, element, line)."""
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import DeploymentRefused
+from tests.bpmn_builder import end, flow, process, start, user_task
+from tests.conftest import deploy_files
+
+
+def refused(factory, files):
+    with pytest.raises(DeploymentRefused) as err:
+        deploy_files(factory, files)
+    return [p for p in err.value.problems if p.severity == "error"]
+
+
+def test_a_sequence_flow_without_an_id_is_refused(factory):
+    # ParallelGatewayTest.testUnbalancedForkJoin: flows written by hand, without ids; SpiffWorkflow took every one of
+    # them for the same flow and the instance completed at once, having done nothing
+    body = (start()[1] + user_task("a")[1] + end()[1] + flow("f1", "start", "a")
+            + '\n<bpmn:sequenceFlow sourceRef="a" targetRef="end"/>')
+    data = process(body)
+    (problem,) = refused(factory, [("p.bpmn", data)])
+    line = data[:data.index(b'<bpmn:sequenceFlow sourceRef')].count(b"\n") + 1
+    assert problem.file == "p.bpmn" and problem.line == line and "sequence flow from 'a' to 'end' has no id" in problem.message
+    assert "Camunda Modeler" in problem.message
