@@ -179,7 +179,7 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
             problems.append(_problem(name, el, "the timer has no value: give a date, a duration (PT5M) or a cycle"))
         else:
             literal = dialect.is_iso_literal(text)
-            wrong = (timer_events.literal_problem(tag, text) if literal else None) or \
+            wrong = (timer_events.literal_problem(tag, text) if literal else timer_events.cron_problem(text)) or \
                 timer_events.placement_problem(tag, el)
             if wrong:
                 problems.append(_problem(name, el, wrong))

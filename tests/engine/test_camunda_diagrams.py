@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import DeploymentRefused
-from tests.bpmn_builder import end, flow, process, start, user_task
+from tests.bpmn_builder import end, flow, linear, process, start, user_task
 from tests.conftest import deploy_files
 
 
@@ -26,3 +26,13 @@ def test_a_sequence_flow_without_an_id_is_refused(factory):
     line = data[:data.index(b'<bpmn:sequenceFlow sourceRef')].count(b"\n") + 1
     assert problem.file == "p.bpmn" and problem.line == line and "sequence flow from 'a' to 'end' has no id" in problem.message
     assert "Camunda Modeler" in problem.message
+
+
+@pytest.mark.parametrize("cron", ["0/5 0/1 * 1/1 * ?", "0 0 8 * * ? *"])
+def test_a_cron_timer_cycle_is_refused_with_the_iso_8601_to_write(factory, cron):
+    # clients/java/order-handling and loan-granting: a timer start event with a Quartz cron cycle
+    timer_start = ("start", f'<bpmn:startEvent id="start"><bpmn:timerEventDefinition><bpmn:timeCycle>{cron}'
+                            '</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>')
+    (problem,) = refused(factory, [("p.bpmn", process(linear(timer_start, user_task("a"), end())))])
+    assert problem.element_id == "start" and problem.line
+    assert "cron" in problem.message and "R/PT5M" in problem.message and "Python" not in problem.message
