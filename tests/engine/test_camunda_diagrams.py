@@ -36,3 +36,19 @@ def test_a_cron_timer_cycle_is_refused_with_the_iso_8601_to_write(factory, cron)
     (problem,) = refused(factory, [("p.bpmn", process(linear(timer_start, user_task("a"), end())))])
     assert problem.element_id == "start" and problem.line
     assert "cron" in problem.message and "R/PT5M" in problem.message and "Python" not in problem.message
+
+
+@pytest.mark.parametrize("interrupting", ["true", "false"])
+def test_an_event_subprocess_started_by_a_timer_is_refused(factory, interrupting):
+    # StartTimerEventTest.testStartTimerEventSubProcessWithUserTask: SpiffWorkflow ran it as a branch started with the
+    # process, so an interrupting one interrupted nothing and a non-interrupting one kept a finished process waiting
+    event_subprocess = (
+        '<bpmn:subProcess id="sp" triggeredByEvent="true">'
+        f'<bpmn:startEvent id="sp_start" isInterrupting="{interrupting}"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>'
+        '<bpmn:userTask id="sp_task" camunda:candidateGroups="staff"/><bpmn:endEvent id="sp_end"/>'
+        '<bpmn:sequenceFlow id="sf1" sourceRef="sp_start" targetRef="sp_task"/>'
+        '<bpmn:sequenceFlow id="sf2" sourceRef="sp_task" targetRef="sp_end"/></bpmn:subProcess>')
+    (problem,) = refused(factory, [("p.bpmn", process(linear(start(), user_task("a"), end()) + event_subprocess))])
+    assert problem.element_id == "sp_start" and problem.line
+    assert "started by a timer" in problem.message and "boundary timer" in problem.message
