@@ -8,6 +8,7 @@ import pytest
 from engine.errors import DeploymentRefused
 from tests.bpmn_builder import end, flow, linear, process, start, user_task
 from tests.conftest import deploy_files
+from tests.engine.test_decision_tables import deploy as deploy_table, table
 
 
 def refused(factory, files):
@@ -52,3 +53,19 @@ def test_an_event_subprocess_started_by_a_timer_is_refused(factory, interrupting
     (problem,) = refused(factory, [("p.bpmn", process(linear(start(), user_task("a"), end()) + event_subprocess))])
     assert problem.element_id == "sp_start" and problem.line
     assert "started by a timer" in problem.message and "boundary timer" in problem.message
+
+
+@pytest.mark.parametrize("entry, words", [
+    ("[250..1000]", "250 <= ? <= 1000"),  # examples/invoice: FEEL's range
+    ("]250..1000[", "250 < ? < 1000"),
+    ('"budget", "exceptional"', '? in ("budget", "exceptional")'),  # FEEL's "any of"
+    ('not("Misc")', '? not in ("Misc",)'),
+])
+def test_feel_tests_in_a_decision_table_are_refused_with_the_python_to_write(factory, entry, words):
+    # invoiceBusinessDecisions.dmn: a range failed every instance with Python's 'invalid syntax'; a list or a not(...)
+    # compared the input with a tuple or a boolean and silently never matched
+    with pytest.raises(DeploymentRefused) as err:
+        deploy_table(factory, table("FIRST", [([entry.replace("<", "&lt;")], ['"a"'])]))
+    (problem,) = [p for p in err.value.problems if p.severity == "error"]
+    assert problem.file == "d.dmn" and problem.element_id == "r0i0" and problem.line
+    assert "FEEL" in problem.message and words in problem.message, problem.message
