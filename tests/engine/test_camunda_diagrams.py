@@ -69,3 +69,15 @@ def test_feel_tests_in_a_decision_table_are_refused_with_the_python_to_write(fac
     (problem,) = [p for p in err.value.problems if p.severity == "error"]
     assert problem.file == "d.dmn" and problem.element_id == "r0i0" and problem.line
     assert "FEEL" in problem.message and words in problem.message, problem.message
+
+
+@pytest.mark.parametrize("definition, kind", [('<bpmn:messageEventDefinition messageRef="m"/>', "message"),
+                                              ('<bpmn:signalEventDefinition signalRef="s"/>', "signal")])
+def test_a_process_started_by_a_message_or_a_signal_is_refused(factory, definition, kind):
+    # startevent/message-start: Camunda starts an instance when the message comes; motcua's POST /message found no
+    # instance waiting, and an instance started otherwise waited at its start event with nothing to do
+    message_start = ("start", f'<bpmn:startEvent id="start">{definition}</bpmn:startEvent>')
+    declared = '<bpmn:message id="m" name="go"/><bpmn:signal id="s" name="go"/>'
+    (problem,) = refused(factory, [("p.bpmn", process(linear(message_start, user_task("a"), end()), extra=declared))])
+    assert problem.element_id == "start" and problem.line
+    assert f"a process started by a {kind} is not run" in problem.message and "plain start event" in problem.message
