@@ -36,8 +36,9 @@ def problems(process: etree._Element) -> Iterator[tuple[etree._Element, str]]:
         tag = etree.QName(el).localname
         what = (f"the sequence flow from '{el.get('sourceRef')}' to '{el.get('targetRef')}'" if tag == "sequenceFlow"
                 else f"this {tag}{' ' + repr(el.get('name')) if el.get('name') else ''}")
+        example = f"{tag[0].upper()}{tag[1:]}_1"
         yield el, (f"{what} has no id, and motcua tells elements apart by their id: open the file in Camunda Modeler "
-                   f"and save it (the modeler gives every element an id), or write one, such as id=\"{tag[0].upper() + tag[1:]}_1\"")
+                   f"and save it (the modeler gives every element an id), or write one, such as id=\"{example}\"")
     yield from dead_joins(process)
 
 

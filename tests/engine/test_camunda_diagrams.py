@@ -25,7 +25,8 @@ def test_a_sequence_flow_without_an_id_is_refused(factory):
     data = process(body)
     (problem,) = refused(factory, [("p.bpmn", data)])
     line = data[:data.index(b'<bpmn:sequenceFlow sourceRef')].count(b"\n") + 1
-    assert problem.file == "p.bpmn" and problem.line == line and "sequence flow from 'a' to 'end' has no id" in problem.message
+    assert problem.file == "p.bpmn" and problem.line == line
+    assert "sequence flow from 'a' to 'end' has no id" in problem.message
     assert "Camunda Modeler" in problem.message
 
 
