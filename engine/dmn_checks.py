@@ -8,9 +8,15 @@ Each problem names the file, the element (decision, output or rule id) and its l
 * an aggregation (``SUM``, ``MIN``, ``MAX``, ``COUNT``) belongs to ``COLLECT`` and a table of one output;
 * every output needs a name (the variable it sets), and two outputs cannot set the same variable;
 * every rule has one input entry per input and one output entry per output (else SpiffWorkflow fails with
-  ``IndexError``).
+  ``IndexError``);
+* an input entry written in FEEL, as Camunda Modeler's DMN editor suggests, is not Python: a range (``[250..1000]``)
+  failed every instance with Python's "invalid syntax", and a list (``"a", "b"``) or ``not("a")`` compared the input
+  with a tuple or a boolean and never matched. Each is refused with the Python test to write (:func:`feel_problem`).
 """
 from __future__ import annotations
+
+import ast
+import re
 
 from lxml import etree
 
@@ -72,4 +78,41 @@ def _table_problems(name: str, table: etree._Element, q) -> list[Problem]:
         if given_in != len(inputs) or given_out != len(outputs):
             refuse(f"rule {row} has {given_in} input and {given_out} output entries, but the table has "
                    f"{len(inputs)} inputs and {len(outputs)} outputs: give every rule one entry per column", rule)
+        for entry in rule.findall(q("inputEntry")):
+            wrong = feel_problem(entry.findtext(q("text")) or "")
+            if wrong:
+                refuse(f"rule {row}: {wrong}", entry)
     return problems
+
+
+_RANGE = re.compile(r"^\s*([\[\](])\s*(.+?)\s*\.\.\s*(.+?)\s*([\[\])])\s*$", re.S)
+_NOT = re.compile(r"^\s*not\s*\((.*)\)\s*$", re.S)
+
+
+def feel_problem(text: str) -> str | None:
+    """Why an input entry written in FEEL (a range, a list of values, ``not(...)``) would not test the input as
+    Camunda does, with the Python test to write instead; None for an entry motcua reads as Camunda would."""
+    text = text.strip()
+    if (found := _RANGE.match(text)) is not None and not _is_python(text):
+        low = "<=" if found[1] == "[" else "<"
+        high = "<=" if found[4] == "]" else "<"
+        return (f"'{text}' is a FEEL range, which motcua does not read (entries are Python): write "
+                f"{found[2]} {low} ? {high} {found[3]}")
+    if (found := _NOT.match(text)) is not None and _is_python(found[1]):
+        inner = found[1].strip()
+        values = inner if isinstance(ast.parse(inner, mode="eval").body, ast.Tuple) else f"{inner},"
+        return (f"'{text}' is FEEL's 'none of these', which Python reads as a true or false value that the input never "
+                f"equals: write ? not in ({values})")
+    if _is_python(text) and isinstance(ast.parse(text, mode="eval").body, ast.Tuple):
+        values = text if text.startswith("(") else f"({text})"
+        return (f"'{text}' is FEEL's 'any of these', which Python reads as one tuple that the input never equals: "
+                f"write ? in {values}")
+    return None
+
+
+def _is_python(text: str) -> bool:
+    try:
+        ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return bool(text.strip())

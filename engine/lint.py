@@ -83,7 +83,7 @@ def check_bpmn(name: str, data: bytes, load_form: Callable[[str], bytes | None],
                 continue
             problems.extend(_check_element(name, el, load_form, decisions, extra_functions))
             problems.extend(_problem(name, at, message) for at, message in lint_camunda.problems(el))
-        problems.extend(_problem(name, gateway, message) for gateway, message in lint_flows.dead_joins(process))
+        problems.extend(_problem(name, flow, message) for flow, message in lint_flows.problems(process))
     problems.extend(_missing_references(name, root))
     return problems, root
 
@@ -179,7 +179,7 @@ def _check_element(name, el, load_form, decisions, extra_functions) -> list[Prob
             problems.append(_problem(name, el, "the timer has no value: give a date, a duration (PT5M) or a cycle"))
         else:
             literal = dialect.is_iso_literal(text)
-            wrong = (timer_events.literal_problem(tag, text) if literal else None) or \
+            wrong = (timer_events.literal_problem(tag, text) if literal else timer_events.cron_problem(text)) or \
                 timer_events.placement_problem(tag, el)
             if wrong:
                 problems.append(_problem(name, el, wrong))

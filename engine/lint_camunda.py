@@ -1,9 +1,13 @@
-"""What Camunda Modeler draws that motcua does not run: Camunda extensions, and messages a process throws.
+"""What Camunda Modeler draws that motcua does not run: Camunda extensions, messages a process throws, processes
+started by a message or a signal, and event subprocesses started by a timer.
 
 A listener, a generated form, a script's result variable or a message thrown to another process that deployed and
 then silently did nothing would leave a procedure that looks right in the modeler and misbehaves in the province: a
-notification never sent, an officer's task with no form, a variable never set, an agency never told. Each is refused
-at deploy with what to draw instead.
+notification never sent, an officer's task with no form, a variable never set, an agency never told. An event
+subprocess started by a timer ran as a branch started with the process: an interrupting one interrupted nothing, and
+a non-interrupting one kept a process whose flow had ended waiting for the timer, then opened its tasks. A process
+whose start event catches a message or a signal was not started by it (an instance started otherwise waited at its
+start event, with no task to show). Each is refused at deploy with what to draw instead.
 """
 from __future__ import annotations
 
@@ -46,6 +50,15 @@ def problems(el: etree._Element) -> list[tuple[etree._Element, str]]:
         found.append((el, "motcua does not deliver a message a process throws (to another dossier or outside): to tell "
                           "another agency or system, use a service task (a worker) before a plain event; to wait for "
                           "an answer, a message catch event"))
+    elif tag == "startEvent" and _in_event_subprocess(el) and el.find(f"{{{BPMN_NS}}}timerEventDefinition") is not None:
+        found.append((el, "an event subprocess started by a timer is not run by motcua: put the steps the timer "
+                          "watches in a subprocess and attach a boundary timer to it (non-interrupting if they go on), "
+                          "or wait for the timer in a parallel branch"))
+    elif tag == "startEvent" and _starts_a_process(el):
+        kind = "message" if el.find(f"{{{BPMN_NS}}}messageEventDefinition") is not None else "signal"
+        found.append((el, f"a process started by a {kind} is not run by motcua (the {kind} would not start an "
+                          "instance; one started otherwise would wait at its start event): use a plain start event, "
+                          f"and an intermediate {kind} catch event after it if the process must wait for the {kind}"))
     elif tag == "businessRuleTask":
         found.extend((el, message) for message in _decision_result_problems(el))
     elif tag == "scriptTask" and el.get(f"{{{CAMUNDA_NS}}}resultVariable"):
@@ -53,6 +66,19 @@ def problems(el: etree._Element) -> list[tuple[etree._Element, str]]:
         found.append((el, f"camunda:resultVariable is not read by motcua: assign the variable in the script itself "
                           f"({name} = ...)"))
     return found
+
+
+def _starts_a_process(el: etree._Element) -> bool:
+    """A start event of the process itself (not of a subprocess) with a message or signal definition."""
+    parent = el.getparent()
+    return parent is not None and etree.QName(parent).localname == "process" and any(
+        el.find(f"{{{BPMN_NS}}}{d}") is not None for d in ("messageEventDefinition", "signalEventDefinition"))
+
+
+def _in_event_subprocess(el: etree._Element) -> bool:
+    parent = el.getparent()
+    return parent is not None and etree.QName(parent).localname == "subProcess" and \
+        parent.get("triggeredByEvent") == "true"
 
 
 MAP_DECISION_RESULT = ("singleEntry", "singleResult", "collectEntries", "resultList")

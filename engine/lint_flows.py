@@ -1,5 +1,9 @@
 """Deploy-time checks of a diagram's sequence flows as a graph.
 
+Every sequence flow and flow node needs an id: a flow written by hand without one (Camunda 7 makes one up) was taken
+by SpiffWorkflow for the same flow as every other such flow, and the instance completed at once, having done
+nothing. Such an element is refused at deploy (:func:`problems`).
+
 A parallel gateway joins when a token has arrived on every incoming flow. If one of those flows can only be
 reached by going through the gateway itself (a loop drawn back into a parallel join), the gateway waits for a
 token that can only come after it has fired: the instance would wait there forever, and SpiffWorkflow, asked
@@ -13,6 +17,29 @@ from collections.abc import Iterator
 from lxml import etree
 
 B = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+_NODES = frozenset({
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "task", "userTask",
+    "serviceTask", "sendTask", "receiveTask", "scriptTask", "businessRuleTask", "manualTask", "callActivity",
+    "subProcess", "transaction", "adHocSubProcess", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
+    "eventBasedGateway", "complexGateway",
+})
+
+
+def problems(process: etree._Element) -> Iterator[tuple[etree._Element, str]]:
+    """(element, message) for every sequence flow or flow node of ``process`` without an id, then every dead join
+    (:func:`dead_joins`)."""
+    for el in process.iter(f"{B}sequenceFlow", *(f"{B}{tag}" for tag in _NODES)):
+        if (el.get("id") or "").strip():
+            continue
+        tag = etree.QName(el).localname
+        what = (f"the sequence flow from '{el.get('sourceRef')}' to '{el.get('targetRef')}'" if tag == "sequenceFlow"
+                else f"this {tag}{' ' + repr(el.get('name')) if el.get('name') else ''}")
+        example = f"{tag[0].upper()}{tag[1:]}_1"
+        yield el, (f"{what} has no id, and motcua tells elements apart by their id: open the file in Camunda Modeler "
+                   f"and save it (the modeler gives every element an id), or write one, such as id=\"{example}\"")
+    yield from dead_joins(process)
 
 
 def dead_joins(process: etree._Element) -> Iterator[tuple[etree._Element, str]]:

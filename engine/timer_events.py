@@ -6,11 +6,16 @@ date, duration or cycle; a value it cannot parse (``31/12/2026`` from a form, ``
 SpiffWorkflow's ``WorkflowTaskException`` on the waiting task, which :func:`engine.runtime.advance` turns into an
 incident like any failing expression. A cycle whose interval is not positive (``R/PT0S``) would fire without end
 inside one command, so it is refused the same way.
+
+At deploy, a literal value that cannot run is refused (:func:`literal_problem`), and so is a Quartz cron expression
+(:func:`cron_problem`), which Camunda 7 reads in a ``timeCycle`` and SpiffWorkflow does not.
 """
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import math
+import re
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
@@ -138,6 +143,25 @@ def literal_problem(tag: str, text: str) -> str | None:
     except Exception as err:  # noqa: BLE001 - SpiffWorkflow raises plain exceptions for bad ISO 8601
         return f"'{text}' is not an ISO 8601 {tag[4:].lower()} ({err}); e.g. 2026-12-31T17:00:00+07:00, P3D, R3/PT1H"
     return None
+
+
+_CRON_FIELD = r"[0-9A-Za-z*?/,#\-]+"
+_CRON = re.compile(rf"^{_CRON_FIELD}(\s+{_CRON_FIELD}){{5,6}}$")
+
+
+def cron_problem(text: str) -> str | None:
+    """Why a timer's text that is a Quartz cron expression (``0/5 * * * * ?``, six or seven fields, as Camunda 7
+    reads in a ``timeCycle``) cannot run, with the ISO 8601 cycle to write instead; None for any other text."""
+    if not _CRON.match(text.strip()) or not any(c in text for c in "*?"):
+        return None
+    try:
+        ast.parse(text.strip(), mode="eval")
+        return None  # a Python expression after all (a * b * c * d)
+    except SyntaxError:
+        pass
+    return (f"'{text.strip()}' is a cron expression, which motcua does not run: write the cycle in ISO 8601, "
+            "R/PT5M for every 5 minutes, R/2026-12-01T07:00:00+07:00/P1D for every day at 07:00, or R3/PT1H for "
+            "three times an hour apart")
 
 
 def placement_problem(tag: str, element) -> str | None:
