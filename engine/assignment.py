@@ -18,7 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import limits, loop_limits
 
-EXPRESSION = re.compile(r"^\s*\$\{(.+)\}\s*$", re.S)
+EXPRESSION = re.compile(r"^\s*[$#]\{(.+)\}\s*$", re.S)  # Camunda reads #{...} as ${...}
 ATTRIBUTES = {"assignee": "assignee", "candidateGroups": "candidate_groups", "candidateUsers": "candidate_users"}
 _WORKED_OUT = "motcua_assignment"  # a task's internal data: what its expressions gave
 MAX_NAMES = 200  # groups or users one task may name

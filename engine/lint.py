@@ -34,7 +34,7 @@ FLOW_NODES = {
 OTHER_ALLOWED = {
     "process", "sequenceFlow", "laneSet", "lane", "flowNodeRef", "childLaneSet", "dataObject", "dataObjectReference",
     "dataStoreReference", "textAnnotation", "association", "extensionElements", "documentation", "incoming",
-    "outgoing", "conditionExpression", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
+    "outgoing", "conditionExpression", "condition", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
     "loopCardinality", "completionCondition", "loopDataInputRef", "loopDataOutputRef", "inputDataItem",
     "outputDataItem", "loopCondition", "ioSpecification", "dataInput", "dataOutput", "inputSet", "outputSet",
     "dataInputRefs", "dataOutputRefs", "dataInputAssociation", "dataOutputAssociation", "sourceRef",
@@ -116,7 +116,7 @@ def missing_called_processes(roots: Mapping[str, etree._Element]) -> list[Proble
 
 
 def _problem(name: str, el: etree._Element, message: str, severity: str = "error") -> Problem:
-    owner = el
+    owner = el.getparent() if local(el) == "conditionExpression" else el  # its own id: the Modeler shows the flow's
     while owner is not None and not owner.get("id"):
         owner = owner.getparent()
     return Problem(name, message, element_id=owner.get("id") if owner is not None else None,

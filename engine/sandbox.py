@@ -196,13 +196,14 @@ def _compile(source: str, script: bool, allowed_calls: frozenset[str]) -> Any:
     juel = source.strip()[2:].removesuffix("}").strip() if isinstance(source, str) and \
         source.strip()[:2] in ("${", "#{") else None
     if juel:  # say what to write instead only when that would run (not for Java such as dateTime().plusDays(3))
+        opener = source.strip()[:2]
         try:
             _compile(juel, script, allowed_calls)
         except ExpressionRefused as inner:
-            raise ExpressionRefused(f"'${{...}}' is a Java (JUEL) expression; motcua expressions are Python, and "
-                                    f"'{juel}' is not one motcua runs: {inner}") from None
-        raise ExpressionRefused(f"'${{...}}' is a Java (JUEL) expression; motcua expressions are Python: write it "
-                                f"without '${{' and '}}', as {juel}")
+            raise ExpressionRefused(f"'{opener}...}}' is a Java (JUEL) expression; motcua expressions are Python, "
+                                    f"and '{juel}' is not one motcua runs: {inner}") from None
+        raise ExpressionRefused(f"'{opener}...}}' is a Java (JUEL) expression; motcua expressions are Python: write "
+                                f"it without '{opener}' and '}}', as {juel}")
     tree = _parse(source, script)
     _Checker(allowed_calls, script).visit(tree)
     tree = ast.fix_missing_locations(_Guard().visit(tree))

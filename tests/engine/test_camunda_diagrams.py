@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import DeploymentRefused
+from engine import db, queries, sandbox
+from engine.errors import DeploymentRefused, ExpressionRefused
 from tests.bpmn_builder import end, flow, linear, process, start, user_task
 from tests.conftest import deploy_files
 from tests.engine.test_decision_tables import deploy as deploy_table, table
+from tests.engine.test_runtime_errors import started
 
 
 def refused(factory, files):
@@ -82,3 +84,25 @@ def test_a_process_started_by_a_message_or_a_signal_is_refused(factory, definiti
     (problem,) = refused(factory, [("p.bpmn", process(linear(message_start, user_task("a"), end()), extra=declared))])
     assert problem.element_id == "start" and problem.line
     assert f"a process started by a {kind} is not run" in problem.message and "plain start event" in problem.message
+
+
+def test_camundas_deferred_expression_form_is_read_as_its_immediate_one(factory, operator):
+    with pytest.raises(ExpressionRefused) as refused:
+        sandbox.check("#{approved}")
+    assert "write it without '#{' and '}', as approved" in str(refused.value)
+    review = ("r", '<bpmn:userTask id="r" camunda:assignee="#{reviewer}"/>')
+    iid = started(factory, operator, review, variables={"reviewer": "an"})
+    with db.transaction(factory) as s:
+        (task,) = queries.user_tasks(s, instance_id=iid)
+    assert task["assignee"] == "an"
+
+
+def test_a_condition_refused_at_deploy_names_its_sequence_flow_not_the_expressions_own_id(factory):
+    body = ('<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f3"/><bpmn:endEvent id="a"/>'
+            '<bpmn:endEvent id="b"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="a"><bpmn:conditionExpression id="ce_56" '
+            'xsi:type="bpmn:tFormalExpression">open("x")</bpmn:conditionExpression></bpmn:sequenceFlow>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="b"/>')
+    with pytest.raises(DeploymentRefused) as refused:
+        deploy_files(factory, [("p.bpmn", process(body))])
+    assert "[f2]" in str(refused.value) and "ce_56" not in str(refused.value)
