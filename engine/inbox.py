@@ -174,7 +174,7 @@ def tasks(session: Session, principal: Principal, *, process_key: str | None = N
 
 def _item(task: UserTask, dossier: Dossier | None, now: dt.datetime, until: dt.datetime) -> dict[str, Any]:
     state, words = _due_words(task.due_at, now, until)
-    return {"id": task.id, "name": task.name, "processKey": task.process_key,
+    return {"id": task.id, "name": task.name or task.activity_id, "processKey": task.process_key,
             "dossierCode": dossier.code if dossier else task.business_key,
             "procedureName": dossier.procedure_name if dossier else None,
             "applicant": dossier.applicant_name if dossier else None,

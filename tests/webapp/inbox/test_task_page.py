@@ -316,3 +316,20 @@ def test_an_instance_of_a_multi_instance_step_shows_the_item_it_is_for(app, desk
     listing = client.get("/can-bo/").get_data(as_text=True)  # the rows tell apart in the list too
     assert "Lấy ý kiến sở <span class=\"hint\">(Sở Xây dựng)</span>" in listing
     assert "Lấy ý kiến sở <span class=\"hint\">(Sở Tài nguyên và Môi trường)</span>" in listing
+
+
+def test_a_user_task_the_analyst_left_unnamed_shows_its_id_not_none(app, desk, factory):
+    from tests.bpmn_builder import end, linear, process, start
+    from tests.conftest import deploy_files
+    procedure = ('code = "MAU.000003"\nname = "Không tên"\nagency = "000.00.00.H56"\nprocess_key = "khong_ten"\n'
+                 'catalogue = false\ndeadline = { unit = "working_days", online = 5, counter = 5 }\n').encode()
+    body = linear(start(), ("Activity_0kiem", '<bpmn:userTask id="Activity_0kiem" camunda:candidateGroups="mot-cua"/>'),
+                  end())
+    deploy_files(factory, [("p.bpmn", process(body, process_id="khong_ten")), ("procedure.toml", procedure)])
+    with db.transaction(factory) as session:
+        iid = instances.start(session, Actor("op", operator=True), "khong_ten", {}).row.id
+        (tid,) = [t["id"] for t in queries.user_tasks(session, instance_id=iid)]
+    client = signed_in(app, "can-bo-1", "mat-khau-1")
+    page = client.get(f"/can-bo/viec/{tid}").get_data(as_text=True)
+    assert '<h1 class="heading-xl">Activity_0kiem</h1>' in page and "None" not in page
+    assert "<td>Activity_0kiem</td>" in client.get("/can-bo/").get_data(as_text=True)
