@@ -22,11 +22,11 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, inspect, select, update
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import inspect, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import joins, limits, loop_limits, multi_instance, projections
+from engine import instance_lock, joins, limits, loop_limits, multi_instance, projections
 from engine.task_tree import tasks_in_state  # (importing it lifts SpiffWorkflow's depth limit too)
 from engine.errors import InstanceNotActive, NotFound, StaleVersion
 from engine.models import Incident, ProcessDefinition, ProcessInstance
@@ -100,9 +100,7 @@ def active_states(wf: BpmnWorkflow) -> dict[UUID, int]:
 
 def load(session: Session, instance_id: str, expected_version: int | None = None) -> Loaded:
     """Lock and load an instance for a command."""
-    # the dossier comes along (read, not locked) so that the projections find it in the session: one round
-    # trip fewer per command
-    row = session.scalars(_lock_statement(None), {"id": instance_id}).first()
+    row, _ = instance_lock.lock(session, None, instance_id)
     if row is None:
         raise NotFound(f"no process instance {instance_id}")
     return loaded_from(session, row, expected_version)
@@ -111,26 +109,7 @@ def load(session: Session, instance_id: str, expected_version: int | None = None
 def lock_with_task(session: Session, task_model, task_id: str):
     """Lock the instance of a projected task and read the task (and the dossier) under that lock, in one
     statement; returns (instance row, task row), or (None, None) if there is no such task."""
-    found = session.execute(_lock_statement(task_model), {"id": task_id}).first()
-    return (found[0], found[1]) if found is not None else (None, None)
-
-
-_LOCKS: dict = {}  # built once per kind (a statement built on every command costs more than sending it)
-
-
-def _lock_statement(task_model):
-    """SELECT the instance FOR UPDATE with its dossier, by instance id or (with ``task_model``) by task id."""
-    stmt = _LOCKS.get(task_model)
-    if stmt is None:
-        if task_model is None:
-            stmt = select(ProcessInstance).where(ProcessInstance.id == bindparam("id"))
-        else:
-            stmt = (select(ProcessInstance, task_model).join(task_model, task_model.instance_id == ProcessInstance.id)
-                    .where(task_model.id == bindparam("id")))
-        stmt = _LOCKS[task_model] = (
-            stmt.outerjoin(ProcessInstance.dossier).options(contains_eager(ProcessInstance.dossier))
-            .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
-    return stmt
+    return instance_lock.lock(session, task_model, task_id)
 
 
 def loaded_from(session: Session, row: ProcessInstance, expected_version: int | None = None) -> Loaded:

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from engine import driver_sql
 from engine.errors import StaleVersion
 from engine.models import (Dossier, ExternalTask, HistoryEvent, Incident, MessageSubscription, ProcessInstance,
                            UserTask, UserTaskCandidate)
@@ -218,7 +219,7 @@ def _send_postgresql(connection, batch: WriteBatch) -> None:
         processors = [(column, _bind_processor(table.c[column])) for column in columns]
         rows = [{column: process(row[column]) for column, process in processors} for row in batch.inserts[model]]
         params[f"i_{model.__tablename__}"] = json.dumps(rows, ensure_ascii=False, default=_json_value)
-    result = connection.exec_driver_sql(sql, params)
+    result = driver_sql.run(connection, sql, params)
     versioned = batch.updates[0] if batch.updates and batch.updates[0].read_version is not None else None
     if versioned is not None and result.rowcount != 1:
         raise StaleVersion(f"instance {versioned.key['id']} was changed by another command; try again")
