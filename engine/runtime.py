@@ -218,6 +218,8 @@ def save(session: Session, loaded: Loaded, actor: Actor, send: bool = True) -> W
     row, wf = loaded.row, loaded.wf
     at = now()
     after = active_states(wf)
+    if row.open_incidents and not loaded.is_new:
+        resolve_orphan_incidents(session, loaded, at)
     values = {"state": SERIALIZER.dumps(wf), "variables": projections.variables_json(wf, after), "updated_at": at,
               "next_timer_at": projections.next_timer(wf), "open_incidents": row.open_incidents + len(loaded.errors)}
     if wf.is_completed() and row.status == "active":
@@ -242,6 +244,19 @@ def save(session: Session, loaded: Loaded, actor: Actor, send: bool = True) -> W
     if send:
         batch.send(session)
     return batch
+
+
+def resolve_orphan_incidents(session: Session, loaded: Loaded, at: dt.datetime) -> None:
+    """Resolve the open incidents of the instance whose task is no longer failed or waiting in the workflow: a
+    boundary event, an event subprocess or a token move cancelled it, and nothing could retry it any more (as
+    Camunda deletes the incidents of a cancelled activity). The instance row's count goes down with them."""
+    live = {str(t.id) for t in tasks_in_state(loaded.wf, ACTIVE | TaskState.ERROR)}
+    open_ = session.scalars(select(Incident).where(Incident.instance_id == loaded.row.id,
+                                                   Incident.resolved_at.is_(None))).all()
+    for incident in open_:
+        if incident.task_id and incident.task_id not in live:
+            incident.resolved_at = at
+            loaded.row.open_incidents = max(loaded.row.open_incidents - 1, 0)
 
 
 _ROW_COLUMNS = frozenset(c.key for c in ProcessInstance.__table__.columns) - {"id", "version_no"}
