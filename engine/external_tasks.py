@@ -152,6 +152,8 @@ def failure(session: Session, task_id: str, worker_id: str, error_message: str, 
     """Record that a worker failed; with no retries left an incident opens and the task waits for an operator."""
     if retries is None or retries < 0:
         raise BadInput("retries must be 0 or more")
+    limits.check_text("the error message", error_message)
+    limits.check_text("the error details", error_details)
     instance, row = runtime.lock_with_task(session, ExternalTask, task_id)
     if instance is None:
         raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
@@ -178,6 +180,8 @@ def bpmn_error(session: Session, task_id: str, worker_id: str, error_code: str, 
     """Throw a BPMN error from a task: an error boundary event with this code catches it, else an incident."""
     if not error_code:
         raise BadInput("an error code is required")
+    limits.check_text("the error code", error_code)
+    limits.check_text("the error message", error_message)
     variables = check_variables(variables)
     loaded, task = _load_started(session, task_id, worker_id)
     payload = dict(variables)
