@@ -166,13 +166,18 @@ def failure(session: Session, task_id: str, worker_id: str, error_message: str, 
     row.lock_expires_at = None
     row.retry_at = now + dt.timedelta(milliseconds=max(retry_timeout_ms or 0, 0))
     if retries == 0:
-        session.add(Incident(id=str(uuid.uuid4()), instance_id=row.instance_id, task_id=row.id,
-                             activity_id=row.activity_id, kind="failedExternalTask",
-                             message=row.error_message or "the worker failed", details=error_details,
-                             created_at=now))
-        instance.open_incidents += 1
+        _open_incident(session, instance, row, row.error_message or "the worker failed", error_details, now)
     session.flush()
     return row
+
+
+def _open_incident(session: Session, instance, row: ExternalTask, message: str, details: str | None,
+                   at: dt.datetime) -> None:
+    """Open the incident of a task with no retries left (it is fetched no more: an operator must act)."""
+    session.add(Incident(id=str(uuid.uuid4()), instance_id=row.instance_id, task_id=row.id,
+                         activity_id=row.activity_id, kind="failedExternalTask", message=message, details=details,
+                         created_at=at))
+    instance.open_incidents += 1
 
 
 def bpmn_error(session: Session, task_id: str, worker_id: str, error_code: str, error_message: str | None = None,
@@ -243,7 +248,8 @@ def unlock(session: Session, task_id: str) -> ExternalTask:
 
 def set_retries(session: Session, task_id: str, retries: int, actor: Actor | None = None,
                 reason: str | None = None) -> ExternalTask:
-    """Set a task's retries; more than 0 makes it fetchable again and resolves its open incident. Audited as
+    """Set a task's retries; more than 0 makes it fetchable again and resolves its open incident, 0 opens one (as
+    Camunda's: the task is fetched no more, and the incident says it waits for an operator). Audited as
     ``incident_retry`` when an incident was resolved, else ``retries_set``."""
     if retries is None or retries < 0:
         raise BadInput("retries must be 0 or more")
@@ -252,14 +258,17 @@ def set_retries(session: Session, task_id: str, retries: int, actor: Actor | Non
         raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
     row.retries = retries
     resolved = []
+    now = runtime.now()
+    open_ = session.scalars(select(Incident).where(Incident.task_id == task_id, Incident.resolved_at.is_(None))).all()
     if retries > 0:
         row.retry_at = None
-        now = runtime.now()
-        open_ = session.scalars(select(Incident).where(Incident.task_id == task_id, Incident.resolved_at.is_(None)))
         for incident in open_:
             incident.resolved_at = now
             instance.open_incidents = max(instance.open_incidents - 1, 0)
             resolved.append(incident.id)
+    elif not open_:
+        _open_incident(session, instance, row, row.error_message or "the retries were set to 0", row.error_details,
+                       now)
     session.flush()
     audit.record(session, actor.user_id if actor else None, "incident_retry" if resolved else "retries_set",
                  "external_task", task_id, reason, retries=retries, incidents=resolved, instanceId=instance.id,

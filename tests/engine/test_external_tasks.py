@@ -114,3 +114,24 @@ def test_priority_orders_the_queue(factory, operator):
     with db.transaction(factory) as s:
         first = external_tasks.fetch_and_lock(s, "w", {"t": 1000}, max_tasks=1)
     assert first[0].activity_id == "high"
+
+
+def test_setting_retries_to_0_opens_the_incident_a_worker_running_out_would_and_only_one(factory, operator):
+    # a task with no retries is never fetched again: without an incident nobody would know it waits for an operator
+    iid = started(factory, operator)
+    (task,) = lock(factory)
+    with db.transaction(factory) as s:
+        external_tasks.unlock(s, task.id)
+        external_tasks.set_retries(s, task.id, 0, operator)
+    with db.transaction(factory) as s:
+        external_tasks.set_retries(s, task.id, 0, operator)  # already at 0: the incident is there
+    with db.transaction(factory) as s:
+        detail = queries.instance_detail(s, iid)
+    assert detail["openIncidents"] == 1
+    assert [(i["incidentType"], i["activityId"]) for i in detail["incidents"]] == [("failedExternalTask", "pay")]
+    assert lock(factory) == []
+    with db.transaction(factory) as s:
+        external_tasks.set_retries(s, task.id, 2, operator)
+    with db.transaction(factory) as s:
+        assert queries.instance_detail(s, iid)["openIncidents"] == 0
+    assert [t.id for t in lock(factory)] == [task.id]
