@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, dialect, limits, multi_instance, runtime, sightings
 from engine.error_events import ErrorEventDefinition
-from engine.errors import BadInput, LockNotHeld, NotFound, TaskNotActive
+from engine.errors import BadInput, InstanceNotActive, LockNotHeld, NotFound, TaskNotActive
 from engine.instances import check_variables
 from engine.models import ExternalTask, Incident
 from engine.runtime import Actor, Loaded
@@ -108,6 +108,8 @@ def _check_lock(row: ExternalTask, task_id: str, worker_id: str) -> ExternalTask
                           + (f" (it is locked by '{row.worker_id}')" if row.worker_id else ""))
     if row.lock_expires_at is None or row.lock_expires_at <= runtime.now():
         raise LockNotHeld(f"the lock of worker '{worker_id}' on external task {task_id} has expired")
+    if row.suspended:  # as its completion is refused: nobody acts on a suspended instance (Camunda's too)
+        raise InstanceNotActive(f"the instance {row.instance_id} of external task {task_id} is suspended", "suspended")
     return row
 
 

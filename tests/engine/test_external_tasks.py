@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from engine import db, external_tasks, instances, queries
-from engine.errors import LockNotHeld, NotFound
+from engine.errors import InstanceNotActive, LockNotHeld, NotFound
 from tests.bpmn_builder import end, external, flow, linear, process, start, user_task
 from tests.conftest import deploy_files
 
@@ -135,3 +135,24 @@ def test_setting_retries_to_0_opens_the_incident_a_worker_running_out_would_and_
     with db.transaction(factory) as s:
         assert queries.instance_detail(s, iid)["openIncidents"] == 0
     assert [t.id for t in lock(factory)] == [task.id]
+
+
+def test_a_worker_may_not_fail_or_extend_a_task_of_a_suspended_instance_and_completes_it_after_resume(factory, operator):
+    # as its completion is refused: a failure would open an incident, and run down the retries, of an instance nobody
+    # may act on
+    iid = started(factory, operator)
+    (task,) = lock(factory)
+    with db.transaction(factory) as s:
+        instances.suspend(s, iid, operator)
+    for command in (lambda s: external_tasks.failure(s, task.id, "w1", "gateway timeout", retries=0),
+                    lambda s: external_tasks.extend_lock(s, task.id, "w1", 60_000)):
+        with pytest.raises(InstanceNotActive, match="suspended"):
+            with db.transaction(factory) as s:
+                command(s)
+    with db.transaction(factory) as s:
+        instances.resume(s, iid, operator)
+        assert queries.instance_detail(s, iid)["openIncidents"] == 0
+    with db.transaction(factory) as s:
+        external_tasks.complete(s, task.id, "w1", {"paid": True})
+    with db.transaction(factory) as s:
+        assert queries.instance_detail(s, iid)["status"] == "completed"
