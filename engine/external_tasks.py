@@ -135,15 +135,16 @@ def _load_started(session: Session, task_id: str, worker_id: str):
 
 def complete(session: Session, task_id: str, worker_id: str, variables: dict[str, Any] | None = None,
              local_variables: dict[str, Any] | None = None) -> Loaded:
-    """Complete a locked task with the worker's result variables."""
+    """Complete a locked task with the worker's result variables. ``local_variables`` are the task's own (Camunda's
+    localVariables): they end with it, so they are kept in its history and never become process variables."""
     variables = check_variables(variables)
     local_variables = check_variables(local_variables)
     loaded, task = _load_started(session, task_id, worker_id)
     task.data.update(variables)
     multi_instance.note_answers(task, variables)
-    task.data.update(local_variables)
     runtime.finish_task(loaded, task)
-    loaded.record("external_task_completed", task, user_id=worker_id)
+    loaded.record("external_task_completed", task, user_id=worker_id,
+                  **({"localVariables": local_variables} if local_variables else {}))
     runtime.advance(loaded)
     runtime.save(session, loaded, Actor(worker_id, operator=True))
     return loaded

@@ -156,3 +156,18 @@ def test_a_worker_may_not_fail_or_extend_a_task_of_a_suspended_instance_and_comp
         external_tasks.complete(s, task.id, "w1", {"paid": True})
     with db.transaction(factory) as s:
         assert queries.instance_detail(s, iid)["status"] == "completed"
+
+
+def test_a_workers_local_variables_stay_with_its_task_and_do_not_overwrite_the_process_variables(factory, operator):
+    # Camunda's localVariables live on the task's own scope and end with it (motcua runs no output mapping that could
+    # carry them on): they are kept in the task's history, never merged into the instance's variables
+    iid = started(factory, operator)
+    (task,) = lock(factory)
+    with db.transaction(factory) as s:
+        external_tasks.complete(s, task.id, "w1", {"paid": True}, {"amount": 0, "http_status": 200})
+    with db.transaction(factory) as s:
+        detail = queries.instance_detail(s, iid)
+    assert detail["status"] == "completed"
+    assert detail["variables"] == {"amount": 50_000, "paid": True}
+    (done,) = [h for h in detail["history"] if h["kind"] == "external_task_completed"]
+    assert done["details"] == {"localVariables": {"amount": 0, "http_status": 200}}
