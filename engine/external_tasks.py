@@ -51,8 +51,9 @@ def fetch_and_lock(session: Session, worker_id: str, topics: dict[str, int], max
     if not worker_id:
         raise BadInput("a worker id is required")
     limits.check_length("the worker id", worker_id, limits.WORKER_ID_MAX)
-    for topic in topics:
+    for topic, duration in topics.items():
         limits.check_length("the topic name", topic, limits.TOPIC_MAX)
+        limits.check_number(f"the lock duration (ms) of topic {topic}", duration, 1, limits.DURATION_MAX_MS)
     if not topics or max_tasks < 1:
         return []
     now = runtime.now()
@@ -153,8 +154,8 @@ def complete(session: Session, task_id: str, worker_id: str, variables: dict[str
 def failure(session: Session, task_id: str, worker_id: str, error_message: str, error_details: str | None = None,
             retries: int = 0, retry_timeout_ms: int = 0) -> ExternalTask:
     """Record that a worker failed; with no retries left an incident opens and the task waits for an operator."""
-    if retries is None or retries < 0:
-        raise BadInput("retries must be 0 or more")
+    limits.check_number("retries", retries, 0)
+    limits.check_number("the retry timeout (ms)", retry_timeout_ms or 0, 0, limits.DURATION_MAX_MS)
     limits.check_text("the error message", error_message)
     limits.check_text("the error details", error_details)
     instance, row = runtime.lock_with_task(session, ExternalTask, task_id)
@@ -167,7 +168,7 @@ def failure(session: Session, task_id: str, worker_id: str, error_message: str, 
     row.error_details = error_details
     row.worker_id = None
     row.lock_expires_at = None
-    row.retry_at = now + dt.timedelta(milliseconds=max(retry_timeout_ms or 0, 0))
+    row.retry_at = now + dt.timedelta(milliseconds=retry_timeout_ms or 0)
     if retries == 0:
         _open_incident(session, instance, row, row.error_message or "the worker failed", error_details, now)
     session.flush()
@@ -225,8 +226,7 @@ def _catch_in_scope(wf, event: BpmnEvent, scope) -> bool:
 
 def extend_lock(session: Session, task_id: str, worker_id: str, new_duration_ms: int) -> ExternalTask:
     """Extend the lock a worker holds, to ``new_duration_ms`` from now (a heartbeat for long handlers)."""
-    if new_duration_ms is None or new_duration_ms <= 0:
-        raise BadInput("newDuration must be a positive number of milliseconds")
+    limits.check_number("newDuration (ms)", new_duration_ms, 1, limits.DURATION_MAX_MS)
     row = _locked_row(session, task_id, worker_id)
     row.lock_expires_at = runtime.now() + dt.timedelta(milliseconds=new_duration_ms)
     session.flush()
@@ -254,8 +254,7 @@ def set_retries(session: Session, task_id: str, retries: int, actor: Actor | Non
     """Set a task's retries; more than 0 makes it fetchable again and resolves its open incident, 0 opens one (as
     Camunda's: the task is fetched no more, and the incident says it waits for an operator). Audited as
     ``incident_retry`` when an incident was resolved, else ``retries_set``."""
-    if retries is None or retries < 0:
-        raise BadInput("retries must be 0 or more")
+    limits.check_number("retries", retries, 0)
     instance, row = runtime.lock_with_task(session, ExternalTask, task_id)
     if instance is None:
         raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from engine import db, external_tasks, instances, queries
-from engine.errors import InstanceNotActive, LockNotHeld, NotFound
+from engine.errors import BadInput, InstanceNotActive, LockNotHeld, NotFound
 from tests.bpmn_builder import end, external, flow, linear, process, start, user_task
 from tests.conftest import deploy_files
 
@@ -171,3 +171,20 @@ def test_a_workers_local_variables_stay_with_its_task_and_do_not_overwrite_the_p
     assert detail["variables"] == {"amount": 50_000, "paid": True}
     (done,) = [h for h in detail["history"] if h["kind"] == "external_task_completed"]
     assert done["details"] == {"localVariables": {"amount": 0, "http_status": 200}}
+
+
+@pytest.mark.parametrize("ms", [0, -5_000, 10**15, "60000", True])
+def test_a_lock_duration_that_is_not_a_positive_number_of_ms_up_to_a_year_is_bad_input(factory, operator, ms):
+    # 0 or less handed out a task whose lock had already expired (its completion then refused); more overflowed the
+    # date, a text a TypeError, in the middle of the command
+    started(factory, operator)
+    with pytest.raises(BadInput, match="lock duration"):
+        lock(factory, ms=ms)
+    (task,) = lock(factory)
+    for command in (lambda s: external_tasks.extend_lock(s, task.id, "w1", ms),
+                    lambda s: external_tasks.failure(s, task.id, "w1", "down", retries=1, retry_timeout_ms=10**15),
+                    lambda s: external_tasks.failure(s, task.id, "w1", "down", retries=2**31),
+                    lambda s: external_tasks.set_retries(s, task.id, 2**31)):
+        with pytest.raises(BadInput):
+            with db.transaction(factory) as s:
+                command(s)
