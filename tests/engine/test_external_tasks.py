@@ -137,7 +137,7 @@ def test_setting_retries_to_0_opens_the_incident_a_worker_running_out_would_and_
     assert [t.id for t in lock(factory)] == [task.id]
 
 
-def test_a_worker_may_not_fail_or_extend_a_task_of_a_suspended_instance_and_completes_it_after_resume(factory, operator):
+def test_a_worker_may_not_fail_or_extend_a_task_of_a_suspended_instance_but_completes_it_after(factory, operator):
     # as its completion is refused: a failure would open an incident, and run down the retries, of an instance nobody
     # may act on
     iid = started(factory, operator)
