@@ -161,11 +161,16 @@ def require_running(loaded: Loaded) -> None:
 def advance(loaded: Loaded) -> None:
     """Run the workflow as far as it goes; an expression or task that fails opens an incident instead of
     undoing the command, so nothing the caller did is lost. The automatic steps one command runs are bounded
-    (engine.loop_limits): a loop with no wait in it stops with an incident instead of running without end."""
+    (engine.loop_limits): a loop with no wait in it stops with an incident instead of running without end.
+
+    Timers that came due since the last command fire first: ``do_engine_steps`` looks at the clock only as it ends,
+    making a due timer READY without running it, and a READY timer is no longer waiting, so no next due time would
+    name it and the scheduler would never come back for it (a resume after a suspension that outlasted a timer)."""
     wf = loaded.wf
     steps = loop_limits.StepBudget()
     for _ in range(MAX_ERROR_ROUNDS):
         try:
+            wf.refresh_timers()
             wf.do_engine_steps(will_complete_task=steps.spend)
         except WorkflowException as err:
             fail_task(loaded, err, steps.running())
