@@ -171,7 +171,7 @@ def advance(loaded: Loaded) -> None:
     for _ in range(MAX_ERROR_ROUNDS):
         try:
             wf.refresh_timers()
-            wf.do_engine_steps(will_complete_task=steps.spend)
+            wf.do_engine_steps(will_complete_task=lambda task: (steps.spend(task), joins.reconcile_branches(task)))
         except WorkflowException as err:
             fail_task(loaded, err, steps.running())
             continue

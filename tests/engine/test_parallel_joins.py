@@ -60,3 +60,18 @@ def test_a_join_a_branch_can_no_longer_reach_is_an_incident_on_the_join(factory,
     complete_the_form(factory, operator, iid, {})
     found = detail(factory, iid)
     assert found["status"] == "completed" and all(i["resolvedAt"] for i in found["incidents"])
+
+
+def test_a_value_one_branch_changed_is_not_put_back_by_the_stale_copy_another_branch_brings_to_the_join(factory,
+                                                                                                      operator):
+    # each branch carries a copy of the variables from the split: the branch arriving last at the join brought back
+    # the value the other branch's officer had replaced (x = 1 became 0 again), whichever finished first
+    body = process(start()[1] + user_task("a")[1] + user_task("b")[1] + user_task("sau")[1] + end()[1]
+                   + _split("a", "b") + flow("f8", "j", "sau") + flow("f9", "sau", "end"))
+    for first, second in (("a", "b"), ("b", "a")):
+        iid = start_p(factory, operator, body, {"x": 0, "y": 0, "z": 0})
+        for element, answer in ((first, {"x": 1, "z": 3}), (second, {"y": 2, "z": 4})):
+            with db.transaction(factory) as s:
+                (task,) = [t for t in queries.user_tasks(s, instance_id=iid) if t["taskDefinitionKey"] == element]
+                user_tasks.complete(s, task["id"], operator, answer)
+        assert detail(factory, iid)["variables"] == {"x": 1, "y": 2, "z": 4}, (first, second)
