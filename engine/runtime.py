@@ -259,7 +259,7 @@ def resolve_orphan_incidents(session: Session, loaded: Loaded, at: dt.datetime) 
     open_ = session.scalars(select(Incident).where(Incident.instance_id == loaded.row.id,
                                                    Incident.resolved_at.is_(None))).all()
     for incident in open_:
-        if incident.task_id and incident.task_id not in live:
+        if incident.resolved_at is None and incident.task_id and incident.task_id not in live:
             incident.resolved_at = at
             loaded.row.open_incidents = max(loaded.row.open_incidents - 1, 0)
 
