@@ -86,7 +86,8 @@ def test_variables_corrected_by_a_retry_in_one_branch_reach_the_join(factory, op
                    + flow("f8", "j", "sau") + flow("f9", "sau", "end"))
     iid = start_p(factory, operator, body, {"d1": 0, "d2": 0})
     for element, fixed in (("s1", {"d1": 5}), ("s2", {"d2": 2})):
-        (incident,) = [i for i in detail(factory, iid)["incidents"] if i["activityId"] == element and not i["resolvedAt"]]
+        (incident,) = [i for i in detail(factory, iid)["incidents"]
+                       if i["activityId"] == element and not i["resolvedAt"]]
         with db.transaction(factory) as s:
             incidents.retry(s, incident["id"], operator, fixed)
     found = detail(factory, iid)
