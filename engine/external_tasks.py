@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, dialect, limits, multi_instance, runtime, sightings
 from engine.error_events import ErrorEventDefinition
-from engine.errors import BadInput, LockNotHeld, NotFound, TaskNotActive
+from engine.errors import BadInput, InstanceNotActive, LockNotHeld, NotFound, TaskNotActive
 from engine.instances import check_variables
 from engine.models import ExternalTask, Incident
 from engine.runtime import Actor, Loaded
@@ -51,8 +51,9 @@ def fetch_and_lock(session: Session, worker_id: str, topics: dict[str, int], max
     if not worker_id:
         raise BadInput("a worker id is required")
     limits.check_length("the worker id", worker_id, limits.WORKER_ID_MAX)
-    for topic in topics:
+    for topic, duration in topics.items():
         limits.check_length("the topic name", topic, limits.TOPIC_MAX)
+        limits.check_number(f"the lock duration (ms) of topic {topic}", duration, 1, limits.DURATION_MAX_MS)
     if not topics or max_tasks < 1:
         return []
     now = runtime.now()
@@ -108,6 +109,8 @@ def _check_lock(row: ExternalTask, task_id: str, worker_id: str) -> ExternalTask
                           + (f" (it is locked by '{row.worker_id}')" if row.worker_id else ""))
     if row.lock_expires_at is None or row.lock_expires_at <= runtime.now():
         raise LockNotHeld(f"the lock of worker '{worker_id}' on external task {task_id} has expired")
+    if row.suspended:  # as its completion is refused: nobody acts on a suspended instance (Camunda's too)
+        raise InstanceNotActive(f"the instance {row.instance_id} of external task {task_id} is suspended", "suspended")
     return row
 
 
@@ -133,15 +136,16 @@ def _load_started(session: Session, task_id: str, worker_id: str):
 
 def complete(session: Session, task_id: str, worker_id: str, variables: dict[str, Any] | None = None,
              local_variables: dict[str, Any] | None = None) -> Loaded:
-    """Complete a locked task with the worker's result variables."""
+    """Complete a locked task with the worker's result variables. ``local_variables`` are the task's own (Camunda's
+    localVariables): they end with it, so they are kept in its history and never become process variables."""
     variables = check_variables(variables)
     local_variables = check_variables(local_variables)
     loaded, task = _load_started(session, task_id, worker_id)
     task.data.update(variables)
     multi_instance.note_answers(task, variables)
-    task.data.update(local_variables)
     runtime.finish_task(loaded, task)
-    loaded.record("external_task_completed", task, user_id=worker_id)
+    loaded.record("external_task_completed", task, user_id=worker_id,
+                  **({"localVariables": local_variables} if local_variables else {}))
     runtime.advance(loaded)
     runtime.save(session, loaded, Actor(worker_id, operator=True))
     return loaded
@@ -150,8 +154,10 @@ def complete(session: Session, task_id: str, worker_id: str, variables: dict[str
 def failure(session: Session, task_id: str, worker_id: str, error_message: str, error_details: str | None = None,
             retries: int = 0, retry_timeout_ms: int = 0) -> ExternalTask:
     """Record that a worker failed; with no retries left an incident opens and the task waits for an operator."""
-    if retries is None or retries < 0:
-        raise BadInput("retries must be 0 or more")
+    limits.check_number("retries", retries, 0)
+    limits.check_number("the retry timeout (ms)", retry_timeout_ms or 0, 0, limits.DURATION_MAX_MS)
+    limits.check_text("the error message", error_message)
+    limits.check_text("the error details", error_details)
     instance, row = runtime.lock_with_task(session, ExternalTask, task_id)
     if instance is None:
         raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
@@ -162,15 +168,20 @@ def failure(session: Session, task_id: str, worker_id: str, error_message: str, 
     row.error_details = error_details
     row.worker_id = None
     row.lock_expires_at = None
-    row.retry_at = now + dt.timedelta(milliseconds=max(retry_timeout_ms or 0, 0))
+    row.retry_at = now + dt.timedelta(milliseconds=retry_timeout_ms or 0)
     if retries == 0:
-        session.add(Incident(id=str(uuid.uuid4()), instance_id=row.instance_id, task_id=row.id,
-                             activity_id=row.activity_id, kind="failedExternalTask",
-                             message=row.error_message or "the worker failed", details=error_details,
-                             created_at=now))
-        instance.open_incidents += 1
+        _open_incident(session, instance, row, row.error_message or "the worker failed", error_details, now)
     session.flush()
     return row
+
+
+def _open_incident(session: Session, instance, row: ExternalTask, message: str, details: str | None,
+                   at: dt.datetime) -> None:
+    """Open the incident of a task with no retries left (it is fetched no more: an operator must act)."""
+    session.add(Incident(id=str(uuid.uuid4()), instance_id=row.instance_id, task_id=row.id,
+                         activity_id=row.activity_id, kind="failedExternalTask", message=message, details=details,
+                         created_at=at))
+    instance.open_incidents += 1
 
 
 def bpmn_error(session: Session, task_id: str, worker_id: str, error_code: str, error_message: str | None = None,
@@ -178,6 +189,8 @@ def bpmn_error(session: Session, task_id: str, worker_id: str, error_code: str, 
     """Throw a BPMN error from a task: an error boundary event with this code catches it, else an incident."""
     if not error_code:
         raise BadInput("an error code is required")
+    limits.check_text("the error code", error_code)
+    limits.check_text("the error message", error_message)
     variables = check_variables(variables)
     loaded, task = _load_started(session, task_id, worker_id)
     payload = dict(variables)
@@ -213,8 +226,7 @@ def _catch_in_scope(wf, event: BpmnEvent, scope) -> bool:
 
 def extend_lock(session: Session, task_id: str, worker_id: str, new_duration_ms: int) -> ExternalTask:
     """Extend the lock a worker holds, to ``new_duration_ms`` from now (a heartbeat for long handlers)."""
-    if new_duration_ms is None or new_duration_ms <= 0:
-        raise BadInput("newDuration must be a positive number of milliseconds")
+    limits.check_number("newDuration (ms)", new_duration_ms, 1, limits.DURATION_MAX_MS)
     row = _locked_row(session, task_id, worker_id)
     row.lock_expires_at = runtime.now() + dt.timedelta(milliseconds=new_duration_ms)
     session.flush()
@@ -239,23 +251,26 @@ def unlock(session: Session, task_id: str) -> ExternalTask:
 
 def set_retries(session: Session, task_id: str, retries: int, actor: Actor | None = None,
                 reason: str | None = None) -> ExternalTask:
-    """Set a task's retries; more than 0 makes it fetchable again and resolves its open incident. Audited as
+    """Set a task's retries; more than 0 makes it fetchable again and resolves its open incident, 0 opens one (as
+    Camunda's: the task is fetched no more, and the incident says it waits for an operator). Audited as
     ``incident_retry`` when an incident was resolved, else ``retries_set``."""
-    if retries is None or retries < 0:
-        raise BadInput("retries must be 0 or more")
+    limits.check_number("retries", retries, 0)
     instance, row = runtime.lock_with_task(session, ExternalTask, task_id)
     if instance is None:
         raise NotFound(f"external task {task_id} does not exist (it may have been completed already)")
     row.retries = retries
     resolved = []
+    now = runtime.now()
+    open_ = session.scalars(select(Incident).where(Incident.task_id == task_id, Incident.resolved_at.is_(None))).all()
     if retries > 0:
         row.retry_at = None
-        now = runtime.now()
-        open_ = session.scalars(select(Incident).where(Incident.task_id == task_id, Incident.resolved_at.is_(None)))
         for incident in open_:
             incident.resolved_at = now
             instance.open_incidents = max(instance.open_incidents - 1, 0)
             resolved.append(incident.id)
+    elif not open_:
+        _open_incident(session, instance, row, row.error_message or "the retries were set to 0", row.error_details,
+                       now)
     session.flush()
     audit.record(session, actor.user_id if actor else None, "incident_retry" if resolved else "retries_set",
                  "external_task", task_id, reason, retries=retries, incidents=resolved, instanceId=instance.id,

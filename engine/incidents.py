@@ -63,14 +63,20 @@ def retry(session: Session, incident_id: str, actor: Actor, variables: dict[str,
 
 
 def _reset(loaded, task, task_id: str, fixed: dict[str, Any]) -> None:
-    """Run the failed task again from the start, with the fixed variables."""
-    if task.parent is not None:  # the reset gives the task its parent's data again (and may work out its assignee)
-        task.parent.data.update(fixed)
+    """Run the failed task again from the start, with the fixed variables. They are the task's own change: its parent
+    holds them only while the reset gives the task its parent's data again (and may work out its assignee), so that a
+    parallel split the task is the first step after does not hand them to the other branches' join as the split's
+    (engine.joins.reconcile_branches would take them for unchanged there)."""
+    parent = task.parent
+    kept = dict(parent.data) if parent is not None else None
+    if parent is not None:
+        parent.data.update(fixed)
     try:
         loaded.wf.reset_from_task_id(UUID(task_id))
     except WorkflowException as err:  # what failed fails again: a new incident says so, and the retry is kept
         runtime.fail_task(loaded, err)
-    task = loaded.task(task_id)
-    for holder in (task, task.parent):  # a READY task takes its data from its parent again when it runs
-        if holder is not None:
-            holder.data.update(fixed)
+    finally:
+        if parent is not None:
+            parent.data.clear()
+            parent.data.update(kept)
+    loaded.task(task_id).data.update(fixed)

@@ -138,6 +138,7 @@ def _audit(session: Session, loaded: Loaded, actor: Actor, action: str, reason: 
 
 def suspend(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> Loaded:
     """Suspend an active instance: its tasks stay but nobody can act on them until it is resumed."""
+    limits.check_text("the reason", reason)
     loaded = runtime.load(session, instance_id)
     runtime.require_running(loaded)
     loaded.row.status = "suspended"
@@ -150,6 +151,7 @@ def suspend(session: Session, instance_id: str, actor: Actor, reason: str | None
 
 def resume(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> Loaded:
     """Resume a suspended instance."""
+    limits.check_text("the reason", reason)
     loaded = runtime.load(session, instance_id)
     if loaded.row.status != "suspended":
         raise InstanceNotActive(f"instance {instance_id} is {loaded.row.status}, not suspended", loaded.row.status)
@@ -164,6 +166,7 @@ def resume(session: Session, instance_id: str, actor: Actor, reason: str | None 
 
 def terminate(session: Session, instance_id: str, actor: Actor, reason: str | None = None) -> Loaded:
     """End an instance now: every open task is cancelled."""
+    limits.check_text("the reason", reason)
     loaded = runtime.load(session, instance_id)
     if loaded.row.status not in ("active", "suspended"):
         raise InstanceNotActive(f"instance {instance_id} has already ended ({loaded.row.status})", loaded.row.status)

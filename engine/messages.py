@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,7 +54,8 @@ def correlate(session: Session, message_name: str, actor: Actor, business_key: s
               variables: dict[str, Any] | None = None, all_instances: bool = False) -> list[str]:
     """Deliver a message (its variables become process variables) and run the instances on; return their ids.
 
-    Exactly one instance must match unless ``all_instances``; otherwise :class:`MessageNotCorrelated`.
+    Exactly one instance must match unless ``all_instances``; otherwise :class:`MessageNotCorrelated`. An instance
+    that stopped waiting between the look-up and its lock is skipped (none left: :class:`MessageNotCorrelated`).
     """
     if not message_name:
         raise BadInput("a message name is required")
@@ -68,12 +70,20 @@ def correlate(session: Session, message_name: str, actor: Actor, business_key: s
     if len(ids) > 1 and not all_instances:
         raise MessageNotCorrelated(f"message '{message_name}' matches {len(ids)} instances ({where}); "
                                    "narrow it down or correlate to all")
+    delivered = []
     for one in ids:
         loaded = runtime.load(session, one)
         runtime.require_running(loaded)
+        try:
+            loaded.wf.send_event(BpmnEvent(MessageEventDefinition(message_name),
+                                           payload={"payload": dict(variables), "result_var": None}))
+        except WorkflowException:  # it was found waiting without a lock: a concurrent command took the event since
+            continue
         loaded.record("message_received", user_id=actor.user_id, message=message_name)
-        loaded.wf.send_event(BpmnEvent(MessageEventDefinition(message_name),
-                                       payload={"payload": dict(variables), "result_var": None}))
         runtime.advance(loaded)
         runtime.save(session, loaded, actor)
-    return ids
+        delivered.append(one)
+    if not delivered:
+        raise MessageNotCorrelated(f"no instance is waiting for message '{message_name}' ({where}) any more: "
+                                   f"{', '.join(ids)} stopped waiting for it meanwhile")
+    return delivered

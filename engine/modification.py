@@ -34,12 +34,12 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from engine import audit, dossiers, projections, runtime
 from engine.errors import BadInput, Forbidden, NotFound
-from engine.models import ExternalTask, Incident, MessageSubscription, ProcessInstance, UserTask
+from engine.models import ExternalTask, MessageSubscription, ProcessInstance, UserTask
 from engine.runtime import Actor, Loaded
 
 MOVABLE = runtime.ACTIVE | TaskState.ERROR  # where a token can be taken from
@@ -153,8 +153,7 @@ def move(session: Session, instance_id: str, from_element_id: str, to_element_id
     loaded.record("instance_modified", user_id=actor.user_id, **details)
     forget_removed(session, loaded, removed)
     runtime.advance(loaded)
-    resolve_orphan_incidents(session, loaded)
-    runtime.save(session, loaded, actor)
+    runtime.save(session, loaded, actor)  # (resolves the incidents of the element the token left)
     audit.record(session, actor.user_id, "instance_modify", "instance", instance_id, reason,
                  processKey=loaded.row.process_key, businessKey=loaded.row.business_key,
                  **{"from": from_element_id, "to": to_element_id, "move": plan.kind})
@@ -283,15 +282,3 @@ def forget_removed(session: Session, loaded: Loaded, removed: list) -> None:
             if projections.element_id(task) in loaded.parsed.clock_pauses:
                 dossiers.resume(session, loaded.row.id, runtime.now())
 
-
-def resolve_orphan_incidents(session: Session, loaded: Loaded) -> None:
-    """Resolve the open incidents whose task is no longer failed or waiting in the workflow (a move took the
-    token away from it)."""
-    live = {str(t.id) for t in loaded.wf.get_tasks(state=MOVABLE)}
-    open_incidents = session.scalars(select(Incident).where(Incident.instance_id == loaded.row.id,
-                                                            Incident.resolved_at.is_(None))).all()
-    at = runtime.now()
-    for incident in open_incidents:
-        if incident.task_id and incident.task_id not in live:
-            incident.resolved_at = at
-            loaded.row.open_incidents = max(loaded.row.open_incidents - 1, 0)

@@ -140,12 +140,17 @@ def require_running(loaded: Loaded) -> None:
 def advance(loaded: Loaded) -> None:
     """Run the workflow as far as it goes; an expression or task that fails opens an incident instead of
     undoing the command, so nothing the caller did is lost. The automatic steps one command runs are bounded
-    (engine.loop_limits): a loop with no wait in it stops with an incident instead of running without end."""
+    (engine.loop_limits): a loop with no wait in it stops with an incident instead of running without end.
+
+    Timers that came due since the last command fire first: ``do_engine_steps`` looks at the clock only as it ends,
+    making a due timer READY without running it, and a READY timer is no longer waiting, so no next due time would
+    name it and the scheduler would never come back for it (a resume after a suspension that outlasted a timer)."""
     wf = loaded.wf
     steps = loop_limits.StepBudget()
     for _ in range(MAX_ERROR_ROUNDS):
         try:
-            wf.do_engine_steps(will_complete_task=steps.spend)
+            wf.refresh_timers()
+            wf.do_engine_steps(will_complete_task=lambda task: (steps.spend(task), joins.reconcile_branches(task)))
         except WorkflowException as err:
             fail_task(loaded, err, steps.running())
             continue
@@ -197,6 +202,8 @@ def save(session: Session, loaded: Loaded, actor: Actor, send: bool = True) -> W
     row, wf = loaded.row, loaded.wf
     at = now()
     after = active_states(wf)
+    if row.open_incidents and not loaded.is_new:
+        resolve_orphan_incidents(session, loaded, at)
     values = {"state": SERIALIZER.dumps(wf), "variables": projections.variables_json(wf, after), "updated_at": at,
               "next_timer_at": projections.next_timer(wf), "open_incidents": row.open_incidents + len(loaded.errors)}
     if wf.is_completed() and row.status == "active":
@@ -221,6 +228,19 @@ def save(session: Session, loaded: Loaded, actor: Actor, send: bool = True) -> W
     if send:
         batch.send(session)
     return batch
+
+
+def resolve_orphan_incidents(session: Session, loaded: Loaded, at: dt.datetime) -> None:
+    """Resolve the open incidents of the instance whose task is no longer failed or waiting in the workflow: a
+    boundary event, an event subprocess or a token move cancelled it, and nothing could retry it any more (as
+    Camunda deletes the incidents of a cancelled activity). The instance row's count goes down with them."""
+    live = {str(t.id) for t in tasks_in_state(loaded.wf, ACTIVE | TaskState.ERROR)}
+    open_ = session.scalars(select(Incident).where(Incident.instance_id == loaded.row.id,
+                                                   Incident.resolved_at.is_(None))).all()
+    for incident in open_:
+        if incident.resolved_at is None and incident.task_id and incident.task_id not in live:
+            incident.resolved_at = at
+            loaded.row.open_incidents = max(loaded.row.open_incidents - 1, 0)
 
 
 _ROW_COLUMNS = frozenset(c.key for c in ProcessInstance.__table__.columns) - {"id", "version_no"}

@@ -74,6 +74,8 @@ def claim(session: Session, task_id: str, actor: Actor, user_id: str | None = No
     loaded, task, row = _load_ready(session, task_id, actor, None)
     if row.assignee and row.assignee != user_id:
         raise TaskAlreadyClaimed(f"task {task_id} is already claimed by {row.assignee}", row.assignee)
+    if row.assignee == user_id:
+        return row  # theirs already: nothing to record, and no new version of the instance
     row.assignee = user_id
     loaded.record("task_claimed", task, user_id=actor.user_id, assignee=user_id)
     runtime.save(session, loaded, actor)
@@ -104,6 +106,8 @@ def unclaim(session: Session, task_id: str, actor: Actor) -> UserTask:
         raise TaskHeldByAnother(f"task {task_id} is claimed by {row.assignee}; only they or an operator may unclaim it",
                                 row.assignee)
     loaded, task, row = _load_ready(session, task_id, Actor(actor.user_id, actor.groups, True), None)
+    if row.assignee is None:
+        return row  # nobody holds it: nothing to record, and no new version of the instance
     row.assignee = None
     loaded.record("task_unclaimed", task, user_id=actor.user_id)
     runtime.save(session, loaded, actor)

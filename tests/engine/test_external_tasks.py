@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from engine import db, external_tasks, instances, queries
-from engine.errors import LockNotHeld, NotFound
+from engine.errors import BadInput, InstanceNotActive, LockNotHeld, NotFound
 from tests.bpmn_builder import end, external, flow, linear, process, start, user_task
 from tests.conftest import deploy_files
 
@@ -114,3 +114,77 @@ def test_priority_orders_the_queue(factory, operator):
     with db.transaction(factory) as s:
         first = external_tasks.fetch_and_lock(s, "w", {"t": 1000}, max_tasks=1)
     assert first[0].activity_id == "high"
+
+
+def test_setting_retries_to_0_opens_the_incident_a_worker_running_out_would_and_only_one(factory, operator):
+    # a task with no retries is never fetched again: without an incident nobody would know it waits for an operator
+    iid = started(factory, operator)
+    (task,) = lock(factory)
+    with db.transaction(factory) as s:
+        external_tasks.unlock(s, task.id)
+        external_tasks.set_retries(s, task.id, 0, operator)
+    with db.transaction(factory) as s:
+        external_tasks.set_retries(s, task.id, 0, operator)  # already at 0: the incident is there
+    with db.transaction(factory) as s:
+        detail = queries.instance_detail(s, iid)
+    assert detail["openIncidents"] == 1
+    assert [(i["incidentType"], i["activityId"]) for i in detail["incidents"]] == [("failedExternalTask", "pay")]
+    assert lock(factory) == []
+    with db.transaction(factory) as s:
+        external_tasks.set_retries(s, task.id, 2, operator)
+    with db.transaction(factory) as s:
+        assert queries.instance_detail(s, iid)["openIncidents"] == 0
+    assert [t.id for t in lock(factory)] == [task.id]
+
+
+def test_a_worker_may_not_fail_or_extend_a_task_of_a_suspended_instance_but_completes_it_after(factory, operator):
+    # as its completion is refused: a failure would open an incident, and run down the retries, of an instance nobody
+    # may act on
+    iid = started(factory, operator)
+    (task,) = lock(factory)
+    with db.transaction(factory) as s:
+        instances.suspend(s, iid, operator)
+    for command in (lambda s: external_tasks.failure(s, task.id, "w1", "gateway timeout", retries=0),
+                    lambda s: external_tasks.extend_lock(s, task.id, "w1", 60_000)):
+        with pytest.raises(InstanceNotActive, match="suspended"):
+            with db.transaction(factory) as s:
+                command(s)
+    with db.transaction(factory) as s:
+        instances.resume(s, iid, operator)
+        assert queries.instance_detail(s, iid)["openIncidents"] == 0
+    with db.transaction(factory) as s:
+        external_tasks.complete(s, task.id, "w1", {"paid": True})
+    with db.transaction(factory) as s:
+        assert queries.instance_detail(s, iid)["status"] == "completed"
+
+
+def test_a_workers_local_variables_stay_with_its_task_and_do_not_overwrite_the_process_variables(factory, operator):
+    # Camunda's localVariables live on the task's own scope and end with it (motcua runs no output mapping that could
+    # carry them on): they are kept in the task's history, never merged into the instance's variables
+    iid = started(factory, operator)
+    (task,) = lock(factory)
+    with db.transaction(factory) as s:
+        external_tasks.complete(s, task.id, "w1", {"paid": True}, {"amount": 0, "http_status": 200})
+    with db.transaction(factory) as s:
+        detail = queries.instance_detail(s, iid)
+    assert detail["status"] == "completed"
+    assert detail["variables"] == {"amount": 50_000, "paid": True}
+    (done,) = [h for h in detail["history"] if h["kind"] == "external_task_completed"]
+    assert done["details"] == {"localVariables": {"amount": 0, "http_status": 200}}
+
+
+@pytest.mark.parametrize("ms", [0, -5_000, 10**15, "60000", True])
+def test_a_lock_duration_that_is_not_a_positive_number_of_ms_up_to_a_year_is_bad_input(factory, operator, ms):
+    # 0 or less handed out a task whose lock had already expired (its completion then refused); more overflowed the
+    # date, a text a TypeError, in the middle of the command
+    started(factory, operator)
+    with pytest.raises(BadInput, match="lock duration"):
+        lock(factory, ms=ms)
+    (task,) = lock(factory)
+    for command in (lambda s: external_tasks.extend_lock(s, task.id, "w1", ms),
+                    lambda s: external_tasks.failure(s, task.id, "w1", "down", retries=1, retry_timeout_ms=10**15),
+                    lambda s: external_tasks.failure(s, task.id, "w1", "down", retries=2**31),
+                    lambda s: external_tasks.set_retries(s, task.id, 2**31)):
+        with pytest.raises(BadInput):
+            with db.transaction(factory) as s:
+                command(s)

@@ -2,12 +2,15 @@
 goes on; a second failure opens a new incident; only operators retry, and a resolved incident is not retried twice."""
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from engine import db, incidents, instances, queries
+import pytest
+import time_machine
+
+from engine import db, external_tasks, incidents, instances, queries, timers
 from engine.errors import Conflict, Forbidden
 from engine.runtime import Actor
-from tests.bpmn_builder import end, linear, process, script, start
+from tests.bpmn_builder import end, external, flow, linear, process, script, start, user_task
 from tests.conftest import deploy_files
 
 OPERATOR = Actor("phan-tich-1", frozenset({"analyst"}), operator=True)
@@ -63,4 +66,30 @@ def test_terminating_an_instance_closes_its_incidents_which_nothing_could_retry_
     with db.transaction(factory) as session:
         detail = queries.instance_detail(session, iid)
     assert detail["status"] == "terminated" and detail["openIncidents"] == 0
+    assert [i["resolvedAt"] is not None for i in detail["incidents"]] == [True]
+
+
+def test_an_incident_closes_when_its_element_is_cancelled_by_a_boundary_event(factory, operator):
+    # a worker gave up on the call (retries 0: an incident); then the boundary timer took the token elsewhere: the
+    # incident is about a task that no longer exists, and a retry of it could only fail
+    body = "\n".join([
+        start()[1], external("call", "registry")[1], end()[1], user_task("chase")[1], end("end_late")[1],
+        '<bpmn:boundaryEvent id="too_long" attachedToRef="call"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>',
+        flow("f0", "start", "call"), flow("f1", "call", "end"), flow("f2", "too_long", "chase"),
+        flow("f3", "chase", "end_late")])
+    deploy_files(factory, [("p.bpmn", process(body))])
+    now = dt.datetime.now(dt.timezone.utc)
+    with db.transaction(factory) as session:
+        iid = instances.start(session, operator, "p", {}).row.id
+    with db.transaction(factory) as session:
+        (task,) = external_tasks.fetch_and_lock(session, "w1", {"registry": 60_000})
+    with db.transaction(factory) as session:
+        external_tasks.failure(session, task.id, "w1", "registry down", retries=0)
+    with time_machine.travel(now + dt.timedelta(hours=2), tick=False):
+        assert timers.fire_due(factory) == [iid]
+    with db.transaction(factory) as session:
+        detail = queries.instance_detail(session, iid)
+    assert [t["taskDefinitionKey"] for t in detail["userTasks"]] == ["chase"]
+    assert detail["openIncidents"] == 0
     assert [i["resolvedAt"] is not None for i in detail["incidents"]] == [True]

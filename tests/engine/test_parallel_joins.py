@@ -2,7 +2,7 @@
 that a branch can no longer reach is an incident on the join instead of an instance waiting for nothing."""
 from __future__ import annotations
 
-from engine import db, instances, messages, modification, queries, user_tasks
+from engine import db, incidents, instances, messages, modification, queries, user_tasks
 from tests.bpmn_builder import end, flow, process, start, user_task
 from tests.engine.test_loop_limits import start_p
 from tests.engine.test_runtime_errors import complete_the_form, detail
@@ -60,3 +60,36 @@ def test_a_join_a_branch_can_no_longer_reach_is_an_incident_on_the_join(factory,
     complete_the_form(factory, operator, iid, {})
     found = detail(factory, iid)
     assert found["status"] == "completed" and all(i["resolvedAt"] for i in found["incidents"])
+
+
+def test_a_value_one_branch_changed_is_not_put_back_by_the_stale_copy_another_branch_brings_to_the_join(factory,
+                                                                                                      operator):
+    # each branch carries a copy of the variables from the split: the branch arriving last at the join brought back
+    # the value the other branch's officer had replaced (x = 1 became 0 again), whichever finished first
+    body = process(start()[1] + user_task("a")[1] + user_task("b")[1] + user_task("sau")[1] + end()[1]
+                   + _split("a", "b") + flow("f8", "j", "sau") + flow("f9", "sau", "end"))
+    for first, second in (("a", "b"), ("b", "a")):
+        iid = start_p(factory, operator, body, {"x": 0, "y": 0, "z": 0})
+        for element, answer in ((first, {"x": 1, "z": 3}), (second, {"y": 2, "z": 4})):
+            with db.transaction(factory) as s:
+                (task,) = [t for t in queries.user_tasks(s, instance_id=iid) if t["taskDefinitionKey"] == element]
+                user_tasks.complete(s, task["id"], operator, answer)
+        assert detail(factory, iid)["variables"] == {"x": 1, "y": 2, "z": 4}, (first, second)
+
+
+def test_variables_corrected_by_a_retry_in_one_branch_reach_the_join(factory, operator):
+    # the retry of the first step of a branch gives its corrected variables to that step, not to the split the other
+    # branch left from: the join takes them as the retried branch's change
+    body = process(start()[1] + '<bpmn:scriptTask id="s1" scriptFormat="python"><bpmn:script>r1 = 10 / d1</bpmn:script>'
+                   '</bpmn:scriptTask><bpmn:scriptTask id="s2" scriptFormat="python"><bpmn:script>r2 = 10 / d2'
+                   '</bpmn:script></bpmn:scriptTask>' + user_task("sau")[1] + end()[1] + _split("s1", "s2")
+                   + flow("f8", "j", "sau") + flow("f9", "sau", "end"))
+    iid = start_p(factory, operator, body, {"d1": 0, "d2": 0})
+    for element, fixed in (("s1", {"d1": 5}), ("s2", {"d2": 2})):
+        (incident,) = [i for i in detail(factory, iid)["incidents"]
+                       if i["activityId"] == element and not i["resolvedAt"]]
+        with db.transaction(factory) as s:
+            incidents.retry(s, incident["id"], operator, fixed)
+    found = detail(factory, iid)
+    assert [t["taskDefinitionKey"] for t in found["userTasks"]] == ["sau"] and found["openIncidents"] == 0
+    assert found["variables"] == {"d1": 5, "d2": 2, "r1": 2.0, "r2": 5.0}

@@ -194,3 +194,20 @@ def test_a_new_version_replaces_the_schedule_and_a_duration_fires_once(factory, 
     with time_machine.travel(NOW + dt.timedelta(days=2), tick=False):
         assert timers.start_scheduled(factory) == []
     assert instance(factory, iid)["definitionId"] == "daily:2"
+
+
+def test_a_timer_that_came_due_while_the_instance_was_suspended_fires_when_it_is_resumed(factory, operator):
+    # the scheduler passes a suspended instance by; the resume must fire what came due meanwhile, or nothing ever would
+    xml = process(linear(start(), timer("wait", "<bpmn:timeDuration>PT1H</bpmn:timeDuration>"), user_task("after"),
+                         end()))
+    with time_machine.travel(NOW, tick=False):
+        (iid,) = started(factory, operator, xml)
+        with db.transaction(factory) as s:
+            instances.suspend(s, iid, operator)
+    with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
+        assert timers.fire_due(factory) == []
+        with db.transaction(factory) as s:
+            instances.resume(s, iid, operator)
+        detail = instance(factory, iid)
+    assert [t["taskDefinitionKey"] for t in detail["userTasks"]] == ["after"] and detail["nextTimerAt"] is None
+    assert ("activity_completed", "wait") in [(h["kind"], h["activityId"]) for h in detail["history"]]

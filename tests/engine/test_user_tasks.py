@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine import account_admin, accounts, audit, db, external_tasks, instances, runtime, user_tasks
 from engine.errors import Forbidden, InstanceNotActive, NotFound, TaskAlreadyClaimed, TaskHeldByAnother
-from engine.models import Account, HistoryEvent, UserTask
+from engine.models import Account, HistoryEvent, ProcessInstance, UserTask
 from tests.engine.test_instances import finish_lookup, open_task, start_sample
 
 COLLEAGUE = runtime.Actor("officer2", frozenset({"mot-cua"}))
@@ -110,3 +110,20 @@ def test_an_external_task_id_is_no_user_task_open_or_done(factory, sample, opera
         external_tasks.complete(s, waiting.id, "worker-1", {"registry_found": True})
     with pytest.raises(NotFound, match=f"no user task {waiting.id}"):
         _attempt(factory, action, waiting.id, operator)
+
+
+def test_giving_back_a_task_nobody_holds_or_claiming_ones_own_again_changes_nothing(factory, claimed, officer):
+    # no 'task_unclaimed' by someone who never held it in the history, and no new version of the instance (which would
+    # refuse a colleague's completion made with the version they read)
+    iid, task_id = claimed
+    with db.transaction(factory) as s:
+        user_tasks.claim(s, task_id, officer)  # officer1 holds it already
+        user_tasks.unclaim(s, task_id, officer)
+    with db.transaction(factory) as s:
+        version = s.get(ProcessInstance, iid).version_no
+        user_tasks.unclaim(s, task_id, COLLEAGUE)
+    with db.transaction(factory) as s:
+        assert s.get(ProcessInstance, iid).version_no == version and s.get(UserTask, task_id).assignee is None
+        kinds = s.scalars(select(HistoryEvent.kind).where(HistoryEvent.task_id == task_id,
+                                                          HistoryEvent.kind.like("task_%"))).all()
+    assert kinds == ["task_claimed", "task_unclaimed"]

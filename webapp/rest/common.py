@@ -6,10 +6,9 @@ from typing import Any
 from flask import request
 
 from engine.errors import BadInput
+from engine.limits import DURATION_MAX_MS, INT_MAX  # (Java's int; a year of milliseconds)
 
 MAX_RESULTS = 1000
-INT_MAX = 2**31 - 1  # the largest whole number a body field takes unless it says otherwise (Java's int)
-DURATION_MAX_MS = 366 * 24 * 3600 * 1000  # a lock or retry timeout of more than a year is a mistake
 
 
 def body() -> dict[str, Any]:
