@@ -75,6 +75,9 @@ def parse_data(text: str | None) -> dict[str, Any]:
         value = json.loads(text)
     except ValueError as err:
         raise click.BadParameter(f"not valid JSON: {err}", param_hint="--data") from None
+    except RecursionError:
+        raise click.BadParameter(f"nested too deeply: at most {instances.MAX_NESTING} levels of lists and objects",
+                                 param_hint="--data") from None
     if not isinstance(value, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--data")
     return value

@@ -117,3 +117,12 @@ def test_an_external_task_id_is_no_user_task(cli, command):
     external_id = instance["externalTasks"][0]["id"]
     code, out, err = cli(command, external_id, "--user", "an")
     assert code == 2 and f"no user task {external_id}" in err and "no longer open" not in err and out == ""
+
+
+@pytest.mark.parametrize("command", ["start", "complete"])
+@pytest.mark.parametrize("data", ["[" * 100_000 + "]" * 100_000, '{"a": ' * 5_000 + "1" + "}" * 5_000])
+def test_data_nested_past_the_parser_s_depth_exits_2_with_a_message(cli, command, data):
+    cli("init")
+    target = "sample_residence" if command == "start" else "00000000-0000-0000-0000-000000000000"
+    code, out, err = cli(command, target, *(["--user", "an"] if command == "complete" else []), "--data", data)
+    assert code == 2 and "--data" in err and "nested too deeply" in err and out == ""
