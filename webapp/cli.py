@@ -15,7 +15,7 @@ import click
 
 from engine import db, deployment, instances, queries, schema, user_tasks
 from engine.config import Settings, load_settings
-from engine.errors import MotcuaError
+from engine.errors import BadInput, MotcuaError
 from engine.runtime import Actor
 from webapp.handlers import known_topics
 
@@ -55,16 +55,30 @@ def handle_errors(fn):
     """Turn engine errors into a message on stderr and the error's exit code."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
         try:
+            _check_text(ctx)
             return fn(*args, **kwargs)
         except MotcuaError as err:
-            ctx = click.get_current_context()
             if ctx.params.get("as_json"):
                 click.echo(json.dumps({"error": err.to_dict()}, ensure_ascii=False, indent=2), err=True)
             else:
                 click.echo(f"Error: {err.message}", err=True)
             sys.exit(err.exit_code)
     return wrapper
+
+
+def _check_text(ctx: click.Context) -> None:
+    """Refuse an argument holding bytes that are not UTF-8 (a terminal set to another encoding): Python keeps
+    them as lone surrogates, which no database column, JSON document or terminal can take."""
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadInput(f"{param.get_error_hint(ctx)} is not UTF-8 text: set the terminal to UTF-8 "
+                               "(for Vietnamese, not TCVN3 or VNI) and type it again") from None
 
 
 def parse_data(text: str | None) -> dict[str, Any]:

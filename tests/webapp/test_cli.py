@@ -126,3 +126,19 @@ def test_data_nested_past_the_parser_s_depth_exits_2_with_a_message(cli, command
     target = "sample_residence" if command == "start" else "00000000-0000-0000-0000-000000000000"
     code, out, err = cli(command, target, *(["--user", "an"] if command == "complete" else []), "--data", data)
     assert code == 2 and "--data" in err and "nested too deeply" in err and out == ""
+
+
+@pytest.mark.parametrize("args, named", [
+    (["start", "sample_residence", "--business-key", "H\udcff-1"], "--business-key"),  # a Latin-1 terminal's "ÿ"
+    (["start", "sample_residence", "--user", "an\udce1"], "--user"),
+    (["show", "\udcff"], "INSTANCE_ID"),
+    (["instances", "--key", "s\udcff"], "--key"),
+    (["claim", "00000000-0000-0000-0000-000000000000", "--user", "b\udce1"], "--user"),
+])
+def test_an_argument_that_is_not_utf8_exits_2_naming_it(cli, args, named):
+    cli("init")
+    cli("deploy", PROCESSES / "sample-residence")
+    code, out, err = cli(*args)
+    assert code == 2 and named in err and "not UTF-8" in err and out == ""
+    code, out, err = cli(*args, "--json")
+    assert code == 2 and named in json.loads(err)["error"]["message"] and out == ""
