@@ -33,6 +33,28 @@ def test_a_doctype_is_refused_and_no_entity_is_read(factory):
     assert "DOCTYPE" in problem.message and problem.line == 2
 
 
+def _with_doctype(prolog: str, encoding: str) -> bytes:
+    body = process(linear(start(), user_task("t"), end())).decode().split("?>", 1)[1]
+    return (f'<?xml version="1.0" encoding="{encoding}"?>\n{prolog}'
+            '<!DOCTYPE d [<!ENTITY e "entity text">]>\n' + body).encode(encoding)
+
+
+@pytest.mark.parametrize("xml, line", [
+    (_with_doctype("<!-- " + "x" * 5000 + " -->\n", "UTF-8"), 3),  # past the first 4 KB
+    (_with_doctype("", "UTF-16"), 2),  # Windows tools save UTF-16: no b"<!DOCTYPE" in its bytes
+    (_with_doctype("", "UTF-16-BE"), 2),
+])
+def test_a_doctype_anywhere_in_any_encoding_is_refused(factory, xml, line):
+    (problem,) = refused(factory, [("d.bpmn", xml)])
+    assert "DOCTYPE" in problem.message and problem.line == line
+
+
+def test_a_utf16_file_without_a_doctype_deploys(factory):
+    body = process(linear(start(), user_task("t"), end())).decode().split("?>", 1)[1]
+    result = deploy_files(factory, [("p.bpmn", ('<?xml version="1.0" encoding="UTF-16"?>' + body).encode("utf-16"))])
+    assert [d.created for d in result.definitions] == [True]
+
+
 def test_no_executable_process(factory):
     (problem,) = refused(factory, [("p.bpmn", process(linear(start(), end()), executable=False))])
     assert "no executable process" in problem.message and "Executable" in problem.message
