@@ -149,13 +149,20 @@ def deploy(obj: Context, paths: tuple[Path, ...], user: str | None, reason: str 
 
 
 def _procedure_groups(paths: tuple[Path, ...]) -> list[tuple[str | None, list[Path]]]:
-    """A folder whose subfolders are procedures (like processes/) deploys each procedure on its own."""
+    """A folder whose subfolders are procedures (like processes/) deploys each procedure on its own; it is bad input
+    when no subfolder has a diagram, or when a procedure folder (with procedure.toml) has none."""
     groups: list[tuple[str | None, list[Path]]] = []
     loose: list[Path] = []
     for path in paths:
         subdirs = sorted(p for p in path.iterdir() if p.is_dir()) if path.is_dir() else []
         if path.is_dir() and not any(path.glob("*.bpmn")) and subdirs:
-            groups.extend((sub.name, [sub]) for sub in subdirs if any(sub.rglob("*.bpmn")))
+            procedures = [sub for sub in subdirs if any(sub.rglob("*.bpmn"))]
+            if not procedures:
+                raise BadInput(f"{path}: no .bpmn file in this folder or its subfolders")
+            for sub in subdirs:
+                if sub not in procedures and (sub / deployment.PROCEDURE_FILE).exists():
+                    raise BadInput(f"{sub}: this procedure folder has a {deployment.PROCEDURE_FILE} but no .bpmn file")
+            groups.extend((sub.name, [sub]) for sub in procedures)
         else:
             loose.append(path)
     if loose:

@@ -142,3 +142,23 @@ def test_an_argument_that_is_not_utf8_exits_2_naming_it(cli, args, named):
     assert code == 2 and named in err and "not UTF-8" in err and out == ""
     code, out, err = cli(*args, "--json")
     assert code == 2 and named in json.loads(err)["error"]["message"] and out == ""
+
+
+def test_a_folder_of_folders_without_any_diagram_exits_2_not_0(cli, tmp_path):
+    cli("init")
+    (tmp_path / "procedures" / "notes").mkdir(parents=True)
+    (tmp_path / "procedures" / "notes" / "readme.txt").write_text("x")
+    code, out, err = cli("deploy", tmp_path / "procedures", "--json")
+    assert code == 2 and "no .bpmn file" in json.loads(err)["error"]["message"] and out == ""
+
+
+def test_a_procedure_folder_without_its_diagram_is_not_skipped_silently(cli, tmp_path):
+    cli("init")
+    procedures = tmp_path / "procedures"
+    (procedures / "one").mkdir(parents=True)
+    (procedures / "one" / "p.bpmn").write_bytes(_one_task())
+    (procedures / "two").mkdir()
+    (procedures / "two" / "procedure.toml").write_text('process_key = "two"\n')
+    code, out, err = cli("deploy", procedures)
+    assert code == 2 and "two" in err and "no .bpmn file" in err and out == ""
+    assert json.loads(cli("definitions", "--json")[1]) == []
