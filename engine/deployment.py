@@ -140,13 +140,30 @@ def check(files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path], extr
             roots[name] = root
     forms = {key: read_form(forms_dir, key) for key in _forms_referenced(roots.values())}
     keys = [p.get("id") for r in roots.values() for p in r.findall(f"{lint.B}process") if p.get("isExecutable") == "true"]
-    if len(keys) != len(set(keys)):
-        problems.append(Problem(next(iter(bpmn)), "two executable processes have the same id: ids must be unique"))
+    problems.extend(_same_process_ids(roots))
     problems.extend(lint.missing_called_processes(roots))
     if not [p for p in problems if p.severity == "error"]:
         problems.extend(lint.check_with_spiff(bpmn, dmn, keys, roots))
     problems.extend(unserved_topics(roots, known_topics))
     return problems, roots, dmn, forms, keys
+
+
+def _same_process_ids(roots) -> list[Problem]:
+    """A problem at each executable process whose id an earlier one (in this file or another) already has."""
+    first: dict[str, str] = {}
+    problems = []
+    for name, root in roots.items():
+        for process in root.findall(f"{lint.B}process"):
+            key = process.get("id")
+            if process.get("isExecutable") != "true":
+                continue
+            if key in first:
+                problems.append(Problem(name, f"the executable process '{key}' is also defined in {first[key]}: "
+                                              "process ids must be unique; rename one (in the modeler, select the "
+                                              "process and change its ID)", element_id=key, line=process.sourceline))
+            else:
+                first[key] = name
+    return problems
 
 
 def _catalogue_entry_dropped(session: Session, latest: ProcessDefinition | None, key: str,

@@ -294,3 +294,11 @@ def test_an_expression_in_a_dmn_table_that_the_sandbox_refuses_is_refused_at_dep
 def test_a_reference_to_something_not_deployed_names_the_element(factory, element, words):
     problems = refused(factory, [("process.bpmn", process(linear(start(), ("el", element), end())))])
     assert [(p.element_id, words in p.message) for p in problems] == [("el", True)]
+
+
+def test_two_files_with_the_same_process_id_name_the_second_file_and_the_first(factory):
+    first = process(linear(start(), user_task("t"), end()), process_id="same")
+    second = process(linear(start(), user_task("u"), end()), process_id="same")
+    (problem,) = refused(factory, [("a.bpmn", first), ("b.bpmn", second)])
+    assert problem.file == "b.bpmn" and problem.element_id == "same" and problem.line
+    assert "a.bpmn" in problem.message
