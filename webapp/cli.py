@@ -97,6 +97,18 @@ def parse_data(text: str | None) -> dict[str, Any]:
     return value
 
 
+def _user_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --user value: a blank one is bad input (it would otherwise fall back to the operator, silently)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty: give the user's name", ctx, param)
+    return value
+
+
+def user_option(help_text: str, required: bool = False):
+    """The ``--user`` option: who acts; never blank."""
+    return click.option("--user", required=required, callback=_user_name, help=help_text)
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 reason_option = click.option("--reason", help="Why (kept in the audit log: motcua audit).")
 
@@ -122,7 +134,7 @@ def init(obj: Context, as_json: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--user", help="Who deploys (recorded with the deployment and in the audit log).")
+@user_option("Who deploys (recorded with the deployment and in the audit log).")
 @reason_option
 @json_option
 @click.pass_obj
@@ -187,7 +199,7 @@ def definitions(obj: Context, key: str | None, as_json: bool) -> None:
 @click.argument("key")
 @click.option("--data", help="Start variables as a JSON object.")
 @click.option("--business-key", help="The business key (the dossier code).")
-@click.option("--user", help="Who starts it.")
+@user_option("Who starts it.")
 @click.option("--form", is_flag=True, help="Check the data against the start event's form (as the portal does).")
 @json_option
 @click.pass_obj
@@ -271,7 +283,7 @@ def tasks(obj: Context, group, assignee, instance_id, overdue, limit, as_json: b
 
 @main.command()
 @click.argument("task_id")
-@click.option("--user", required=True, help="Who claims the task.")
+@user_option("Who claims the task.", required=True)
 @json_option
 @click.pass_obj
 @handle_errors
@@ -285,7 +297,7 @@ def claim(obj: Context, task_id: str, user: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("task_id")
-@click.option("--user", required=True, help="Who gives the task back.")
+@user_option("Who gives the task back.", required=True)
 @json_option
 @click.pass_obj
 @handle_errors
@@ -299,7 +311,7 @@ def unclaim(obj: Context, task_id: str, user: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("task_id")
-@click.option("--user", required=True, help="Who completes the task.")
+@user_option("Who completes the task.", required=True)
 @click.option("--data", help="The task's form data as a JSON object.")
 @json_option
 @click.pass_obj

@@ -162,3 +162,19 @@ def test_a_procedure_folder_without_its_diagram_is_not_skipped_silently(cli, tmp
     code, out, err = cli("deploy", procedures)
     assert code == 2 and "two" in err and "no .bpmn file" in err and out == ""
     assert json.loads(cli("definitions", "--json")[1]) == []
+
+
+@pytest.mark.parametrize("user", ["", "   "])
+@pytest.mark.parametrize("command", ["claim", "complete", "unclaim", "start"])
+def test_a_blank_user_exits_2_and_acts_as_nobody_else(cli, tmp_path, command, user):
+    bpmn = tmp_path / "p.bpmn"
+    bpmn.write_bytes(_one_task())
+    cli("init")
+    cli("deploy", bpmn)
+    iid = json.loads(cli("start", "one", "--json")[1])["id"]
+    (task,) = json.loads(cli("tasks", "--instance", iid, "--json")[1])
+    target = "one" if command == "start" else task["id"]
+    code, out, err = cli(command, target, "--user", user)
+    assert code == 2 and "--user" in err and "empty" in err and out == ""
+    assert json.loads(cli("show", iid, "--json")[1])["userTasks"][0]["assignee"] is None  # not claimed by 'operator'
+    assert len(json.loads(cli("instances", "--json")[1])) == 1
