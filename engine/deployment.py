@@ -118,6 +118,11 @@ def unserved_topics(roots, known_topics: set[str] | None) -> list[Problem]:
 def check(files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path], extra_functions: set[str] = frozenset(),
           known_topics: set[str] | None = None) -> tuple:
     """Run every deploy check; return (problems, parsed BPMN trees, DMN files, forms, process keys)."""
+    names = [name for name, _ in files]
+    if len(names) != len(set(names)):  # as dicts below, one would silently replace the other
+        raise DeploymentRefused([Problem(name, "two of the files given have the same name, so one would replace the "
+                                               "other: rename one, or deploy them in separate commands")
+                                 for name in sorted({n for n in names if names.count(n) > 1})])
     problems: list[Problem] = []
     bpmn = {n: d for n, d in files if _kind(n, d) == "bpmn"}
     dmn = {n: d for n, d in files if _kind(n, d) == "dmn"}

@@ -302,3 +302,12 @@ def test_two_files_with_the_same_process_id_name_the_second_file_and_the_first(f
     (problem,) = refused(factory, [("a.bpmn", first), ("b.bpmn", second)])
     assert problem.file == "b.bpmn" and problem.element_id == "same" and problem.line
     assert "a.bpmn" in problem.message
+
+
+def test_two_files_with_the_same_name_are_refused_not_one_dropped(factory):
+    first = process(linear(start(), user_task("t"), end()), process_id="from_a")
+    second = process(linear(start(), user_task("t"), end()), process_id="from_b")
+    (problem,) = refused(factory, [("p.bpmn", first), ("p.bpmn", second)])
+    assert problem.file == "p.bpmn" and "same name" in problem.message
+    with db.transaction(factory) as s:
+        assert queries.definitions(s, None) == []

@@ -178,3 +178,12 @@ def test_a_blank_user_exits_2_and_acts_as_nobody_else(cli, tmp_path, command, us
     assert code == 2 and "--user" in err and "empty" in err and out == ""
     assert json.loads(cli("show", iid, "--json")[1])["userTasks"][0]["assignee"] is None  # not claimed by 'operator'
     assert len(json.loads(cli("instances", "--json")[1])) == 1
+
+
+def test_two_files_of_the_same_name_from_two_folders_exit_2(cli, tmp_path):
+    cli("init")
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "p.bpmn").write_bytes(_one_task().replace(b'id="one"', f'id="from_{folder}"'.encode()))
+    code, out, err = cli("deploy", tmp_path / "a" / "p.bpmn", tmp_path / "b" / "p.bpmn")
+    assert code == 2 and "p.bpmn" in err and "same name" in err and out == ""
