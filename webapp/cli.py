@@ -113,7 +113,32 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 reason_option = click.option("--reason", help="Why (kept in the audit log: motcua audit).")
 
 
-@click.group()
+class _Motcua(click.Group):
+    """The top command: with ``--json`` anywhere on the line, click's own errors (a missing option, a bad value) are
+    printed as one JSON document on stderr too, as the engine's errors are."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Note whether ``--json`` was asked for before the subcommand parses its own options."""
+        ctx.meta[_JSON_ASKED] = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a click error under ``--json`` becomes ``{"error": {...}}`` on stderr."""
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as err:
+            if not ctx.meta.get(_JSON_ASKED):
+                raise
+            error = {"type": type(err).__name__, "code": "bad_input" if err.exit_code == 2 else "internal",
+                     "message": err.format_message()}
+            click.echo(json.dumps({"error": error}, ensure_ascii=False, indent=2), err=True)
+            ctx.exit(err.exit_code)
+
+
+_JSON_ASKED = "motcua.json"
+
+
+@click.group(cls=_Motcua)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """motcua: run administrative procedures as BPMN processes."""

@@ -187,3 +187,22 @@ def test_two_files_of_the_same_name_from_two_folders_exit_2(cli, tmp_path):
         (tmp_path / folder / "p.bpmn").write_bytes(_one_task().replace(b'id="one"', f'id="from_{folder}"'.encode()))
     code, out, err = cli("deploy", tmp_path / "a" / "p.bpmn", tmp_path / "b" / "p.bpmn")
     assert code == 2 and "p.bpmn" in err and "same name" in err and out == ""
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["start", "sample_residence", "--data", "[1]", "--json"], 2, "must be a JSON object"),
+    (["start", "sample_residence", "--json", "--data", "{oops"], 2, "not valid JSON"),
+    (["claim", "00000000-0000-0000-0000-000000000000", "--json"], 2, "--user"),
+    (["instances", "--limit", "-1", "--json"], 2, "--limit"),
+    (["users", "add", "--json"], 2, "NAME"),
+])
+def test_with_json_a_usage_error_is_one_json_document_on_stderr_too(cli, args, code, words):
+    cli("init")
+    exit_code, out, err = cli(*args)
+    error = json.loads(err)["error"]
+    assert exit_code == code and out == "" and words in error["message"] and error["code"] == "bad_input"
+
+
+def test_with_json_an_uninitialised_database_is_a_json_error(cli):
+    code, out, err = cli("definitions", "--json")
+    assert code == 1 and out == "" and "motcua init" in json.loads(err)["error"]["message"]
