@@ -52,18 +52,26 @@ def collect_files(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
         path = Path(path)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in (".bpmn", ".dmn") or p.name == PROCEDURE_FILE)
-            found = [p for p in found if "scenarios" not in p.relative_to(path).parts]
+            found = [p for p in found if "scenarios" not in p.relative_to(path).parts and not p.is_dir()]
             if not found:
                 raise BadInput(f"{path}: no .bpmn or .dmn file in this folder")
             base = path.parent
-            files.extend((p.relative_to(base).as_posix(), p.read_bytes()) for p in found)
+            files.extend((p.relative_to(base).as_posix(), _read(p)) for p in found)
         elif path.is_file():
             if path.suffix not in (".bpmn", ".dmn", ".xml"):
                 raise BadInput(f"{path}: only .bpmn and .dmn files (or procedure folders) can be deployed")
-            files.append((path.name, path.read_bytes()))
+            files.append((path.name, _read(path)))
         else:
             raise BadInput(f"{path}: no such file or folder")
     return files
+
+
+def _read(path: Path) -> bytes:
+    """A file's bytes; :class:`BadInput` naming it when it cannot be read (a broken link, no permission)."""
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise BadInput(f"{path}: cannot be read ({err.strerror or err})") from None
 
 
 def _kind(name: str, data: bytes) -> str:

@@ -228,6 +228,20 @@ def test_collect_files_reads_procedure_folders():
         deployment.collect_files([Path("/no/such/folder")])
 
 
+def test_collect_files_skips_a_folder_named_like_a_diagram(tmp_path):
+    (tmp_path / "proc" / "old.bpmn").mkdir(parents=True)  # a folder: its files are collected, it is not read
+    (tmp_path / "proc" / "old.bpmn" / "p.bpmn").write_bytes(process(linear(start(), end())))
+    assert [name for name, _ in deployment.collect_files([tmp_path / "proc"])] == ["proc/old.bpmn/p.bpmn"]
+
+
+def test_collect_files_names_a_diagram_it_cannot_read(tmp_path):
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "p.bpmn").write_bytes(process(linear(start(), end())))
+    (tmp_path / "proc" / "gone.bpmn").symlink_to(tmp_path / "nowhere.bpmn")  # a link left after a move
+    with pytest.raises(BadInput, match="gone.bpmn: cannot be read"):
+        deployment.collect_files([tmp_path / "proc"])
+
+
 @pytest.mark.parametrize("dmn, words", [
     (b"<definitions/>", "not a DMN file"),
     (b'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x"/>',
