@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine import (assignment, dialect, dmn_checks, lint_camunda, lint_flows, loop_limits, multi_instance,
-                    sandbox, specs, timer_events)
+from engine import (assignment, dialect, dmn_checks, lint_camunda, lint_flows, lint_nesting, loop_limits,
+                    multi_instance, sandbox, specs, timer_events)
 from engine.errors import ExpressionRefused, Problem
 from engine.lint_forms import check_form
 
@@ -80,6 +80,7 @@ def check_bpmn(name: str, data: bytes, load_form: Callable[[str], bytes | None],
             problems.extend(_check_element(name, el, load_form, decisions, extra_functions))
             problems.extend(_problem(name, at, message) for at, message in lint_camunda.problems(el))
         problems.extend(_problem(name, flow, message) for flow, message in lint_flows.problems(process))
+        problems.extend(_problem(name, el, message) for el, message in lint_nesting.problems(process))
     problems.extend(_missing_references(name, root))
     return problems, root
 
