@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import audit, lint, schedules
+from engine import audit, deploy_limits, limits, lint, schedules
 from engine.errors import BadInput, DeploymentRefused, Problem
 from engine.models import Deployment, DeploymentResource, ProcessDefinition
 from engine.specs import SPECS
@@ -155,6 +155,7 @@ def check(files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path], extr
     keys = [p.get("id") for r in roots.values() for p in r.findall(f"{lint.B}process") if p.get("isExecutable") == "true"]
     problems.extend(_same_process_ids(roots))
     problems.extend(lint.missing_called_processes(roots))
+    problems.extend(deploy_limits.problems([name for name, _ in files], roots))
     if not [p for p in problems if p.severity == "error"]:
         problems.extend(lint.check_with_spiff(bpmn, dmn, keys, roots))
     problems.extend(unserved_topics(roots, known_topics))
@@ -236,6 +237,8 @@ def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path | S
     ``known_topics``, when given, are the topics a handler serves; other topics deploy with a warning. A deployment
     that creates versions is written to the audit log as ``deployed_by``'s, with ``reason``.
     """
+    limits.check_length("the deployer's name", deployed_by, deploy_limits.DEPLOYED_BY_MAX)
+    limits.check_length("the deployment's name", name, deploy_limits.DEPLOYMENT_NAME_MAX)
     problems, roots, dmn, forms, keys = check(files, forms_dir, extra_functions, known_topics)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -267,8 +270,9 @@ def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path | S
         raise DeploymentRefused(problems)
     if not new_defs:
         return result
-    deployment = Deployment(id=str(uuid.uuid4()), name=name or ", ".join(sorted({k for k, *_ in new_defs})),
-                            source=source, deployed_by=deployed_by, deployed_at=now)
+    made_up = deploy_limits.label(", ".join(sorted({k for k, *_ in new_defs})), deploy_limits.DEPLOYMENT_NAME_MAX)
+    deployment = Deployment(id=str(uuid.uuid4()), name=name or made_up, deployed_by=deployed_by, deployed_at=now,
+                            source=deploy_limits.label(source, deploy_limits.SOURCE_MAX))
     session.add(deployment)
     for resource_name, data in files:
         session.add(DeploymentResource(deployment_id=deployment.id, name=resource_name,
