@@ -50,6 +50,9 @@ _DOCTYPE_REFUSED = ("the file has a DOCTYPE or an ENTITY declaration; BPMN files
                     "them (they can read files on the server)")
 
 
+_PARSER_LIMITS = ("XML_PARSE_HUGE", "too big", "huge text", "too long", "limit exceeded")  # libxml2's safety limits
+
+
 class XmlRefused(ValueError):
     """The file is not acceptable XML (malformed, or with a DOCTYPE)."""
 
@@ -67,6 +70,10 @@ def parse_xml(data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, SAFE_XML_PARSER)
     except etree.XMLSyntaxError as err:
+        if any(words in err.msg for words in _PARSER_LIMITS):
+            raise XmlRefused("the file is beyond what motcua reads: it nests elements more than 256 deep, or has a "
+                             "text or comment over 10 MB; a diagram never does, so this is not one a modeler wrote",
+                             err.lineno) from None
         raise XmlRefused(f"the file is not well-formed XML: {err.msg}", err.lineno) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:  # one the byte search missed: late, or not UTF-8

@@ -325,3 +325,12 @@ def test_two_files_with_the_same_name_are_refused_not_one_dropped(factory):
     assert problem.file == "p.bpmn" and "same name" in problem.message
     with db.transaction(factory) as s:
         assert queries.definitions(s, None) == []
+
+
+@pytest.mark.parametrize("extra, words", [
+    ("<a:x xmlns:a='urn:a'>" * 300 + "</a:x>" * 300, "nests elements more than 256 deep"),
+    ("<!--" + "x" * 10_000_001 + "-->", "a text or comment over 10 MB"),
+])
+def test_the_parser_s_safety_limits_are_said_without_its_option_names(factory, extra, words):
+    (problem,) = refused(factory, [("big.bpmn", process(linear(start(), user_task("t"), end()), extra=extra))])
+    assert words in problem.message and "XML_PARSE_HUGE" not in problem.message and problem.line == 3
