@@ -88,6 +88,9 @@ def parse_data(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError as err:
+        if "int_max_str_digits" in str(err):  # Python's guard against very long numbers, not a JSON error
+            raise click.BadParameter(f"a number in it has more than {sys.get_int_max_str_digits()} digits",
+                                     param_hint="--data") from None
         raise click.BadParameter(f"not valid JSON: {err}", param_hint="--data") from None
     except RecursionError:
         raise click.BadParameter(f"nested too deeply: at most {instances.MAX_NESTING} levels of lists and objects",

@@ -206,3 +206,9 @@ def test_with_json_a_usage_error_is_one_json_document_on_stderr_too(cli, args, c
 def test_with_json_an_uninitialised_database_is_a_json_error(cli):
     code, out, err = cli("definitions", "--json")
     assert code == 1 and out == "" and "motcua init" in json.loads(err)["error"]["message"]
+
+
+def test_a_number_too_long_to_read_in_data_says_so_without_python_advice(cli):
+    cli("init")
+    code, out, err = cli("start", "sample_residence", "--data", '{"so_tien": ' + "9" * 5000 + "}")
+    assert code == 2 and "more than 4300 digits" in err and "sys.set_int_max_str_digits" not in err and out == ""
