@@ -1,7 +1,8 @@
 """The ``motcua`` command for operators and analysts.
 
 Every listing or result command takes ``--json`` and then prints one JSON document on stdout. Errors go
-to stderr; the exit code is 2 for bad input and 1 for other failures (engine errors carry their code).
+to stderr (under ``--json`` as one JSON document, ``{"error": {...}}``, click's usage errors too); the exit code is
+2 for bad input and 1 for other failures (engine errors carry their code). Stdout stays empty on an error.
 """
 from __future__ import annotations
 
