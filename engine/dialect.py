@@ -46,8 +46,8 @@ _ISO_LITERAL = re.compile(r"^(R\d*/)?[0-9PT:WYMDHS.+\-/Z]+$")
 _ID_REFERENCES = ("sourceRef", "targetRef", "attachedToRef", "default", "bpmnElement", "processRef")
 
 
-_DOCTYPE_REFUSED = ("the file has a DOCTYPE or an ENTITY declaration; BPMN files never need one and motcua refuses "
-                    "them (they can read files on the server)")
+_DOCTYPE_REFUSED = ("the file has a DOCTYPE or an ENTITY declaration; BPMN and DMN files never need one and motcua "
+                    "refuses them (they can read files on the server)")
 
 
 _PARSER_LIMITS = ("XML_PARSE_HUGE", "too big", "huge text", "too long", "limit exceeded")  # libxml2's safety limits

@@ -334,3 +334,10 @@ def test_two_files_with_the_same_name_are_refused_not_one_dropped(factory):
 def test_the_parser_s_safety_limits_are_said_without_its_option_names(factory, extra, words):
     (problem,) = refused(factory, [("big.bpmn", process(linear(start(), user_task("t"), end()), extra=extra))])
     assert words in problem.message and "XML_PARSE_HUGE" not in problem.message and problem.line == 3
+
+
+def test_a_dmn_file_with_a_doctype_is_refused_in_words_that_fit_it(factory):
+    dmn = (b'<?xml version="1.0"?>\n<!DOCTYPE d>\n'
+           b'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x"/>')
+    (problem,) = refused(factory, [("fee.dmn", dmn), ("p.bpmn", process(linear(start(), user_task("t"), end())))])
+    assert problem.file == "fee.dmn" and problem.line == 2 and "BPMN and DMN files never need one" in problem.message
