@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import audit, lint, schedules
+from engine import audit, deploy_limits, limits, lint, schedules
 from engine.errors import BadInput, DeploymentRefused, Problem
 from engine.models import Deployment, DeploymentResource, ProcessDefinition
 from engine.specs import SPECS
@@ -52,18 +52,26 @@ def collect_files(paths: Iterable[Path]) -> list[tuple[str, bytes]]:
         path = Path(path)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in (".bpmn", ".dmn") or p.name == PROCEDURE_FILE)
-            found = [p for p in found if "scenarios" not in p.relative_to(path).parts]
+            found = [p for p in found if "scenarios" not in p.relative_to(path).parts and not p.is_dir()]
             if not found:
                 raise BadInput(f"{path}: no .bpmn or .dmn file in this folder")
             base = path.parent
-            files.extend((p.relative_to(base).as_posix(), p.read_bytes()) for p in found)
+            files.extend((p.relative_to(base).as_posix(), _read(p)) for p in found)
         elif path.is_file():
             if path.suffix not in (".bpmn", ".dmn", ".xml"):
                 raise BadInput(f"{path}: only .bpmn and .dmn files (or procedure folders) can be deployed")
-            files.append((path.name, path.read_bytes()))
+            files.append((path.name, _read(path)))
         else:
             raise BadInput(f"{path}: no such file or folder")
     return files
+
+
+def _read(path: Path) -> bytes:
+    """A file's bytes; :class:`BadInput` naming it when it cannot be read (a broken link, no permission)."""
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise BadInput(f"{path}: cannot be read ({err.strerror or err})") from None
 
 
 def _kind(name: str, data: bytes) -> str:
@@ -118,6 +126,11 @@ def unserved_topics(roots, known_topics: set[str] | None) -> list[Problem]:
 def check(files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path], extra_functions: set[str] = frozenset(),
           known_topics: set[str] | None = None) -> tuple:
     """Run every deploy check; return (problems, parsed BPMN trees, DMN files, forms, process keys)."""
+    names = [name for name, _ in files]
+    if len(names) != len(set(names)):  # as dicts below, one would silently replace the other
+        raise DeploymentRefused([Problem(name, "two of the files given have the same name, so one would replace the "
+                                               "other: rename one, or deploy them in separate commands")
+                                 for name in sorted({n for n in names if names.count(n) > 1})])
     problems: list[Problem] = []
     bpmn = {n: d for n, d in files if _kind(n, d) == "bpmn"}
     dmn = {n: d for n, d in files if _kind(n, d) == "dmn"}
@@ -140,13 +153,31 @@ def check(files: list[tuple[str, bytes]], forms_dir: Path | Sequence[Path], extr
             roots[name] = root
     forms = {key: read_form(forms_dir, key) for key in _forms_referenced(roots.values())}
     keys = [p.get("id") for r in roots.values() for p in r.findall(f"{lint.B}process") if p.get("isExecutable") == "true"]
-    if len(keys) != len(set(keys)):
-        problems.append(Problem(next(iter(bpmn)), "two executable processes have the same id: ids must be unique"))
+    problems.extend(_same_process_ids(roots))
     problems.extend(lint.missing_called_processes(roots))
+    problems.extend(deploy_limits.problems([name for name, _ in files], roots))
     if not [p for p in problems if p.severity == "error"]:
         problems.extend(lint.check_with_spiff(bpmn, dmn, keys, roots))
     problems.extend(unserved_topics(roots, known_topics))
     return problems, roots, dmn, forms, keys
+
+
+def _same_process_ids(roots) -> list[Problem]:
+    """A problem at each executable process whose id an earlier one (in this file or another) already has."""
+    first: dict[str, str] = {}
+    problems = []
+    for name, root in roots.items():
+        for process in root.findall(f"{lint.B}process"):
+            key = process.get("id")
+            if process.get("isExecutable") != "true":
+                continue
+            if key in first:
+                problems.append(Problem(name, f"the executable process '{key}' is also defined in {first[key]}: "
+                                              "process ids must be unique; rename one (in the modeler, select the "
+                                              "process and change its ID)", element_id=key, line=process.sourceline))
+            else:
+                first[key] = name
+    return problems
 
 
 def _catalogue_entry_dropped(session: Session, latest: ProcessDefinition | None, key: str,
@@ -206,6 +237,8 @@ def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path | S
     ``known_topics``, when given, are the topics a handler serves; other topics deploy with a warning. A deployment
     that creates versions is written to the audit log as ``deployed_by``'s, with ``reason``.
     """
+    limits.check_length("the deployer's name", deployed_by, deploy_limits.DEPLOYED_BY_MAX)
+    limits.check_length("the deployment's name", name, deploy_limits.DEPLOYMENT_NAME_MAX)
     problems, roots, dmn, forms, keys = check(files, forms_dir, extra_functions, known_topics)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -237,8 +270,9 @@ def deploy(session: Session, files: list[tuple[str, bytes]], forms_dir: Path | S
         raise DeploymentRefused(problems)
     if not new_defs:
         return result
-    deployment = Deployment(id=str(uuid.uuid4()), name=name or ", ".join(sorted({k for k, *_ in new_defs})),
-                            source=source, deployed_by=deployed_by, deployed_at=now)
+    made_up = deploy_limits.label(", ".join(sorted({k for k, *_ in new_defs})), deploy_limits.DEPLOYMENT_NAME_MAX)
+    deployment = Deployment(id=str(uuid.uuid4()), name=name or made_up, deployed_by=deployed_by, deployed_at=now,
+                            source=deploy_limits.label(source, deploy_limits.SOURCE_MAX))
     session.add(deployment)
     for resource_name, data in files:
         session.add(DeploymentResource(deployment_id=deployment.id, name=resource_name,

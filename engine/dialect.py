@@ -46,6 +46,13 @@ _ISO_LITERAL = re.compile(r"^(R\d*/)?[0-9PT:WYMDHS.+\-/Z]+$")
 _ID_REFERENCES = ("sourceRef", "targetRef", "attachedToRef", "default", "bpmnElement", "processRef")
 
 
+_DOCTYPE_REFUSED = ("the file has a DOCTYPE or an ENTITY declaration; BPMN and DMN files never need one and motcua "
+                    "refuses them (they can read files on the server)")
+
+
+_PARSER_LIMITS = ("XML_PARSE_HUGE", "too big", "huge text", "too long", "limit exceeded")  # libxml2's safety limits
+
+
 class XmlRefused(ValueError):
     """The file is not acceptable XML (malformed, or with a DOCTYPE)."""
 
@@ -59,12 +66,29 @@ def parse_xml(data: bytes) -> etree._Element:
     head = data[:4096].upper()
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         line = data[: data.upper().find(b"<!DOCTYPE") if b"<!DOCTYPE" in head else data.upper().find(b"<!ENTITY")].count(b"\n") + 1
-        raise XmlRefused("the file has a DOCTYPE or an ENTITY declaration; BPMN files never need one and "
-                         "motcua refuses them (they can read files on the server)", line)
+        raise XmlRefused(_DOCTYPE_REFUSED, line)
     try:
-        return etree.fromstring(data, SAFE_XML_PARSER)
+        root = etree.fromstring(data, SAFE_XML_PARSER)
     except etree.XMLSyntaxError as err:
+        if any(words in err.msg for words in _PARSER_LIMITS):
+            raise XmlRefused("the file is beyond what motcua reads: it nests elements more than 256 deep, or has a "
+                             "text or comment over 10 MB; a diagram never does, so this is not one a modeler wrote",
+                             err.lineno) from None
         raise XmlRefused(f"the file is not well-formed XML: {err.msg}", err.lineno) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:  # one the byte search missed: late, or not UTF-8
+        raise XmlRefused(_DOCTYPE_REFUSED, _doctype_line(data, docinfo.encoding))
+    return root
+
+
+def _doctype_line(data: bytes, encoding: str | None) -> int | None:
+    """The line of the DOCTYPE in a file in any encoding the parser read."""
+    try:
+        text = data.decode(encoding or "utf-8", errors="replace")
+    except LookupError:
+        return None
+    at = text.upper().find("<!DOCTYPE")
+    return text[:at].count("\n") + 1 if at >= 0 else None
 
 
 def _is_reserved(element_id: str) -> bool:

@@ -27,13 +27,18 @@ def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
 
 def _walk(value: Any, limit: int = MAX_NESTING) -> str | None:
     """"deep" past ``limit`` levels, "not finite" at a NaN or an infinity (JSON cannot store them: they would come
-    back as null), None when the value is fine; without recursion."""
+    back as null), "not text" at a string (or key) holding a lone surrogate (``"\\ud800"`` is valid JSON, but no
+    UTF-8 column, document or page can hold it), None when the value is fine; without recursion."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, float) and not math.isfinite(item):
             return "not finite"
+        if isinstance(item, str) and not _is_unicode(item):
+            return "not text"
         if isinstance(item, dict):
+            if not all(_is_unicode(key) for key in item if isinstance(key, str)):
+                return "not text"
             children = item.values()
         elif isinstance(item, (list, tuple)):
             children = item
@@ -43,6 +48,14 @@ def _walk(value: Any, limit: int = MAX_NESTING) -> str | None:
             return "deep"
         stack.extend((child, depth + 1) for child in children)
     return None
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_variables(variables: Any) -> dict[str, Any]:
@@ -62,6 +75,9 @@ def check_variables(variables: Any) -> dict[str, Any]:
                                    "objects")
         if wrong == "not finite":
             raise InvalidVariables(f"'{name}' holds NaN or an infinity, which cannot be stored: give a number")
+        if wrong == "not text":
+            raise InvalidVariables(f"'{name}' holds a string that is not valid Unicode text (a lone surrogate such as "
+                                   "\\ud800), which cannot be stored: send the text as UTF-8")
         found = storable.first_unstorable(value)
         if found is not None:
             raise InvalidVariables(f"'{name}' holds a value of type {type(found).__name__}, which cannot be stored: "

@@ -7,20 +7,16 @@ the checks that can explain the usual mistakes better.
 from __future__ import annotations
 
 import ast
-import datetime as dt
-import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine import (assignment, dialect, dmn_checks, forms, lint_camunda, lint_flows, loop_limits, multi_instance,
-                    sandbox, specs, timer_events)
+from engine import (assignment, dialect, dmn_checks, lint_camunda, lint_flows, lint_nesting, loop_limits,
+                    multi_instance, sandbox, specs, timer_events)
 from engine.errors import ExpressionRefused, Problem
+from engine.lint_forms import check_form
 
 B = f"{{{dialect.BPMN_NS}}}"
 C = f"{{{dialect.CAMUNDA_NS}}}"
@@ -84,6 +80,7 @@ def check_bpmn(name: str, data: bytes, load_form: Callable[[str], bytes | None],
             problems.extend(_check_element(name, el, load_form, decisions, extra_functions))
             problems.extend(_problem(name, at, message) for at, message in lint_camunda.problems(el))
         problems.extend(_problem(name, flow, message) for flow, message in lint_flows.problems(process))
+        problems.extend(_problem(name, el, message) for el, message in lint_nesting.problems(process))
     problems.extend(_missing_references(name, root))
     return problems, root
 
@@ -293,44 +290,6 @@ def _check_expression(name, el, text, script, extra_functions) -> list[Problem]:
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def check_form(name: str, data: bytes) -> list[Problem]:
-    """A form file must be JSON and a valid JSON Schema (2020-12)."""
-    try:
-        schema = json.loads(data)
-    except ValueError as err:
-        return [Problem(name, f"the form is not valid JSON: {err}")]
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as err:
-        return [Problem(name, f"the form is not a valid JSON Schema: {err.message}")]
-    nodes = list(_nodes(schema))
-    problems = [Problem(name, f"{forms.NOT_AFTER} must be \"today\" or a date like 2026-12-31, not {bound!r}")
-                for bound in (n[forms.NOT_AFTER] for n in nodes if forms.NOT_AFTER in n) if not _a_bound(bound)]
-    known = ", ".join(forms.ACCEPT_ALIASES)
-    return problems + [Problem(name, f"x-ui accept names {entry!r}, a kind of file that is never taken: uploads are "
-                                     f"PDF, JPEG or PNG; write some of {known}")
-                       for n in nodes if isinstance(n.get("x-ui"), dict)
-                       for entry in forms.accept_entries({"x-ui": n["x-ui"]}) if entry not in forms.ACCEPT_ALIASES]
-
-
-def _nodes(node: Any):
-    """Every object of a JSON document, depth first."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _nodes(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _nodes(value)
-
-
-def _a_bound(bound: Any) -> bool:
-    try:
-        return bound == "today" or bool(dt.date.fromisoformat(bound))
-    except (TypeError, ValueError):
-        return False
 
 
 def decisions_in(name: str, data: bytes, extra_functions: set[str] = frozenset()) -> tuple[set[str], list[Problem]]:

@@ -1,7 +1,8 @@
 """The ``motcua`` command for operators and analysts.
 
 Every listing or result command takes ``--json`` and then prints one JSON document on stdout. Errors go
-to stderr; the exit code is 2 for bad input and 1 for other failures (engine errors carry their code).
+to stderr (under ``--json`` as one JSON document, ``{"error": {...}}``, click's usage errors too); the exit code is
+2 for bad input and 1 for other failures (engine errors carry their code). Stdout stays empty on an error.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import click
 
 from engine import db, deployment, instances, queries, schema, user_tasks
 from engine.config import Settings, load_settings
-from engine.errors import MotcuaError
+from engine.errors import BadInput, MotcuaError
 from engine.runtime import Actor
 from webapp.handlers import known_topics
 
@@ -55,16 +56,30 @@ def handle_errors(fn):
     """Turn engine errors into a message on stderr and the error's exit code."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
         try:
+            _check_text(ctx)
             return fn(*args, **kwargs)
         except MotcuaError as err:
-            ctx = click.get_current_context()
             if ctx.params.get("as_json"):
                 click.echo(json.dumps({"error": err.to_dict()}, ensure_ascii=False, indent=2), err=True)
             else:
                 click.echo(f"Error: {err.message}", err=True)
             sys.exit(err.exit_code)
     return wrapper
+
+
+def _check_text(ctx: click.Context) -> None:
+    """Refuse an argument holding bytes that are not UTF-8 (a terminal set to another encoding): Python keeps
+    them as lone surrogates, which no database column, JSON document or terminal can take."""
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadInput(f"{param.get_error_hint(ctx)} is not UTF-8 text: set the terminal to UTF-8 "
+                               "(for Vietnamese, not TCVN3 or VNI) and type it again") from None
 
 
 def parse_data(text: str | None) -> dict[str, Any]:
@@ -74,17 +89,60 @@ def parse_data(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError as err:
+        if "int_max_str_digits" in str(err):  # Python's guard against very long numbers, not a JSON error
+            raise click.BadParameter(f"a number in it has more than {sys.get_int_max_str_digits()} digits",
+                                     param_hint="--data") from None
         raise click.BadParameter(f"not valid JSON: {err}", param_hint="--data") from None
+    except RecursionError:
+        raise click.BadParameter(f"nested too deeply: at most {instances.MAX_NESTING} levels of lists and objects",
+                                 param_hint="--data") from None
     if not isinstance(value, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--data")
     return value
+
+
+def _user_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --user value: a blank one is bad input (it would otherwise fall back to the operator, silently)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty: give the user's name", ctx, param)
+    return value
+
+
+def user_option(help_text: str, required: bool = False):
+    """The ``--user`` option: who acts; never blank."""
+    return click.option("--user", required=required, callback=_user_name, help=help_text)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 reason_option = click.option("--reason", help="Why (kept in the audit log: motcua audit).")
 
 
-@click.group()
+class _Motcua(click.Group):
+    """The top command: with ``--json`` anywhere on the line, click's own errors (a missing option, a bad value) are
+    printed as one JSON document on stderr too, as the engine's errors are."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Note whether ``--json`` was asked for before the subcommand parses its own options."""
+        ctx.meta[_JSON_ASKED] = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a click error under ``--json`` becomes ``{"error": {...}}`` on stderr."""
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as err:
+            if not ctx.meta.get(_JSON_ASKED):
+                raise
+            error = {"type": type(err).__name__, "code": "bad_input" if err.exit_code == 2 else "internal",
+                     "message": err.format_message()}
+            click.echo(json.dumps({"error": error}, ensure_ascii=False, indent=2), err=True)
+            ctx.exit(err.exit_code)
+
+
+_JSON_ASKED = "motcua.json"
+
+
+@click.group(cls=_Motcua)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """motcua: run administrative procedures as BPMN processes."""
@@ -105,7 +163,7 @@ def init(obj: Context, as_json: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--user", help="Who deploys (recorded with the deployment and in the audit log).")
+@user_option("Who deploys (recorded with the deployment and in the audit log).")
 @reason_option
 @json_option
 @click.pass_obj
@@ -132,13 +190,20 @@ def deploy(obj: Context, paths: tuple[Path, ...], user: str | None, reason: str 
 
 
 def _procedure_groups(paths: tuple[Path, ...]) -> list[tuple[str | None, list[Path]]]:
-    """A folder whose subfolders are procedures (like processes/) deploys each procedure on its own."""
+    """A folder whose subfolders are procedures (like processes/) deploys each procedure on its own; it is bad input
+    when no subfolder has a diagram, or when a procedure folder (with procedure.toml) has none."""
     groups: list[tuple[str | None, list[Path]]] = []
     loose: list[Path] = []
     for path in paths:
         subdirs = sorted(p for p in path.iterdir() if p.is_dir()) if path.is_dir() else []
         if path.is_dir() and not any(path.glob("*.bpmn")) and subdirs:
-            groups.extend((sub.name, [sub]) for sub in subdirs if any(sub.rglob("*.bpmn")))
+            procedures = [sub for sub in subdirs if any(sub.rglob("*.bpmn"))]
+            if not procedures:
+                raise BadInput(f"{path}: no .bpmn file in this folder or its subfolders")
+            for sub in subdirs:
+                if sub not in procedures and (sub / deployment.PROCEDURE_FILE).exists():
+                    raise BadInput(f"{sub}: this procedure folder has a {deployment.PROCEDURE_FILE} but no .bpmn file")
+            groups.extend((sub.name, [sub]) for sub in procedures)
         else:
             loose.append(path)
     if loose:
@@ -163,7 +228,7 @@ def definitions(obj: Context, key: str | None, as_json: bool) -> None:
 @click.argument("key")
 @click.option("--data", help="Start variables as a JSON object.")
 @click.option("--business-key", help="The business key (the dossier code).")
-@click.option("--user", help="Who starts it.")
+@user_option("Who starts it.")
 @click.option("--form", is_flag=True, help="Check the data against the start event's form (as the portal does).")
 @json_option
 @click.pass_obj
@@ -247,7 +312,7 @@ def tasks(obj: Context, group, assignee, instance_id, overdue, limit, as_json: b
 
 @main.command()
 @click.argument("task_id")
-@click.option("--user", required=True, help="Who claims the task.")
+@user_option("Who claims the task.", required=True)
 @json_option
 @click.pass_obj
 @handle_errors
@@ -261,7 +326,7 @@ def claim(obj: Context, task_id: str, user: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("task_id")
-@click.option("--user", required=True, help="Who gives the task back.")
+@user_option("Who gives the task back.", required=True)
 @json_option
 @click.pass_obj
 @handle_errors
@@ -275,7 +340,7 @@ def unclaim(obj: Context, task_id: str, user: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("task_id")
-@click.option("--user", required=True, help="Who completes the task.")
+@user_option("Who completes the task.", required=True)
 @click.option("--data", help="The task's form data as a JSON object.")
 @json_option
 @click.pass_obj

@@ -281,8 +281,13 @@ def parse_scenario(raw: Any, file: str, defaults: dict[str, Any] | None = None) 
 
 
 def _read_yaml(path: Path) -> Any:
+    data = path.read_bytes()
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise ScenarioFileError(f"{path.name}, line {line}: not UTF-8 text: save the file as UTF-8 in the editor "
+                                "(not TCVN3, VNI or Windows-1258)") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark is not None else ""

@@ -33,6 +33,28 @@ def test_a_doctype_is_refused_and_no_entity_is_read(factory):
     assert "DOCTYPE" in problem.message and problem.line == 2
 
 
+def _with_doctype(prolog: str, encoding: str) -> bytes:
+    body = process(linear(start(), user_task("t"), end())).decode().split("?>", 1)[1]
+    return (f'<?xml version="1.0" encoding="{encoding}"?>\n{prolog}'
+            '<!DOCTYPE d [<!ENTITY e "entity text">]>\n' + body).encode(encoding)
+
+
+@pytest.mark.parametrize("xml, line", [
+    (_with_doctype("<!-- " + "x" * 5000 + " -->\n", "UTF-8"), 3),  # past the first 4 KB
+    (_with_doctype("", "UTF-16"), 2),  # Windows tools save UTF-16: no b"<!DOCTYPE" in its bytes
+    (_with_doctype("", "UTF-16-BE"), 2),
+])
+def test_a_doctype_anywhere_in_any_encoding_is_refused(factory, xml, line):
+    (problem,) = refused(factory, [("d.bpmn", xml)])
+    assert "DOCTYPE" in problem.message and problem.line == line
+
+
+def test_a_utf16_file_without_a_doctype_deploys(factory):
+    body = process(linear(start(), user_task("t"), end())).decode().split("?>", 1)[1]
+    result = deploy_files(factory, [("p.bpmn", ('<?xml version="1.0" encoding="UTF-16"?>' + body).encode("utf-16"))])
+    assert [d.created for d in result.definitions] == [True]
+
+
 def test_no_executable_process(factory):
     (problem,) = refused(factory, [("p.bpmn", process(linear(start(), end()), executable=False))])
     assert "no executable process" in problem.message and "Executable" in problem.message
@@ -206,6 +228,20 @@ def test_collect_files_reads_procedure_folders():
         deployment.collect_files([Path("/no/such/folder")])
 
 
+def test_collect_files_skips_a_folder_named_like_a_diagram(tmp_path):
+    (tmp_path / "proc" / "old.bpmn").mkdir(parents=True)  # a folder: its files are collected, it is not read
+    (tmp_path / "proc" / "old.bpmn" / "p.bpmn").write_bytes(process(linear(start(), end())))
+    assert [name for name, _ in deployment.collect_files([tmp_path / "proc"])] == ["proc/old.bpmn/p.bpmn"]
+
+
+def test_collect_files_names_a_diagram_it_cannot_read(tmp_path):
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "p.bpmn").write_bytes(process(linear(start(), end())))
+    (tmp_path / "proc" / "gone.bpmn").symlink_to(tmp_path / "nowhere.bpmn")  # a link left after a move
+    with pytest.raises(BadInput, match="gone.bpmn: cannot be read"):
+        deployment.collect_files([tmp_path / "proc"])
+
+
 @pytest.mark.parametrize("dmn, words", [
     (b"<definitions/>", "not a DMN file"),
     (b'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x"/>',
@@ -272,3 +308,36 @@ def test_an_expression_in_a_dmn_table_that_the_sandbox_refuses_is_refused_at_dep
 def test_a_reference_to_something_not_deployed_names_the_element(factory, element, words):
     problems = refused(factory, [("process.bpmn", process(linear(start(), ("el", element), end())))])
     assert [(p.element_id, words in p.message) for p in problems] == [("el", True)]
+
+
+def test_two_files_with_the_same_process_id_name_the_second_file_and_the_first(factory):
+    first = process(linear(start(), user_task("t"), end()), process_id="same")
+    second = process(linear(start(), user_task("u"), end()), process_id="same")
+    (problem,) = refused(factory, [("a.bpmn", first), ("b.bpmn", second)])
+    assert problem.file == "b.bpmn" and problem.element_id == "same" and problem.line
+    assert "a.bpmn" in problem.message
+
+
+def test_two_files_with_the_same_name_are_refused_not_one_dropped(factory):
+    first = process(linear(start(), user_task("t"), end()), process_id="from_a")
+    second = process(linear(start(), user_task("t"), end()), process_id="from_b")
+    (problem,) = refused(factory, [("p.bpmn", first), ("p.bpmn", second)])
+    assert problem.file == "p.bpmn" and "same name" in problem.message
+    with db.transaction(factory) as s:
+        assert queries.definitions(s, None) == []
+
+
+@pytest.mark.parametrize("extra, words", [
+    ("<a:x xmlns:a='urn:a'>" * 300 + "</a:x>" * 300, "nests elements more than 256 deep"),
+    ("<!--" + "x" * 10_000_001 + "-->", "a text or comment over 10 MB"),
+])
+def test_the_parser_s_safety_limits_are_said_without_its_option_names(factory, extra, words):
+    (problem,) = refused(factory, [("big.bpmn", process(linear(start(), user_task("t"), end()), extra=extra))])
+    assert words in problem.message and "XML_PARSE_HUGE" not in problem.message and problem.line == 3
+
+
+def test_a_dmn_file_with_a_doctype_is_refused_in_words_that_fit_it(factory):
+    dmn = (b'<?xml version="1.0"?>\n<!DOCTYPE d>\n'
+           b'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x"/>')
+    (problem,) = refused(factory, [("fee.dmn", dmn), ("p.bpmn", process(linear(start(), user_task("t"), end())))])
+    assert problem.file == "fee.dmn" and problem.line == 2 and "BPMN and DMN files never need one" in problem.message

@@ -205,3 +205,13 @@ def test_an_instance_loads_with_its_own_databases_diagram(tmp_path, operator):
             ready.append([t.task_spec.name for t in runtime.load(s, iid).wf.get_tasks(state=runtime.TaskState.READY)])
         engine.dispose()
     assert ready == [["first"], ["second"]]
+
+
+@pytest.mark.parametrize("variables", [{"note": "ab\ud800"}, {"phi": {"lan": ["\udcff"]}}, {"phi": {"k\ud800": 1}}])
+def test_text_with_a_lone_surrogate_is_refused_not_stored(factory, sample, operator, variables):
+    # json.loads('"\\ud800"') gives one: valid JSON, but no UTF-8 column, JSON document or page can hold it
+    with db.transaction(factory) as s:
+        with pytest.raises(InvalidVariables, match="not valid Unicode text"):
+            instances.start(s, operator, "sample_residence", {**APPLICATION, **variables})
+    with db.transaction(factory) as s:
+        assert queries.instances(s, "sample_residence", None, None, 10) == []

@@ -168,6 +168,14 @@ def test_a_yaml_syntax_error_names_the_file_and_line(tmp_path):
         load_scenarios(folder)
 
 
+def test_a_scenario_file_that_is_not_utf8_names_the_file_and_line(tmp_path):
+    folder = tmp_path / "p"
+    (folder / "scenarios").mkdir(parents=True)
+    (folder / "scenarios" / "latin1.yaml").write_bytes("name: t\nsteps:\n  - start: {ten: Nguyên}\n".encode("latin-1"))
+    with pytest.raises(ScenarioFileError, match=r"latin1.yaml, line 3: not UTF-8 text"):
+        load_scenarios(folder)
+
+
 def test_waits_are_read_in_working_or_calendar_units():
     assert parse_wait("3 working days", "x").working and parse_wait("3 working days", "x").unit == "day"
     assert parse_wait("90 minutes", "x").amount == 90 and not parse_wait("90 minutes", "x").working
