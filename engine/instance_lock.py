@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import driver_sql
@@ -70,6 +70,7 @@ def _statement(dialect, task_model: type | None) -> _LockStatement:
 
 
 def _compile(dialect, task_model: type | None) -> _LockStatement:
+    configure_mappers()  # objects are made below without a query, which would otherwise configure the mappers
     instance: Table = ProcessInstance.__table__
     dossier: Table = Dossier.__table__
     models = [ProcessInstance] + ([task_model] if task_model is not None else []) + [Dossier]

@@ -147,3 +147,25 @@ def test_a_connection_lost_under_the_lock_is_invalidated_and_the_next_command_ge
             assert instance_lock.lock(s, None, iid)[0].id == iid
     finally:
         engine.dispose()
+
+
+def test_the_first_lock_of_a_new_process_needs_no_query_before_it(sqlite_url, operator):
+    """A worker process whose first ORM work is a command's lock (the mappers not configured yet)."""
+    import subprocess
+    import sys
+    from engine import schema
+    engine = db.make_engine(sqlite_url)
+    schema.upgrade(engine)
+    factory = db.make_session_factory(engine)
+    deploy_files(factory, [("p.bpmn", ONE_STEP)])
+    with db.transaction(factory) as s:
+        iid = instances.start(s, operator, "p").row.id
+    engine.dispose()
+    script = ("import sys\nfrom engine import db, instance_lock\n"
+              "factory = db.make_session_factory(db.make_engine(sys.argv[1]))\n"
+              "with db.transaction(factory) as s:\n"
+              "    instance, _ = instance_lock.lock(s, None, sys.argv[2])\n"
+              "    print(instance.id, instance.status)\n")
+    done = subprocess.run([sys.executable, "-c", script, sqlite_url, iid], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [iid, "active"]
