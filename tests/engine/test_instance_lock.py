@@ -38,6 +38,22 @@ def _sample_at_lookup(factory, operator):
     return iid, task.id
 
 
+@pytest.fixture
+def pg_factory(pg_url):
+    """A session factory on a migrated PostgreSQL schema (for what only PostgreSQL does: row locks, backends)."""
+    from engine import schema
+    engine = db.make_engine(pg_url)
+    schema.upgrade(engine)
+    yield db.make_session_factory(engine)
+    engine.dispose()
+
+
+def _one_step_instance(factory, operator) -> str:
+    deploy_files(factory, [("p.bpmn", ONE_STEP)])
+    with db.transaction(factory) as s:
+        return instances.start(s, operator, "p").row.id
+
+
 def test_the_lock_reads_what_the_orm_would_with_the_dossier(factory, sample, operator):
     iid, task_id = _sample_at_lookup(factory, operator)
     instance_columns, task_columns, dossier_columns = _as_the_orm_loads(factory, ExternalTask, task_id)
@@ -54,9 +70,7 @@ def test_the_lock_reads_what_the_orm_would_with_the_dossier(factory, sample, ope
 
 
 def test_a_process_without_a_dossier_and_a_missing_row(factory, operator):
-    deploy_files(factory, [("p.bpmn", ONE_STEP)])
-    with db.transaction(factory) as s:
-        iid = instances.start(s, operator, "p").row.id
+    iid = _one_step_instance(factory, operator)
     with db.transaction(factory) as s:
         task_id = queries.user_tasks(s, instance_id=iid)[0]["id"]
     with db.transaction(factory) as s:
@@ -69,9 +83,7 @@ def test_a_process_without_a_dossier_and_a_missing_row(factory, operator):
 
 
 def test_an_object_the_session_holds_is_refreshed_not_duplicated(factory, operator):
-    deploy_files(factory, [("p.bpmn", ONE_STEP)])
-    with db.transaction(factory) as s:
-        iid = instances.start(s, operator, "p").row.id
+    iid = _one_step_instance(factory, operator)
     with factory() as s:
         held = s.get(ProcessInstance, iid)
         s.commit()  # the session keeps its objects (expire_on_commit=False)
@@ -84,9 +96,7 @@ def test_an_object_the_session_holds_is_refreshed_not_duplicated(factory, operat
 
 
 def test_cursor_listeners_hear_the_lock_statement(factory, operator):
-    deploy_files(factory, [("p.bpmn", ONE_STEP)])
-    with db.transaction(factory) as s:
-        iid = instances.start(s, operator, "p").row.id
+    iid = _one_step_instance(factory, operator)
     heard = []
 
     def listener(conn, cursor, statement, parameters, context, executemany):
@@ -104,49 +114,31 @@ def test_cursor_listeners_hear_the_lock_statement(factory, operator):
 
 
 @pytest.mark.postgresql
-def test_a_lock_that_waits_too_long_is_sqlalchemys_error_and_the_session_recovers(pg_url, operator):
-    from engine import schema
-    engine = db.make_engine(pg_url)
-    schema.upgrade(engine)
-    factory = db.make_session_factory(engine)
-    try:
-        deploy_files(factory, [("p.bpmn", ONE_STEP)])
-        with db.transaction(factory) as s:
-            iid = instances.start(s, operator, "p").row.id
-        with db.transaction(factory) as holder:
-            instance_lock.lock(holder, None, iid)  # holds the row lock until this block ends
-            with pytest.raises(exc.OperationalError, match="lock timeout"):
-                with db.transaction(factory) as s:
-                    s.execute(text("SET LOCAL lock_timeout = '50ms'"))
-                    instance_lock.lock(s, None, iid)
-        with db.transaction(factory) as s:  # the pool's connection is usable again
-            assert instance_lock.lock(s, None, iid)[0].id == iid
-    finally:
-        engine.dispose()
+def test_a_lock_that_waits_too_long_is_sqlalchemys_error_and_the_session_recovers(pg_factory, operator):
+    iid = _one_step_instance(pg_factory, operator)
+    with db.transaction(pg_factory) as holder:
+        instance_lock.lock(holder, None, iid)  # holds the row lock until this block ends
+        with pytest.raises(exc.OperationalError, match="lock timeout"):
+            with db.transaction(pg_factory) as s:
+                s.execute(text("SET LOCAL lock_timeout = '50ms'"))
+                instance_lock.lock(s, None, iid)
+    with db.transaction(pg_factory) as s:  # the pool's connection is usable again
+        assert instance_lock.lock(s, None, iid)[0].id == iid
 
 
 @pytest.mark.postgresql
-def test_a_connection_lost_under_the_lock_is_invalidated_and_the_next_command_gets_a_new_one(pg_url, operator):
-    from engine import schema
-    engine = db.make_engine(pg_url)
-    schema.upgrade(engine)
-    factory = db.make_session_factory(engine)
-    try:
-        deploy_files(factory, [("p.bpmn", ONE_STEP)])
-        with db.transaction(factory) as s:
-            iid = instances.start(s, operator, "p").row.id
-        with pytest.raises(exc.OperationalError) as raised:
-            with db.transaction(factory) as s:
-                backend = s.execute(text("SELECT pg_backend_pid()")).scalar()
-                with engine.connect() as killer:  # the database server ends this session's backend
-                    killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-                instance_lock.lock(s, None, iid)
-        assert raised.value.connection_invalidated
-        with db.transaction(factory) as s:
-            assert s.execute(text("SELECT pg_backend_pid()")).scalar() != backend
-            assert instance_lock.lock(s, None, iid)[0].id == iid
-    finally:
-        engine.dispose()
+def test_a_connection_lost_under_the_lock_is_invalidated_and_the_next_command_gets_a_new_one(pg_factory, operator):
+    iid = _one_step_instance(pg_factory, operator)
+    with pytest.raises(exc.OperationalError) as raised:
+        with db.transaction(pg_factory) as s:
+            backend = s.execute(text("SELECT pg_backend_pid()")).scalar()
+            with pg_factory.kw["bind"].connect() as killer:  # the database server ends this session's backend
+                killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            instance_lock.lock(s, None, iid)
+    assert raised.value.connection_invalidated
+    with db.transaction(pg_factory) as s:
+        assert s.execute(text("SELECT pg_backend_pid()")).scalar() != backend
+        assert instance_lock.lock(s, None, iid)[0].id == iid
 
 
 def test_the_first_lock_of_a_new_process_needs_no_query_before_it(sqlite_url, operator):
@@ -156,10 +148,7 @@ def test_the_first_lock_of_a_new_process_needs_no_query_before_it(sqlite_url, op
     from engine import schema
     engine = db.make_engine(sqlite_url)
     schema.upgrade(engine)
-    factory = db.make_session_factory(engine)
-    deploy_files(factory, [("p.bpmn", ONE_STEP)])
-    with db.transaction(factory) as s:
-        iid = instances.start(s, operator, "p").row.id
+    iid = _one_step_instance(db.make_session_factory(engine), operator)
     engine.dispose()
     script = ("import sys\nfrom engine import db, instance_lock\n"
               "factory = db.make_session_factory(db.make_engine(sys.argv[1]))\n"
